@@ -1,0 +1,1 @@
+"""Pure business rules of VisAPI: entities, events, specifications, normalisation. No I/O."""

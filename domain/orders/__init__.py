@@ -1,0 +1,1 @@
+"""Orders: the storefront order entity, its normalisation rules and its query specifications."""
