@@ -1,0 +1,96 @@
+"""In-process implementation of the Cache port: expiring dict with per-prefix generations."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+
+Clock = Callable[[], float]
+
+
+class MemoryCache:
+    """Cache for the embedded mode and tests; also a plain in-process key/value store.
+
+    Entries carry the generation of their prefix at write time; `evict` bumps the generation
+    (O(1)) and stale entries are dropped lazily on read or when the store is full.
+    `ttl=math.inf` stores without expiry.
+    """
+
+    def __init__(self, max_entries: int = 10_000, clock: Clock = time.monotonic) -> None:
+        if max_entries < 1:
+            raise ValueError("max_entries must be at least 1")
+        self.max_entries = max_entries
+        self._clock = clock
+        # (prefix, key) → (generation, expires_at, value); insertion order = age, for eviction.
+        self._entries: dict[tuple[str, str], tuple[int, float, bytes]] = {}
+        self._generations: Counter[str] = Counter()
+        self._hits: Counter[str] = Counter()
+        self._misses: Counter[str] = Counter()
+        # Embedded `serve` runs Dramatiq's worker (and its event handlers) on another thread.
+        self._lock = threading.Lock()
+
+    async def get(self, prefix: str, key: str) -> bytes | None:
+        return self.get_now(prefix, key)
+
+    def get_now(self, prefix: str, key: str) -> bytes | None:
+        """Synchronous `get`, for callers outside an event loop."""
+        with self._lock:
+            entry = self._entries.get((prefix, key))
+            if entry is not None and self._live(prefix, entry, self._clock()):
+                self._hits[prefix] += 1
+                return entry[2]
+            if entry is not None:
+                del self._entries[(prefix, key)]
+            self._misses[prefix] += 1
+            return None
+
+    async def set(self, prefix: str, key: str, value: bytes, ttl: float) -> None:
+        self.set_now(prefix, key, value, ttl)
+
+    def set_now(self, prefix: str, key: str, value: bytes, ttl: float) -> None:
+        """Synchronous `set`, for callers outside an event loop."""
+        with self._lock:
+            now = self._clock()
+            # Re-inserting moves the key to the young end of the dict.
+            self._entries.pop((prefix, key), None)
+            if len(self._entries) >= self.max_entries:
+                self._make_room(now)
+            expires = math.inf if math.isinf(ttl) else now + ttl
+            self._entries[(prefix, key)] = (self._generations[prefix], expires, value)
+
+    async def delete(self, prefix: str, key: str) -> None:
+        with self._lock:
+            self._entries.pop((prefix, key), None)
+
+    async def evict(self, prefix: str) -> None:
+        with self._lock:
+            self._generations[prefix] += 1
+
+    def stats(self) -> dict[str, tuple[int, int]]:
+        """Hits and misses per prefix since start."""
+        with self._lock:
+            prefixes = self._hits.keys() | self._misses.keys()
+            return {p: (self._hits[p], self._misses[p]) for p in sorted(prefixes)}
+
+    def error_count(self, prefix: str | None = None) -> int:
+        """Always 0: memory does not fail. Present so both backends report the same way."""
+        return 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def _live(self, prefix: str, entry: tuple[int, float, bytes], now: float) -> bool:
+        return entry[0] == self._generations[prefix] and entry[1] > now
+
+    def _make_room(self, now: float) -> None:
+        # Sweep dead entries first; if the store is still full, drop the oldest down to 90 %
+        # so that a full store of live entries does not pay an O(n) sweep on every set.
+        dead = [k for k, e in self._entries.items() if not self._live(k[0], e, now)]
+        for k in dead:
+            del self._entries[k]
+        excess = len(self._entries) - int(self.max_entries * 0.9)
+        for k in list(self._entries)[: max(excess, 0)]:
+            del self._entries[k]

@@ -1,0 +1,145 @@
+"""Redis adapter of the Cache port: one round trip per call, fails open when Redis is down."""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections import Counter
+from typing import Any
+
+import redis.asyncio
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+log = logging.getLogger("visapi.cache")
+
+# Both scripts read the prefix's generation and touch the value key in one round trip. The value
+# key is built inside the script, so this assumes one Redis (no cluster), as DESIGN.md does.
+# KEYS[1] = generation key; ARGV[1] = value key stem, ARGV[2] = key, ARGV[3] = value, ARGV[4] = ms.
+_GET = """
+local gen = redis.call('GET', KEYS[1]) or '0'
+return redis.call('GET', ARGV[1] .. ':' .. gen .. ':' .. ARGV[2])
+"""
+_SET = """
+local gen = redis.call('GET', KEYS[1]) or '0'
+local key = ARGV[1] .. ':' .. gen .. ':' .. ARGV[2]
+if ARGV[4] == '0' then return redis.call('SET', key, ARGV[3]) end
+return redis.call('SET', key, ARGV[3], 'PX', ARGV[4])
+"""
+_DEL = """
+local gen = redis.call('GET', KEYS[1]) or '0'
+return redis.call('DEL', ARGV[1] .. ':' .. gen .. ':' .. ARGV[2])
+"""
+
+# Errors that mean "Redis is unreachable": they open the breaker. Other RedisErrors are counted
+# and logged but do not stop the next call.
+_DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
+BREAKER_SECONDS = 1.0
+LOG_EVERY_SECONDS = 10.0
+
+
+def redis_client(url: str) -> redis.asyncio.Redis:
+    """A client that fails fast: 1 s timeouts and no retries, since a cache miss is cheaper."""
+    return redis.asyncio.Redis.from_url(
+        url,
+        socket_connect_timeout=1.0,
+        socket_timeout=1.0,
+        health_check_interval=30,
+        retry=Retry(NoBackoff(), 0),
+    )
+
+
+class RedisCache:
+    """Values live at `{ns}:c:{prefix}:{gen}:{key}` (PX ttl); `evict` INCRs `{ns}:gen:{prefix}`.
+
+    Old generations are never scanned: their keys expire by ttl. No call raises on a Redis
+    failure: reads miss, writes are skipped, and after a connection failure Redis is not tried
+    again for `BREAKER_SECONDS`. `stats()` counts hits and misses per prefix (a failed or skipped
+    read is a miss); `error_count()` counts calls that could not use Redis, per prefix or in total.
+    """
+
+    def __init__(self, client: redis.asyncio.Redis, namespace: str = "visapi") -> None:
+        self.client = client
+        self.namespace = namespace
+        self._get = client.register_script(_GET)
+        self._set = client.register_script(_SET)
+        self._del = client.register_script(_DEL)
+        self._hits: Counter[str] = Counter()
+        self._misses: Counter[str] = Counter()
+        self._errors: Counter[str] = Counter()
+        self._closed_until = 0.0  # breaker: monotonic time before which Redis is skipped
+        self._failing = False
+        self._logged_at = -math.inf
+        self._suppressed = 0
+
+    def _keys(self, prefix: str) -> tuple[str, str]:
+        return f"{self.namespace}:gen:{prefix}", f"{self.namespace}:c:{prefix}"
+
+    async def get(self, prefix: str, key: str) -> bytes | None:
+        gen_key, stem = self._keys(prefix)
+        # bytes, as long as the client keeps decode_responses=False (the default).
+        value: bytes | None = await self._call(prefix, self._get, [gen_key], [stem, key])
+        if value is None:
+            self._misses[prefix] += 1
+            return None
+        self._hits[prefix] += 1
+        return value
+
+    async def set(self, prefix: str, key: str, value: bytes, ttl: float) -> None:
+        gen_key, stem = self._keys(prefix)
+        # PX needs a positive integer; 0 is the scripts' "no expiry" for ttl=inf.
+        ms = 0 if math.isinf(ttl) else max(1, round(ttl * 1000))
+        await self._call(prefix, self._set, [gen_key], [stem, key, value, ms])
+
+    async def delete(self, prefix: str, key: str) -> None:
+        gen_key, stem = self._keys(prefix)
+        await self._call(prefix, self._del, [gen_key], [stem, key])
+
+    async def evict(self, prefix: str) -> None:
+        gen_key, _ = self._keys(prefix)
+        await self._call(prefix, self.client.incr, gen_key)
+
+    def stats(self) -> dict[str, tuple[int, int]]:
+        """Hits and misses per prefix counted by this process."""
+        prefixes = self._hits.keys() | self._misses.keys()
+        return {p: (self._hits[p], self._misses[p]) for p in sorted(prefixes)}
+
+    def error_count(self, prefix: str | None = None) -> int:
+        """Calls that failed or were skipped while Redis was down: of one prefix, or all."""
+        return self._errors[prefix] if prefix is not None else self._errors.total()
+
+    async def _call(self, prefix: str, fn: Any, *args: Any) -> Any:
+        now = time.monotonic()
+        if now < self._closed_until:
+            self._errors[prefix] += 1
+            return None
+        try:
+            result = await fn(*args)
+        except (RedisError, OSError) as exc:
+            self._errors[prefix] += 1
+            if isinstance(exc, _DOWN):
+                self._closed_until = now + BREAKER_SECONDS
+            self._failing = True
+            self._log(exc, now)
+            return None
+        if self._failing:
+            self._failing = False
+            log.info("cache: Redis answers again")
+        return result
+
+    def _log(self, exc: BaseException, now: float) -> None:
+        # One line per burst: a dead Redis under load would otherwise log every request.
+        if now - self._logged_at < LOG_EVERY_SECONDS:
+            self._suppressed += 1
+            return
+        log.warning(
+            "cache: Redis call failed, bypassing the cache (%s: %s; %d errors not logged)",
+            type(exc).__name__,
+            exc,
+            self._suppressed,
+        )
+        self._logged_at, self._suppressed = now, 0
