@@ -20,6 +20,8 @@ T = TypeVar("T")
 def _default(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
+    if isinstance(value, UUID):  # asyncpg's own UUID subclass, which orjson does not know
+        return str(value)
     if isinstance(value, tuple | frozenset | set):
         return list(value)
     raise TypeError(f"cannot encode {type(value).__name__}")

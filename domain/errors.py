@@ -13,4 +13,4 @@ class DomainError(Exception):
 
 
 class InvalidOrderBody(DomainError):
-    """A storefront body that cannot be stored meaningfully (no order, no id, amount not a number)."""
+    """A body that cannot be stored meaningfully (no order, no id, amount not a number)."""

@@ -1,4 +1,4 @@
-"""Domain events: facts recorded on an aggregate and stored in the `events` table with its change."""
+"""Domain events: facts recorded on an aggregate, stored in `events` with the change."""
 
 from dataclasses import asdict, dataclass, field
 from datetime import datetime

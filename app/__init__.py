@@ -1,0 +1,1 @@
+"""The application layer: commands, handlers, read handlers, the bus, ports and cache decorators."""

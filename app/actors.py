@@ -1,0 +1,63 @@
+"""The one registry of actors: name → queue, handler and retry policy, for producers and workers."""
+
+from __future__ import annotations
+
+import logging
+from typing import Protocol
+from uuid import UUID
+
+from app.bus import MessageBus
+from app.contacts.commands import SyncContact
+from app.jobs import ActorSpec, Queue
+
+log = logging.getLogger("visapi.actors")
+
+
+class JobSettings(Protocol):
+    """The settings the registry reads (Dramatiq timings, in milliseconds)."""
+
+    @property
+    def job_max_retries(self) -> int: ...
+
+    @property
+    def job_min_backoff_ms(self) -> int: ...
+
+    @property
+    def job_max_backoff_ms(self) -> int: ...
+
+    @property
+    def job_time_limit_ms(self) -> int: ...
+
+
+def _uuid(raw: object, name: str) -> UUID | None:
+    try:
+        return UUID(str(raw))
+    except ValueError:
+        # A malformed id never becomes valid: acknowledge instead of retrying for days.
+        log.error("%s: malformed id %r; message dropped", name, raw)
+        return None
+
+
+# Actor bodies: decode ids, build one command, hand it to the bus. Raising asks for a retry.
+
+
+async def sync_contact(bus: MessageBus, *, order_id: str) -> None:
+    order_uuid = _uuid(order_id, "sync_contact")
+    if order_uuid is not None:
+        await bus.handle(SyncContact(order_uuid))
+
+
+def actor_registry(settings: JobSettings) -> dict[str, ActorSpec]:
+    """Every actor the system knows; the outbox refuses jobs for names not listed here."""
+    specs = [
+        ActorSpec(
+            name="sync_contact",
+            queue=Queue.DEFAULT,
+            handler=sync_contact,
+            max_retries=settings.job_max_retries,
+            min_backoff_ms=settings.job_min_backoff_ms,
+            max_backoff_ms=settings.job_max_backoff_ms,
+            time_limit_ms=settings.job_time_limit_ms,
+        ),
+    ]
+    return {spec.name: spec for spec in specs}

@@ -1,0 +1,55 @@
+"""Jobs: what a change asks to run later (written to the outbox) and the one registry of actors."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Queue(StrEnum):
+    CRITICAL = "critical"
+    DEFAULT = "default"
+    BULK = "bulk"
+
+
+@dataclass(frozen=True)
+class Job:
+    """One message to publish: actor name and JSON arguments (ids, never objects)."""
+
+    actor: str
+    arguments: Mapping[str, Any]
+    queue: Queue = Queue.DEFAULT
+
+
+# An actor body receives the decoded keyword arguments and the application's bus-level
+# dependencies (bound at registration); it returns nothing and raises to ask for a retry.
+ActorFn = Callable[..., Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class ActorSpec:
+    """One entry of the registry: shared by producers (outbox) and consumers (workers)."""
+
+    name: str
+    queue: Queue
+    handler: ActorFn
+    max_retries: int = 5
+    # Backoff bounds in milliseconds; Dramatiq doubles from min up to max with jitter.
+    min_backoff_ms: int | None = None
+    max_backoff_ms: int | None = None
+    time_limit_ms: int = 60_000
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+class UnknownActor(LookupError):
+    pass
+
+
+def check_jobs(jobs: list[Job], registry: Mapping[str, ActorSpec]) -> None:
+    """Refuse to write a job no worker would consume (the reference queued names nobody read)."""
+    for job in jobs:
+        spec = registry.get(job.actor)
+        if spec is None:
+            raise UnknownActor(f"no actor named {job.actor!r} in the registry")

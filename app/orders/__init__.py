@@ -1,0 +1,1 @@
+"""Orders use cases: intake and processing commands, read handlers, the jobs an order causes."""

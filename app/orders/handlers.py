@@ -1,0 +1,130 @@
+"""Order command handlers: intake of a storefront body, and marking orders processed."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from app.cache import cache_evict
+from app.errors import InvalidInput
+from app.orders.commands import (
+    CreateOrder,
+    CreateOrderOutcome,
+    MarkOrdersProcessed,
+    OrderAccepted,
+    OrderRejected,
+    OrderSkipped,
+)
+from app.ports import ArchivedPayload, Cache, OrderAlreadyExists, UnitOfWorkFactory
+from domain.errors import InvalidOrderBody
+from domain.orders.intake import order_from_body
+from domain.orders.model import OrdersProcessed, is_test_order_id
+
+log = logging.getLogger("visapi.orders")
+
+PROCESS_BATCH = 50  # rows per UPDATE statement (DOMAIN.md "Batches")
+PROCESS_MAX_IDS = 1000
+
+
+def _external_id(body: Any) -> str | None:
+    order = body.get("order") if isinstance(body, dict) else None
+    raw = order.get("id") if isinstance(order, dict) else None
+    return str(raw)[:128] if isinstance(raw, str | int) and str(raw).strip() else None
+
+
+# Lists and stats change with every new order; a cached by-id miss ("no such order") is never
+# stored, so the by-id prefix needs no eviction here.
+@cache_evict(["orders:*", "order-stats:*"])
+async def create_order(
+    cmd: CreateOrder,
+    *,
+    uow: UnitOfWorkFactory,
+    cache: Cache | None,
+    now: Callable[[], datetime],
+    new_id: Callable[[], UUID],
+) -> CreateOrderOutcome:
+    received = now()
+    external_id = _external_id(cmd.payload)
+
+    def archive(
+        status: str, *, error: str | None = None, order: UUID | None = None
+    ) -> ArchivedPayload:
+        return ArchivedPayload(
+            id=new_id(),
+            source=cmd.source,
+            body=cmd.payload,
+            status=status,
+            received_at=received,
+            external_order_id=external_id,
+            idempotency_key=cmd.idempotency_key,
+            error=error,
+            order_uuid=order,
+        )
+
+    async def store_archive_only(payload: ArchivedPayload) -> None:
+        async with uow(actor=cmd.actor, correlation_id=cmd.correlation_id) as unit:
+            unit.payloads.add(payload)
+            await unit.commit()
+
+    if external_id and is_test_order_id(external_id):
+        await store_archive_only(archive("skipped"))
+        return OrderSkipped(reason=f"test order {external_id} is not stored")
+    try:
+        order = order_from_body(cmd.payload, id=new_id(), now=received)
+    except InvalidOrderBody as exc:
+        await store_archive_only(archive("rejected", error=exc.message))
+        return OrderRejected(message=exc.message, field=exc.field)
+
+    for _ in range(2):  # a concurrent insert of the same order id loses once, then reads it
+        async with uow(actor=cmd.actor, correlation_id=cmd.correlation_id) as unit:
+            existing = await unit.orders.get_by_order_id(order.order_id)
+            if existing is not None:
+                unit.payloads.add(archive("duplicate", order=existing.id))
+                await unit.commit()
+                return OrderAccepted(order=existing, created=False)
+            order.record_created(actor=cmd.actor)
+            unit.orders.add(order)
+            unit.payloads.add(archive("accepted", order=order.id))
+            try:
+                await unit.commit()
+            except OrderAlreadyExists:
+                order.events.clear()
+                continue
+            log.info("order %s accepted", order.order_id, extra={"order_uuid": str(order.id)})
+            return OrderAccepted(order=order, created=True)
+    raise RuntimeError(f"order {order.order_id} neither inserted nor found")
+
+
+@cache_evict(["order:*", "orders:*", "order-stats:*"])
+async def mark_orders_processed(
+    cmd: MarkOrdersProcessed,
+    *,
+    uow: UnitOfWorkFactory,
+    cache: Cache | None,
+    now: Callable[[], datetime],
+) -> int:
+    """Set processed_at on the given unprocessed orders, 50 per statement, in one transaction."""
+    ids = list(dict.fromkeys(cmd.ids))
+    if len(ids) > PROCESS_MAX_IDS:
+        raise InvalidInput(f"at most {PROCESS_MAX_IDS} ids per call", field="ids")
+    at = now()
+    changed: list[UUID] = []
+    async with uow(actor=cmd.actor, correlation_id=cmd.correlation_id) as unit:
+        for start in range(0, len(ids), PROCESS_BATCH):
+            changed += await unit.orders.mark_processed(ids[start : start + PROCESS_BATCH], at)
+        if changed:
+            unit.record(
+                [
+                    OrdersProcessed(
+                        aggregate_id=changed[0],
+                        occurred_at=at,
+                        actor=cmd.actor,
+                        ids=[str(i) for i in changed],
+                    )
+                ]
+            )
+        await unit.commit()
+    return len(changed)

@@ -1,0 +1,66 @@
+"""Periodic jobs: what runs on a fixed interval, each tick claimed once across schedulers."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+# schedule_ticks only needs to outlive the longest interval; a day leaves room for inspection.
+TICK_RETENTION = timedelta(days=1)
+PRUNE_TICKS_INTERVAL_S = 3600.0
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    """`run` is awaited once per tick by whichever runner claims the tick."""
+
+    name: str
+    interval_s: float
+    run: Callable[[], Awaitable[object]]
+
+    def __post_init__(self) -> None:
+        if self.interval_s < 0.001:
+            raise ValueError(f"periodic job {self.name}: interval must be at least 1 ms")
+
+
+def current_tick(now: datetime, interval_s: float) -> datetime:
+    """The start of the interval containing `now`: floor(now / interval) * interval, in UTC.
+
+    Computed in integer microseconds so that every runner derives the identical timestamp.
+    """
+    step = round(interval_s * 1_000_000)
+    elapsed = (now - _EPOCH) // timedelta(microseconds=1)
+    return _EPOCH + timedelta(microseconds=elapsed // step * step)
+
+
+class PeriodicSettings(Protocol):
+    @property
+    def outbox_sweep_interval_s(self) -> float: ...
+
+    @property
+    def outbox_sweep_age_s(self) -> float: ...
+
+
+def periodic_jobs(
+    settings: PeriodicSettings,
+    *,
+    sweep_outbox: Callable[[float], Awaitable[int]],
+    prune_ticks: Callable[[datetime], Awaitable[int]],
+    now: Callable[[], datetime],
+) -> list[PeriodicJob]:
+    """The periodic jobs of the system, bound to their adapters by the composition root."""
+
+    async def sweep() -> int:
+        return await sweep_outbox(settings.outbox_sweep_age_s)
+
+    async def prune() -> int:
+        return await prune_ticks(now() - TICK_RETENTION)
+
+    return [
+        PeriodicJob("outbox_sweep", settings.outbox_sweep_interval_s, sweep),
+        PeriodicJob("prune_schedule_ticks", PRUNE_TICKS_INTERVAL_S, prune),
+    ]

@@ -1,0 +1,134 @@
+"""Ports: what the application needs from the outside world, named by role (typing.Protocol)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Protocol, Self
+from uuid import UUID
+
+from app.jobs import Job
+from app.orders.side_views import ContactSyncView, NotificationView
+from app.orders.views import EventView, Keyset, OrderPage, OrderView, Sort, StatsBucket, StatsGroup
+from domain.orders.model import Order
+from domain.orders.specs import Spec
+
+
+class OrderAlreadyExists(Exception):
+    """The unique `order_id` was taken by a concurrent insert; the caller answers `duplicate`."""
+
+
+@dataclass(frozen=True)
+class ArchivedPayload:
+    """One inbound body as received, with what became of it."""
+
+    id: UUID
+    source: str
+    body: Any
+    status: str  # accepted | duplicate | skipped | rejected
+    received_at: datetime
+    external_order_id: str | None = None
+    idempotency_key: str | None = None
+    error: str | None = None
+    order_uuid: UUID | None = None
+
+
+class Orders(Protocol):
+    """Write-side repository of the Order aggregate."""
+
+    def add(self, order: Order) -> None: ...
+
+    async def get_by_order_id(self, order_id: str) -> Order | None: ...
+
+    async def mark_processed(self, ids: Sequence[UUID], at: datetime) -> list[UUID]:
+        """Set processed_at on the unprocessed ones among `ids`; return those changed."""
+        ...
+
+
+class WebhookPayloads(Protocol):
+    def add(self, payload: ArchivedPayload) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction; on commit it also stores the recorded events and the jobs they cause."""
+
+    orders: Orders
+    payloads: WebhookPayloads
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    def record(self, events: Sequence[Any]) -> None:
+        """Events not tied to one loaded aggregate (batch operations)."""
+        ...
+
+    async def commit(self) -> None: ...
+
+    async def rollback(self) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(
+        self, *, actor: str | None = None, correlation_id: str | None = None
+    ) -> UnitOfWork: ...
+
+
+class OrderReads(Protocol):
+    """Query side of orders: plain read models, never entities."""
+
+    async def by_ids(self, ids: Sequence[UUID]) -> list[OrderView]: ...
+
+    async def by_order_id(self, order_id: str) -> OrderView | None: ...
+
+    async def page(
+        self, spec: Spec | None, sort: Sequence[Sort], first: int, after: Keyset | None
+    ) -> OrderPage: ...
+
+    async def count(self, spec: Spec | None) -> int: ...
+
+    async def stats(self, spec: Spec | None, group: StatsGroup) -> list[StatsBucket]: ...
+
+    async def events_for(self, aggregate_ids: Sequence[UUID]) -> dict[UUID, list[EventView]]: ...
+
+    async def contact_syncs_for(self, order_ids: Sequence[UUID]) -> dict[UUID, ContactSyncView]:
+        """The sync row of each order that has one (at most one per order)."""
+        ...
+
+    async def notifications_for(
+        self, order_ids: Sequence[UUID]
+    ) -> dict[UUID, list[NotificationView]]:
+        """Each order's notifications, oldest first; orders without any are absent."""
+        ...
+
+
+class Cache(Protocol):
+    """Key/value cache with per-prefix generations: `evict(prefix)` drops a prefix's keys in O(1).
+
+    Backends must never raise on a read or write failure: a broken cache is a miss.
+    """
+
+    async def get(self, prefix: str, key: str) -> bytes | None: ...
+
+    async def set(self, prefix: str, key: str, value: bytes, ttl: float) -> None: ...
+
+    async def delete(self, prefix: str, key: str) -> None: ...
+
+    async def evict(self, prefix: str) -> None: ...
+
+    def stats(self) -> dict[str, tuple[int, int]]:
+        """Hits and misses per prefix counted by this process."""
+        ...
+
+
+class TaskQueue(Protocol):
+    """Publishes jobs to the broker; used by the outbox relay, never directly by handlers."""
+
+    async def enqueue(self, job: Job, *, message_id: str) -> None: ...

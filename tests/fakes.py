@@ -1,0 +1,102 @@
+"""In-memory fakes of the write-side ports, for unit tests of handlers through `bootstrap`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Self
+from uuid import UUID
+
+from app.jobs import Job
+from app.orders.policies import jobs_for
+from app.ports import ArchivedPayload, OrderAlreadyExists
+from domain.orders.model import Order
+
+
+class FakeStore:
+    """What a fake database holds: committed orders, archived payloads, events and jobs."""
+
+    def __init__(self) -> None:
+        self.orders: dict[UUID, Order] = {}
+        self.payloads: list[ArchivedPayload] = []
+        self.events: list[Any] = []
+        self.outbox: list[Job] = []
+        self.commits = 0
+
+
+class FakeOrders:
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+        self.added: list[Order] = []
+
+    def add(self, order: Order) -> None:
+        self.added.append(order)
+
+    async def get_by_order_id(self, order_id: str) -> Order | None:
+        return next((o for o in self.store.orders.values() if o.order_id == order_id), None)
+
+    async def mark_processed(self, ids: Sequence[UUID], at: datetime) -> list[UUID]:
+        changed = []
+        for i in ids:
+            order = self.store.orders.get(i)
+            if order is not None and order.processed_at is None:
+                order.processed_at = at
+                changed.append(i)
+        return changed
+
+
+class FakePayloads:
+    def __init__(self) -> None:
+        self.added: list[ArchivedPayload] = []
+
+    def add(self, payload: ArchivedPayload) -> None:
+        self.added.append(payload)
+
+
+class FakeUnitOfWork:
+    def __init__(self, store: FakeStore, **_context: Any) -> None:
+        self.store = store
+        self.orders = FakeOrders(store)
+        self.payloads = FakePayloads()
+        self._recorded: list[Any] = []
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.rollback()
+
+    def record(self, events: Sequence[Any]) -> None:
+        self._recorded.extend(events)
+
+    async def commit(self) -> None:
+        for order in self.orders.added:
+            if any(o.order_id == order.order_id for o in self.store.orders.values()):
+                raise OrderAlreadyExists(order.order_id)
+        new_events = [e for o in self.orders.added for e in o.events] + self._recorded
+        for order in self.orders.added:
+            self.store.orders[order.id] = order
+        self.store.payloads += self.payloads.added
+        self.store.events += new_events
+        self.store.outbox += [job for e in new_events for job in jobs_for(e)]
+        self.store.commits += 1
+        await self.rollback()
+
+    async def rollback(self) -> None:
+        self.orders.added = []
+        self.payloads.added = []
+        self._recorded = []
+
+
+class FakeUnitOfWorkFactory:
+    def __init__(self) -> None:
+        self.store = FakeStore()
+
+    def __call__(self, **context: Any) -> FakeUnitOfWork:
+        return FakeUnitOfWork(self.store, **context)
