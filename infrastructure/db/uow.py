@@ -1,0 +1,146 @@
+"""The unit of work: one transaction that stores a change, its domain events and their jobs."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, Self
+
+from sqlalchemy import insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from app.jobs import ActorSpec, Job, check_jobs
+from app.ports import OrderAlreadyExists
+from domain.events import DomainEvent
+from infrastructure.db.engine import SQLITE_BEGIN
+from infrastructure.db.orders import SqlOrders, SqlWebhookPayloads
+from infrastructure.db.tables import events as events_table
+from infrastructure.db.tables import outbox
+
+log = logging.getLogger("visapi.uow")
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    """A job as written to the outbox; its row id is the broker message id (dedup on replay)."""
+
+    id: uuid.UUID
+    job: Job
+    correlation_id: str | None
+
+
+AfterCommit = Callable[[list[DomainEvent], list[OutboxMessage]], Awaitable[None]]
+
+
+class SqlUnitOfWork:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        jobs_for: Callable[[Any], list[Job]],
+        registry: Mapping[str, ActorSpec],
+        after_commit: Sequence[AfterCommit] = (),
+        actor: str | None = None,
+        correlation_id: str | None = None,
+    ) -> None:
+        self._engine = engine
+        self._jobs_for = jobs_for
+        self._registry = registry
+        self._after_commit = after_commit
+        self.actor = actor
+        self.correlation_id = correlation_id
+        self._conn: AsyncConnection | None = None
+        self._recorded: list[DomainEvent] = []
+
+    async def __aenter__(self) -> Self:
+        conn = await self._engine.connect()
+        if self._engine.dialect.name == "sqlite":
+            conn = await conn.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
+        await conn.begin()
+        self._conn = conn
+        self.orders = SqlOrders(conn)
+        self.payloads = SqlWebhookPayloads(conn)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._conn is not None:
+            await self.rollback()
+            await self._conn.close()
+            self._conn = None
+
+    @property
+    def connection(self) -> AsyncConnection:
+        if self._conn is None:
+            raise RuntimeError("unit of work used outside `async with`")
+        return self._conn
+
+    def record(self, events: Sequence[Any]) -> None:
+        self._recorded.extend(events)
+
+    async def commit(self) -> None:
+        conn = self.connection
+        new_events = [e for o in self.orders.added for e in o.events] + self._recorded
+        messages = [
+            OutboxMessage(uuid.uuid4(), job, self.correlation_id)
+            for event in new_events
+            for job in self._jobs_for(event)
+        ]
+        check_jobs([m.job for m in messages], self._registry)
+        try:
+            await self.orders.flush()
+        except IntegrityError as exc:
+            if "order_id" in str(exc.orig):
+                raise OrderAlreadyExists(str(exc.orig)) from None
+            raise
+        await self.payloads.flush()
+        if new_events:
+            await conn.execute(insert(events_table), [self._event_row(e) for e in new_events])
+        if messages:
+            await conn.execute(insert(outbox), [_outbox_row(m) for m in messages])
+        await conn.commit()
+        self.orders.added.clear()
+        self.payloads.added.clear()
+        self._recorded = []
+        for hook in self._after_commit:
+            try:
+                await hook(new_events, messages)
+            except Exception:
+                # The change is durable; the sweeper publishes what the fast path could not.
+                log.exception("after-commit hook %s failed", hook)
+
+    async def rollback(self) -> None:
+        if self._conn is not None and self._conn.in_transaction():
+            await self._conn.rollback()
+
+    def _event_row(self, event: DomainEvent) -> dict[str, Any]:
+        return {
+            "id": uuid.uuid4(),
+            "type": event.type,
+            "aggregate_type": event.aggregate_type,
+            "aggregate_id": event.aggregate_id,
+            "payload": event.payload(),
+            "actor": event.actor or self.actor,
+            "correlation_id": self.correlation_id,
+            "occurred_at": event.occurred_at,
+        }
+
+
+def _outbox_row(m: OutboxMessage) -> dict[str, Any]:
+    return {
+        "id": m.id,
+        "actor": m.job.actor,
+        "arguments": dict(m.job.arguments),
+        "queue": m.job.queue.value,
+        "correlation_id": m.correlation_id,
+        "created_at": datetime.now(UTC),
+    }
