@@ -1,0 +1,1 @@
+"""The GraphQL layer: schema, types, inputs, resolvers, per-request loaders, errors, extensions."""

@@ -1,0 +1,249 @@
+"""Order list inputs: OrderFilter → Spec, OrderOrder → Sort, page sizes and opaque cursors.
+
+Every check here answers INVALID_INPUT naming the argument at fault, so bad input never
+reaches the database.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+from uuid import UUID
+
+import orjson
+import strawberry
+from strawberry import UNSET
+
+from app.orders.views import DEFAULT_SORT, Keyset, Sort, SortField
+from domain.orders.specs import And, Compare, Not, Or, Spec, processed
+from domain.orders.specs import unprocessed as unprocessed_spec
+from graph.errors import invalid_input
+from graph.scalars import as_utc
+from graph.types import OrderStatus
+
+MAX_DEPTH = 5  # nesting levels of and/or/not, the top filter being level 1
+MAX_LEAVES = 50  # conditions in one filter, all levels together
+MAX_LIST = 100  # values in one `...In` list
+DEFAULT_PAGE_SIZE = 20
+MAX_CURSOR = 1024
+
+
+@strawberry.input(description="Conditions on orders; all given conditions must hold (AND).")
+class OrderFilter:
+    and_: list[OrderFilter] | None = strawberry.field(name="and", default=UNSET)
+    or_: list[OrderFilter] | None = strawberry.field(name="or", default=UNSET)
+    not_: OrderFilter | None = strawberry.field(name="not", default=UNSET)
+    branch: str | None = UNSET
+    branch_in: list[str] | None = UNSET
+    status: OrderStatus | None = UNSET
+    created_from: datetime | None = strawberry.field(
+        default=UNSET, description="Created at or after this instant (inclusive)."
+    )
+    created_to: datetime | None = strawberry.field(
+        default=UNSET, description="Created before this instant (exclusive)."
+    )
+    amount_gte: Decimal | None = UNSET
+    whatsapp_alerts_enabled: bool | None = UNSET
+    unprocessed: bool | None = strawberry.field(
+        default=UNSET, description="true: not yet processed; false: processed."
+    )
+    client_email: str | None = UNSET
+    client_phone: str | None = strawberry.field(
+        default=UNSET, description="Compared as digits only, like the stored phone."
+    )
+    visa_type: str | None = strawberry.field(default=UNSET, description="The product's doc type.")
+    product_country: str | None = UNSET
+
+
+@strawberry.enum
+class OrderOrderField(Enum):
+    CREATED_AT = "created_at"
+    AMOUNT = "amount"
+    ORDER_ID = "order_id"
+
+
+@strawberry.enum
+class Direction(Enum):
+    ASC = "asc"
+    DESC = "desc"
+
+
+@strawberry.input(description="One sort key; ties are always broken by id.")
+class OrderOrder:
+    field: OrderOrderField
+    direction: Direction
+
+
+def _text(value: str, path: str) -> str:
+    text = value.strip()
+    if not text:
+        raise invalid_input(f"{path} must not be blank", path)
+    return text
+
+
+def _phone(value: str, path: str) -> str:
+    digits = re.sub(r"\D", "", value)
+    if not digits:
+        raise invalid_input(f"{path} has no digits", path)
+    return digits
+
+
+def _branches(values: list[str], path: str) -> tuple[str, ...]:
+    if not values or len(values) > MAX_LIST:
+        raise invalid_input(f"{path} needs 1 to {MAX_LIST} values", path)
+    return tuple(_text(v, path).lower() for v in values)
+
+
+def _amount(value: Any, path: str) -> Decimal:
+    if not isinstance(value, Decimal) or not value.is_finite():
+        raise invalid_input(f"{path} must be a finite decimal", path)
+    return value
+
+
+# Leaf arguments in SDL order: (attribute, GraphQL name, build(value, path) → Spec).
+_LEAVES: list[tuple[str, str, Callable[[Any, str], Spec]]] = [
+    ("branch", "branch", lambda v, p: Compare("branch", "eq", _text(v, p).lower())),
+    ("branch_in", "branchIn", lambda v, p: Compare("branch", "in", _branches(v, p))),
+    ("status", "status", lambda v, p: Compare("order_status", "eq", v.value)),
+    ("created_from", "createdFrom", lambda v, p: Compare("created_at", "gte", as_utc(v))),
+    ("created_to", "createdTo", lambda v, p: Compare("created_at", "lt", as_utc(v))),
+    ("amount_gte", "amountGte", lambda v, p: Compare("amount", "gte", _amount(v, p))),
+    (
+        "whatsapp_alerts_enabled",
+        "whatsappAlertsEnabled",
+        lambda v, p: Compare("whatsapp_alerts_enabled", "eq", bool(v)),
+    ),
+    ("unprocessed", "unprocessed", lambda v, p: unprocessed_spec() if v else processed()),
+    ("client_email", "clientEmail", lambda v, p: Compare("client_email", "eq", _text(v, p))),
+    ("client_phone", "clientPhone", lambda v, p: Compare("client_phone", "eq", _phone(v, p))),
+    ("visa_type", "visaType", lambda v, p: Compare("product_doc_type", "eq", _text(v, p))),
+    (
+        "product_country",
+        "productCountry",
+        lambda v, p: Compare("product_country", "eq", _text(v, p).lower()),
+    ),
+]
+
+# A condition no order satisfies: `not: {}` (the empty filter matches every order).
+NOTHING: Spec = Or(())
+
+
+def given(value: Any) -> bool:
+    """An argument or input field that was sent as a value (not omitted, not null)."""
+    return value is not None and value is not UNSET
+
+
+def to_spec(value: OrderFilter | None, path: str = "filter") -> Spec | None:
+    """The Spec of a filter; None when it matches every order."""
+    if value is None or not given(value):
+        return None
+    return _spec(value, path, depth=1, leaves=[0])
+
+
+def _spec(f: OrderFilter, path: str, *, depth: int, leaves: list[int]) -> Spec | None:
+    if depth > MAX_DEPTH:
+        raise invalid_input(f"{path}: filters nest at most {MAX_DEPTH} levels deep", path)
+    parts: list[Spec] = []
+    for attr, name, build in _LEAVES:
+        raw = getattr(f, attr)
+        if given(raw):
+            leaves[0] += 1
+            if leaves[0] > MAX_LEAVES:
+                raise invalid_input(f"filter has more than {MAX_LEAVES} conditions", "filter")
+            parts.append(build(raw, f"{path}.{name}"))
+    for attr, name in (("and_", "and"), ("or_", "or")):
+        subs = getattr(f, attr)
+        if not given(subs):
+            continue
+        if not subs:
+            raise invalid_input(f"{path}.{name} must not be empty", f"{path}.{name}")
+        specs = [
+            _spec(s, f"{path}.{name}[{i}]", depth=depth + 1, leaves=leaves)
+            for i, s in enumerate(subs)
+        ]
+        if name == "and":
+            parts += [s for s in specs if s is not None]
+        elif all(s is not None for s in specs):  # an empty member makes the OR always true
+            parts.append(_one(Or, [s for s in specs if s is not None]))
+    if f.not_ is not None and given(f.not_):
+        inner = _spec(f.not_, f"{path}.not", depth=depth + 1, leaves=leaves)
+        parts.append(NOTHING if inner is None else Not(inner))
+    if not parts:
+        return None
+    return _one(And, parts)
+
+
+def _one(kind: type[And] | type[Or], parts: list[Spec]) -> Spec:
+    return parts[0] if len(parts) == 1 else kind(tuple(parts))
+
+
+def to_sort(order_by: Sequence[OrderOrder] | None) -> tuple[Sort, ...]:
+    if not order_by:  # omitted (UNSET is falsy), null or []
+        return DEFAULT_SORT
+    fields = [o.field for o in order_by]
+    if len(set(fields)) != len(fields):
+        raise invalid_input("orderBy names a field more than once", "orderBy")
+    return tuple(Sort(SortField(o.field.value), o.direction is Direction.DESC) for o in order_by)
+
+
+def page_size(first: int | None, max_size: int) -> int:
+    """The page size asked for: `first`, 20 when omitted, INVALID_INPUT outside 0..max_size."""
+    if first is None or not given(first):
+        return min(DEFAULT_PAGE_SIZE, max_size)
+    if first < 0:
+        raise invalid_input("first must not be negative", "first")
+    if first > max_size:
+        raise invalid_input(f"first must be at most {max_size}", "first")
+    return first
+
+
+def _sort_names(sort: Sequence[Sort]) -> list[str]:
+    return [f"{s.field.value}:{'desc' if s.descending else 'asc'}" for s in sort]
+
+
+def encode_cursor(sort: Sequence[Sort], keyset: Keyset) -> str:
+    """Opaque to clients: urlsafe base64 of [sort names, sort values, id]."""
+    values = [v.isoformat() if isinstance(v, datetime) else v for v in keyset.values]
+    raw = orjson.dumps([_sort_names(sort), values, str(keyset.id)], default=str)
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def _value(field: SortField, raw: Any) -> Any:
+    if not isinstance(raw, str):
+        raise ValueError("cursor values are strings")
+    if field is SortField.CREATED_AT:
+        value = datetime.fromisoformat(raw)
+        if value.tzinfo is None:
+            raise ValueError("cursor times carry their offset")
+        return as_utc(value)
+    if field is SortField.AMOUNT:
+        return _amount(Decimal(raw), "after")
+    return raw
+
+
+def decode_cursor(cursor: str, sort: Sequence[Sort]) -> Keyset:
+    """The keyset of a cursor made by `encode_cursor` for the same sort, else INVALID_INPUT."""
+    try:
+        if len(cursor) > MAX_CURSOR:
+            raise ValueError("too long")
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        names, values, id_ = orjson.loads(raw)
+        if not isinstance(names, list):
+            raise ValueError("malformed")
+    except (ValueError, TypeError, binascii.Error):
+        raise invalid_input("after is not a valid cursor", "after") from None
+    if names != _sort_names(sort):
+        raise invalid_input("after was made for another orderBy", "after")
+    try:
+        if not isinstance(values, list) or not isinstance(id_, str) or len(values) != len(sort):
+            raise ValueError("malformed")
+        keyed = tuple(_value(s.field, v) for s, v in zip(sort, values, strict=True))
+        return Keyset(keyed, UUID(id_))
+    except (ValueError, ArithmeticError):
+        raise invalid_input("after is not a valid cursor", "after") from None

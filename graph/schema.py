@@ -1,0 +1,73 @@
+"""The schema: Query and Mutation roots with the protective and caching extensions."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from functools import partial
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
+
+from graph.errors import CodedMaskErrors
+from graph.mutations import Mutation
+from graph.queries import Query
+from graph.scalars import SCALAR_MAP
+
+# Distinct documents a process remembers parsed and validated; dashboards send a few dozen.
+DOCUMENT_CACHE_SIZE = 1024
+
+log = logging.getLogger("visapi.graphql")
+
+
+class Schema(strawberry.Schema):
+    """Strawberry's schema without its error log: client mistakes (syntax, validation, bad input)
+    are not server errors, and unexpected ones are logged once, with the correlation id, by
+    CodedMaskErrors."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        for error in errors:
+            log.debug("graphql error: %s", error.message)
+
+
+def build_schema(
+    *,
+    max_depth: int = 12,
+    max_aliases: int = 30,
+    max_tokens: int = 2_000,
+    introspection: bool = True,
+) -> Schema:
+    # Factories, not instances: strawberry builds each extension per request.
+    extensions: list[Callable[[], SchemaExtension]] = [
+        partial(MaxTokensLimiter, max_token_count=max_tokens),
+        partial(ParserCache, maxsize=DOCUMENT_CACHE_SIZE),
+        partial(ValidationCache, maxsize=DOCUMENT_CACHE_SIZE),
+        partial(QueryDepthLimiter, max_depth=max_depth),
+        partial(MaxAliasesLimiter, max_alias_count=max_aliases),
+        CodedMaskErrors,
+    ]
+    if not introspection:
+        extensions.append(DisableIntrospection)
+    return Schema(
+        query=Query,
+        mutation=Mutation,
+        extensions=extensions,
+        config=StrawberryConfig(disable_field_suggestions=not introspection, scalar_map=SCALAR_MAP),
+    )
+
+
+# The default schema, for `visapi export-schema` and the SDL drift test.
+schema = build_schema()

@@ -1,0 +1,201 @@
+"""GraphQL object types of orders: Order and the records around it, mapped from read models."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import Enum
+from uuid import UUID
+
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from app.orders.side_views import ContactSyncView, NotificationView
+from app.orders.views import EventView, OrderView
+from graph.context import Context
+
+
+@strawberry.enum
+class OrderStatus(Enum):
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    ISSUE = "issue"
+    CANCELED = "canceled"
+    PENDING = "pending"
+
+
+@strawberry.enum
+class NotificationStatus(Enum):
+    QUEUED = "queued"
+    PENDING = "pending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    READ = "read"
+    FAILED = "failed"
+
+
+@strawberry.type(description="Something odd about the input that was stored anyway.")
+class OrderFlag:
+    field: str
+    issue: str
+
+
+@strawberry.type(description="A domain event from the audit trail.")
+class DomainEvent:
+    id: strawberry.ID
+    type: str
+    aggregate_type: str
+    aggregate_id: strawberry.ID
+    payload: JSON
+    actor: str | None
+    correlation_id: str | None
+    occurred_at: datetime
+
+    @classmethod
+    def from_view(cls, v: EventView) -> DomainEvent:
+        return cls(
+            id=strawberry.ID(str(v.id)),
+            type=v.type,
+            aggregate_type=v.aggregate_type,
+            aggregate_id=strawberry.ID(str(v.aggregate_id)),
+            payload=JSON(v.payload),
+            actor=v.actor,
+            correlation_id=v.correlation_id,
+            occurred_at=v.occurred_at,
+        )
+
+
+@strawberry.type(description="The order's contact in the CRM and how syncing it went.")
+class ContactSync:
+    synced: bool
+    contact_id: str | None
+    created: bool | None
+    attempts: int
+    error_count: int
+    last_error_category: str | None
+    last_error: str | None
+    last_attempt_at: datetime | None
+
+    @classmethod
+    def from_view(cls, v: ContactSyncView) -> ContactSync:
+        return cls(
+            synced=v.synced,
+            contact_id=v.contact_id,
+            created=v.created,
+            attempts=v.attempts,
+            error_count=v.error_count,
+            last_error_category=v.last_error_category,
+            last_error=v.last_error,
+            last_attempt_at=v.last_attempt_at,
+        )
+
+
+@strawberry.type(description="A WhatsApp message about the order and its delivery status.")
+class Notification:
+    id: strawberry.ID
+    kind: str
+    status: NotificationStatus
+    template: str
+    language: str
+    phone: str
+    provider_message_id: str | None
+    sent_at: datetime | None
+    delivered_at: datetime | None
+    read_at: datetime | None
+    failed_at: datetime | None
+    failure_reason: str | None
+
+    @classmethod
+    def from_view(cls, v: NotificationView) -> Notification:
+        return cls(
+            id=strawberry.ID(str(v.id)),
+            kind=v.kind,
+            status=NotificationStatus(v.status),
+            template=v.template,
+            language=v.language,
+            phone=v.phone,
+            provider_message_id=v.provider_message_id,
+            sent_at=v.sent_at,
+            delivered_at=v.delivered_at,
+            read_at=v.read_at,
+            failed_at=v.failed_at,
+            failure_reason=v.failure_reason,
+        )
+
+
+@strawberry.type(description="A paid storefront order.")
+class Order:
+    id: strawberry.ID
+    order_id: str
+    branch: str
+    order_status: OrderStatus
+    amount: Decimal
+    currency: str
+    client_name: str
+    client_email: str | None
+    client_phone: str | None
+    phone_valid: bool
+    whatsapp_alerts_enabled: bool
+    product_country: str
+    product_doc_type: str | None
+    visa_entries: str | None
+    visa_document_validity_days: int | None
+    processing_days: int
+    is_urgent: bool
+    visa_quantity: int
+    entry_date: datetime | None
+    flags: list[OrderFlag]
+    created_at: datetime
+    processed_at: datetime | None
+    uuid: strawberry.Private[UUID]
+
+    @classmethod
+    def from_view(cls, v: OrderView) -> Order:
+        return cls(
+            id=strawberry.ID(str(v.id)),
+            order_id=v.order_id,
+            branch=v.branch,
+            order_status=OrderStatus(v.order_status),
+            amount=v.amount,
+            currency=v.currency,
+            client_name=v.client_name,
+            client_email=v.client_email,
+            client_phone=v.client_phone,
+            phone_valid=v.phone_valid,
+            whatsapp_alerts_enabled=v.whatsapp_alerts_enabled,
+            product_country=v.product_country,
+            product_doc_type=v.product_doc_type,
+            visa_entries=v.visa_entries,
+            visa_document_validity_days=v.visa_document_validity_days,
+            processing_days=v.processing_days,
+            is_urgent=v.is_urgent,
+            visa_quantity=v.visa_quantity,
+            entry_date=v.entry_date,
+            flags=[OrderFlag(field=f.field, issue=f.issue) for f in v.flags],
+            created_at=v.created_at,
+            processed_at=v.processed_at,
+            uuid=v.id,
+        )
+
+    # Children come through this request's DataLoaders: one query per list, not per order.
+    @strawberry.field
+    async def events(self, info: Info[Context, None]) -> list[DomainEvent]:
+        views = await info.context.loaders.events_by_order.load(self.uuid)
+        return [DomainEvent.from_view(v) for v in views]
+
+    @strawberry.field
+    async def contact_sync(self, info: Info[Context, None]) -> ContactSync | None:
+        view = await info.context.loaders.contact_sync_by_order.load(self.uuid)
+        return ContactSync.from_view(view) if view is not None else None
+
+    @strawberry.field
+    async def notifications(self, info: Info[Context, None]) -> list[Notification]:
+        views = await info.context.loaders.notifications_by_order.load(self.uuid)
+        return [Notification.from_view(v) for v in views]
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
