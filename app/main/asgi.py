@@ -1,0 +1,192 @@
+"""The Starlette app: routes, middleware, and the lifespan that builds and closes the container."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.metadata
+import importlib.resources
+import logging
+import os
+import platform
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import orjson
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from app.bus import MessageBus
+from app.main.bootstrap import Container, bootstrap
+from app.main.middleware import build_middleware, error_body
+from app.main.scheduler import PeriodicRunner, periodic_runner
+from app.main.settings import Settings, load_settings
+from app.main.worker import EmbeddedWorker, embedded_worker
+from app.orders.queries import OrderQueries
+from graph.schema import build_schema
+from graph.view import GraphQLView
+from infrastructure.queue.broker import close_broker
+
+log = logging.getLogger("visapi.health")
+
+GRAPHIQL = ("app.main", "static/graphiql")  # package and folder of the vendored GraphiQL
+JSON = "application/json; charset=utf-8"
+READY_TIMEOUT_S = 2.0  # per check: a readiness probe must answer before the prober gives up
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(body), status, headers, media_type=JSON)
+
+
+class Started:
+    """The container once the lifespan has built it (the routes exist before it does)."""
+
+    container: Container | None = None
+
+    def get(self) -> Container:
+        if self.container is None:
+            raise RuntimeError("the application has not started: run its lifespan")
+        return self.container
+
+    @property
+    def bus(self) -> MessageBus:
+        return self.get().bus
+
+    @property
+    def orders(self) -> OrderQueries:
+        return self.get().orders
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or load_settings()
+    started = Started()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        container = bootstrap(settings)
+        worker: EmbeddedWorker | None = None
+        runner: PeriodicRunner | None = None
+        try:
+            if settings.embedded:
+                # The job worker (its own thread and loop) and the periodic jobs (on this loop)
+                # run inside the API process; in production they are separate commands.
+                worker, runner = embedded_worker(container), periodic_runner(container)
+                worker.start()
+                runner.start()
+            started.container = app.state.container = container
+            yield
+        finally:
+            started.container = None
+            if runner is not None:
+                await runner.stop()
+            if worker is not None:
+                await asyncio.to_thread(worker.stop)
+            await container.aclose()
+            await asyncio.to_thread(close_broker, container.broker)
+
+    schema = build_schema(
+        max_depth=settings.max_query_depth,
+        max_aliases=settings.max_aliases,
+        max_tokens=settings.max_tokens,
+        introspection=settings.introspection,
+    )
+    graphiql = settings.graphiql
+    view = GraphQLView(
+        schema,
+        started,
+        max_page_size=settings.max_page_size,
+        graphiql_html=_graphiql_page() if graphiql else None,
+    )
+    about = _version()
+
+    async def healthz(request: Request) -> Response:
+        return json_response({"status": "ok"})
+
+    async def readyz(request: Request) -> Response:
+        return await _readiness(started.get())
+
+    async def version(request: Request) -> Response:
+        return json_response(about)
+
+    routes: list[BaseRoute] = [
+        *([Mount("/graphql/static", StaticFiles(packages=[GRAPHIQL]))] if graphiql else []),
+        Route("/graphql", view),
+        Route("/api/v1/healthz", healthz, methods=["GET"]),
+        Route("/api/v1/readyz", readyz, methods=["GET"]),
+        Route("/api/v1/version", version, methods=["GET"]),
+    ]
+    return Starlette(
+        routes=routes,
+        middleware=build_middleware(settings),
+        exception_handlers={HTTPException: _http_error},
+        lifespan=lifespan,
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own 404/405 (unknown path, wrong method) in the one error format."""
+    assert isinstance(exc, HTTPException)
+    code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(exc.status_code, "INVALID_INPUT")
+    return Response(
+        error_body(exc.detail, code),
+        exc.status_code,
+        dict(exc.headers or {}),
+        media_type=JSON,
+    )
+
+
+def _graphiql_page() -> str:
+    package, folder = GRAPHIQL
+    return importlib.resources.files(package).joinpath(folder, "index.html").read_text("utf-8")
+
+
+def _version() -> dict[str, str | None]:
+    return {
+        "name": "visapi",
+        "version": importlib.metadata.version("visapi"),
+        "commit": os.environ.get("VISAPI_GIT_SHA") or None,
+        "python": platform.python_version(),
+    }
+
+
+async def _readiness(container: Container) -> Response:
+    checks: dict[str, Callable[[], Awaitable[object]]] = {
+        "database": lambda: _select_one(container.engine),
+    }
+    if container.read_engine is not container.engine:
+        checks["read_database"] = lambda: _select_one(container.read_engine)
+    if container.redis is not None:
+        checks["cache"] = lambda: container.redis.ping()
+        # The broker's Redis client is synchronous (Dramatiq): ping it off the event loop.
+        client = getattr(container.broker, "client", None)
+        checks["broker"] = (lambda: asyncio.to_thread(client.ping)) if client else checks["cache"]
+    results = await asyncio.gather(*(_probe(name, check) for name, check in checks.items()))
+    report = dict(zip(checks, results, strict=True))
+    report.setdefault("cache", "ok")  # in-process memory cache: up while we are
+    report.setdefault("broker", "ok")  # StubBroker in this process
+    failing = [name for name, result in report.items() if result != "ok"]
+    if failing:
+        body = {"status": "unavailable", "failing": failing, "checks": report}
+        return json_response(body, 503)
+    return json_response({"status": "ok", "checks": report})
+
+
+async def _probe(name: str, check: Callable[[], Awaitable[object]]) -> str:
+    try:
+        async with asyncio.timeout(READY_TIMEOUT_S):
+            await check()
+    except Exception as exc:  # any failure means "not ready"; the reason goes to the log
+        log.warning("readiness check %s failed: %r", name, exc)
+        return "timeout" if isinstance(exc, TimeoutError) else f"error: {type(exc).__name__}"
+    return "ok"
+
+
+async def _select_one(engine: AsyncEngine) -> None:
+    async with engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))

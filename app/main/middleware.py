@@ -1,0 +1,193 @@
+"""Pure ASGI middleware: correlation ids, a catch-all for 500s, request timeouts, body size caps."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import uuid
+from typing import Any
+
+import orjson
+from starlette.middleware import Middleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.main.logging import correlation_id
+from app.main.settings import Settings
+
+log = logging.getLogger("visapi.http")
+
+CORRELATION_HEADERS = (b"x-correlation-id", b"x-request-id")  # first one present wins
+_SANE_ID = re.compile(rb"[A-Za-z0-9._:-]{1,64}")
+
+
+def build_middleware(settings: Settings) -> list[Middleware]:
+    """The stack, outermost first: every answer below it (even a 500) gets the correlation id."""
+    return [
+        Middleware(CorrelationIdMiddleware),
+        Middleware(ErrorMiddleware),
+        Middleware(TimeoutMiddleware, seconds=settings.request_timeout_s),
+        Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
+    ]
+
+
+def error_body(message: str, code: str, **extensions: Any) -> bytes:
+    """A GraphQL-shaped error document, the one error format of every endpoint."""
+    return orjson.dumps(
+        {"errors": [{"message": message, "extensions": {"code": code, **extensions}}]}
+    )
+
+
+async def send_error(send: Send, status: int, message: str, code: str, scope: Scope) -> None:
+    cid = (scope.get("state") or {}).get("correlation_id")
+    body = error_body(message, code, **({"correlationId": cid} if cid else {}))
+    headers = [
+        (b"content-type", b"application/json; charset=utf-8"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+class CorrelationIdMiddleware:
+    """Take a sane `X-Correlation-Id`/`X-Request-Id` or make one; expose it and echo it back."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        cid = _incoming(scope) or uuid.uuid4().hex
+        scope.setdefault("state", {})["correlation_id"] = cid
+        echoed = (b"x-correlation-id", cid.encode())
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", ()), echoed]}
+            await send(message)
+
+        token = correlation_id.set(cid)
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            correlation_id.reset(token)
+
+
+def _incoming(scope: Scope) -> str | None:
+    headers = dict(scope["headers"])
+    for name in CORRELATION_HEADERS:
+        value = headers.get(name)
+        if value is not None:
+            # A malformed id is replaced, not trusted: it lands in logs and response headers.
+            return value.decode("ascii") if _SANE_ID.fullmatch(value) else None
+    return None
+
+
+class _Started:
+    """A send wrapper remembering whether the response has begun (then no error can replace it)."""
+
+    def __init__(self, send: Send) -> None:
+        self.send = send
+        self.started = False
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.started = True
+        await self.send(message)
+
+
+class ErrorMiddleware:
+    """Turn an unhandled exception into a logged traceback and a 500 with the correlation id."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        tracked = _Started(send)
+        try:
+            await self.app(scope, receive, tracked)
+        except Exception:
+            log.exception("unhandled error in %s %s", scope["method"], scope["path"])
+            if tracked.started:
+                raise  # half a response went out: let the server drop the connection
+            await send_error(send, 500, "Unexpected error.", "INTERNAL", scope)
+
+
+class TimeoutMiddleware:
+    """Answer 504 when the app has not started its response within `seconds` (then it may go on)."""
+
+    def __init__(self, app: ASGIApp, *, seconds: float) -> None:
+        self.app = app
+        self.seconds = seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_untimed(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                deadline.reschedule(None)  # a streaming body may take longer than the answer
+            await send(message)
+
+        try:
+            async with asyncio.timeout(self.seconds) as deadline:
+                await self.app(scope, receive, send_untimed)
+        except TimeoutError:
+            if started or not deadline.expired():
+                raise  # not ours: a timeout raised inside the app is an error like any other
+            log.warning(
+                "request timed out after %ss: %s %s", self.seconds, scope["method"], scope["path"]
+            )
+            await send_error(send, 504, "The request took too long.", "TIMEOUT", scope)
+
+
+class BodyTooLarge(Exception):
+    """Raised from `receive` when a streamed (chunked) body passes the cap."""
+
+
+class BodyLimitMiddleware:
+    """413 for a body over `max_bytes`: at once from Content-Length, or while counting chunks."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope["headers"]).get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.max_bytes:
+            await self._too_large(send, scope)
+            return
+        received = 0
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise BodyTooLarge
+            return message
+
+        tracked = _Started(send)
+        try:
+            await self.app(scope, counted, tracked)
+        except BodyTooLarge:
+            if tracked.started:
+                raise
+            await self._too_large(send, scope)
+
+    async def _too_large(self, send: Send, scope: Scope) -> None:
+        message = f"The request body is larger than {self.max_bytes} bytes."
+        await send_error(send, 413, message, "PAYLOAD_TOO_LARGE", scope)

@@ -1,0 +1,118 @@
+"""Settings: read once from the environment into a frozen object; a bad value stops the start."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+
+class SettingsError(ValueError):
+    """A setting is malformed; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite+aiosqlite:///./visapi.db"
+    read_database_url: str | None = None
+    redis_url: str | None = None
+    db_pool_size: int = 10
+    env: str = "development"
+    log_level: str = "INFO"
+    introspection: bool = True
+    graphiql: bool = True
+    # HTTP limits
+    request_timeout_s: float = 30.0
+    max_body_bytes: int = 1_048_576
+    max_query_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 2_000
+    max_page_size: int = 100
+    # Cache TTLs (seconds)
+    cache_order_ttl_s: float = 300.0
+    cache_unprocessed_ttl_s: float = 30.0
+    cache_stats_ttl_s: float = 60.0
+    # Jobs: Dramatiq timings (milliseconds) and the outbox sweeper
+    job_max_retries: int = 5
+    job_min_backoff_ms: int = 1_000
+    job_max_backoff_ms: int = 300_000
+    job_time_limit_ms: int = 60_000
+    # Redis broker: a worker silent this long is presumed dead and its messages requeued.
+    job_heartbeat_timeout_ms: int = 60_000
+    job_dead_message_ttl_ms: int = 604_800_000
+    worker_threads: int = 4
+    outbox_sweep_interval_s: float = 10.0
+    outbox_sweep_age_s: float = 5.0
+    scheduler_tick_s: float = 1.0
+    # Vendors (used by later features; the sandbox adapter answers when unset)
+    cbb_base_url: str | None = None
+    cbb_token: str | None = None
+    whatsapp_app_secret: str | None = None
+    whatsapp_verify_token: str | None = None
+    jwt_secret: str | None = None
+    jwt_public_key: str | None = None
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    slack_webhook_url: str | None = None
+
+    @property
+    def embedded(self) -> bool:
+        """No Redis: memory cache, StubBroker worker thread and periodic runner inside `serve`."""
+        return self.redis_url is None
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def _parse(name: str, raw: str, kind: Any) -> Any:
+    text = raw.strip()
+    if kind in ("bool", "bool | None"):
+        if text.lower() in ("1", "true", "yes", "on"):
+            return True
+        if text.lower() in ("0", "false", "no", "off"):
+            return False
+        raise SettingsError(f"{name}={raw!r} is not a boolean (use true or false)")
+    if kind == "int":
+        try:
+            return int(text)
+        except ValueError:
+            raise SettingsError(f"{name}={raw!r} is not an integer") from None
+    if kind == "float":
+        try:
+            return float(text)
+        except ValueError:
+            raise SettingsError(f"{name}={raw!r} is not a number") from None
+    return text or None if kind == "str | None" else text
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Build Settings from `VISAPI_*` variables (the field name upper-cased)."""
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for f in fields(Settings):
+        name = f"VISAPI_{f.name.upper()}"
+        if name in env:
+            values[f.name] = _parse(name, env[name], f.type)
+    settings = Settings(**values)
+    _check(settings)
+    return settings
+
+
+def _check(s: Settings) -> None:
+    if not s.database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+        if s.database_url.startswith(("postgresql://", "postgres://")):
+            raise SettingsError(
+                "VISAPI_DATABASE_URL must name the async driver: postgresql+asyncpg://..."
+            )
+        raise SettingsError(
+            "VISAPI_DATABASE_URL must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
+        )
+    if s.redis_url is not None and not s.redis_url.startswith(("redis://", "rediss://", "unix://")):
+        raise SettingsError("VISAPI_REDIS_URL must start with redis://, rediss:// or unix://")
+    for name in ("db_pool_size", "max_body_bytes", "max_page_size", "worker_threads"):
+        if getattr(s, name) <= 0:
+            raise SettingsError(f"VISAPI_{name.upper()} must be positive")
+    if s.request_timeout_s <= 0:
+        raise SettingsError("VISAPI_REQUEST_TIMEOUT_S must be positive")

@@ -1,0 +1,208 @@
+"""Job consumers: `visapi worker` processes (Redis) and the embedded worker of `serve`."""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import signal
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import dramatiq
+from dramatiq.asyncio import get_event_loop_thread
+from dramatiq.middleware import AsyncIO, Middleware
+
+from app.jobs import Queue
+from app.main.bootstrap import Container, bootstrap
+from app.main.settings import Settings
+from infrastructure.queue.broker import (
+    close_broker,
+    create_broker,
+    in_memory_messages,
+    register_actors,
+)
+from infrastructure.queue.dead_letters import dead_letters_of, failed_job_writer
+
+log = logging.getLogger("visapi.worker")
+
+ContainerFactory = Callable[[dramatiq.Broker], Container]
+EMBEDDED_THREADS = 2
+
+
+class _CloseOnLoop(Middleware):
+    """Closes the worker's container on Dramatiq's loop once the workers stopped (and, with
+    the in-memory broker, returns the jobs still queued to the outbox).
+
+    Added after AsyncIO: `after_*` hooks run in reverse order, so this runs while the loop
+    that owns the container's pools is still alive (AsyncIO stops it right after).
+    """
+
+    def __init__(self, container: Container) -> None:
+        self._container = container
+
+    def after_worker_shutdown(self, broker: dramatiq.Broker, worker: Any) -> None:
+        dead_letters_of(broker).bind(None)
+        loop_thread = get_event_loop_thread()
+        if loop_thread is None:
+            return
+        try:
+            tracker = in_memory_messages(broker)
+            lost = tracker.pending_ids() if tracker else []
+            if lost:
+                # In-memory jobs die with us: give them back to the outbox for the next start.
+                n = loop_thread.run_coroutine(self._container.relay.unpublish(lost))
+                log.warning("%d queued job(s) returned to the outbox for the next start", n)
+        finally:
+            loop_thread.run_coroutine(self._container.aclose())
+
+
+class EmbeddedWorker:
+    """A `dramatiq.Worker` whose actors run on a container of their own.
+
+    Actors are async: Dramatiq runs them on its one event-loop thread (set up by the AsyncIO
+    middleware at worker boot), so the container built here is only ever used on that loop.
+    One per process and per broker: Dramatiq keeps a single global loop thread, and a Worker
+    leaves its consumer hook on the broker, so start a fresh broker for a new worker.
+    """
+
+    def __init__(
+        self,
+        broker: dramatiq.Broker,
+        container_factory: ContainerFactory,
+        *,
+        queues: Sequence[str] | None = None,
+        threads: int = EMBEDDED_THREADS,
+        worker_timeout_ms: int = 1000,
+    ) -> None:
+        self.broker = broker
+        self._factory = container_factory
+        self._queues = set(queues) if queues else None
+        self._threads = threads
+        self._worker_timeout_ms = worker_timeout_ms
+        self._worker: dramatiq.Worker | None = None
+        self.container: Container | None = None
+
+    def start(self) -> None:
+        if self.container is not None:
+            raise RuntimeError("an EmbeddedWorker starts once: build a new one on a new broker")
+        if get_event_loop_thread() is not None:
+            raise RuntimeError("another Dramatiq worker is running in this process")
+        # Engines and clients connect lazily, so building here and using them on Dramatiq's
+        # loop is safe; actors are bound before consuming so no message meets an unknown actor.
+        self.container = container = self._factory(self.broker)
+        register_actors(self.broker, container.bus, container.registry)
+        dead_letters_of(self.broker).bind(failed_job_writer(container.engine))
+        self.broker.add_middleware(_CloseOnLoop(container), after=AsyncIO)
+        # What dramatiq's CLI does per process: starts TimeLimit's timer thread.
+        self.broker.emit_after("process_boot")
+        self._worker = dramatiq.Worker(
+            self.broker,
+            queues=self._queues,
+            worker_threads=self._threads,
+            worker_timeout=self._worker_timeout_ms,
+        )
+        self._worker.start()
+        log.info("worker started: queues %s, %d threads", self._queues or "all", self._threads)
+
+    def join(self) -> None:
+        """Wait until the messages fetched so far are processed (tests)."""
+        if self._worker is not None:
+            self._worker.join()
+
+    def stop(self, timeout_ms: int = 30_000) -> None:
+        """Finish running messages (up to `timeout_ms`), close the container, stop the loop."""
+        if self._worker is not None:
+            self._worker.stop(timeout=timeout_ms)
+            self._worker = None
+
+
+def embedded_worker(api: Container) -> EmbeddedWorker:
+    """The worker of embedded `serve`: same StubBroker, same memory cache and sandbox vendors
+    as the API (so evictions and sandbox records are shared), its own engine on its own loop."""
+    return EmbeddedWorker(
+        api.broker,
+        lambda broker: bootstrap(
+            api.settings, broker=broker, cache=api.cache, contacts=api.contacts
+        ),
+        # How long a worker thread waits on an empty queue: also what a shutdown waits (x2).
+        worker_timeout_ms=100,
+    )
+
+
+def run_worker(
+    settings: Settings,
+    queues: Sequence[str] | None = None,
+    *,
+    processes: int = 1,
+    threads: int | None = None,
+) -> None:
+    """`visapi worker`: consume the Redis queues until SIGINT/SIGTERM."""
+    if settings.redis_url is None:
+        raise SystemExit(
+            "visapi worker needs VISAPI_REDIS_URL; without Redis, `visapi serve` runs the"
+            " worker in-process"
+        )
+    unknown = sorted(set(queues or ()) - {q.value for q in Queue})
+    if unknown:
+        raise SystemExit(f"unknown queue(s): {', '.join(unknown)} (known: critical, default, bulk)")
+    if processes < 1:
+        raise SystemExit("--processes must be at least 1")
+    if processes == 1:
+        _run_one(settings, queues, threads)
+    else:
+        _supervise(settings, queues, processes, threads)
+
+
+def _until_signal() -> threading.Event:
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    return stop
+
+
+def _run_one(settings: Settings, queues: Sequence[str] | None, threads: int | None) -> None:
+    broker = create_broker(settings)
+    worker = EmbeddedWorker(
+        broker,
+        lambda b: bootstrap(settings, broker=b),
+        queues=queues,
+        threads=threads or settings.worker_threads,
+    )
+    stop = _until_signal()
+    worker.start()
+    try:
+        while not stop.wait(1.0):
+            pass
+        log.info("worker stopping")
+    finally:
+        worker.stop()
+        close_broker(broker)
+
+
+def _supervise(
+    settings: Settings, queues: Sequence[str] | None, processes: int, threads: int | None
+) -> None:
+    """Run `processes` single-process workers; if one dies, stop all and let the service
+    manager restart us (no home-made supervisor logic beyond that)."""
+    ctx = multiprocessing.get_context("spawn")
+    children = [
+        ctx.Process(target=_run_one, args=(settings, queues, threads), name=f"visapi-worker-{i}")
+        for i in range(processes)
+    ]
+    for child in children:
+        child.start()
+    stop = _until_signal()
+    failed = False
+    while not stop.wait(1.0):
+        if any(not c.is_alive() for c in children):
+            log.error("a worker process exited; stopping the others")
+            failed = True
+            break
+    for child in children:
+        if child.is_alive():
+            child.terminate()  # SIGTERM: the child finishes its messages and closes cleanly
+    for child in children:
+        child.join(timeout=60)
+    if failed:
+        raise SystemExit(1)
