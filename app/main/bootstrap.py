@@ -92,7 +92,7 @@ def bootstrap(
         if settings.redis_url:
             redis = redis_client(settings.redis_url)
             closers.append(redis.aclose)
-            cache = RedisCache(redis)
+            cache = RedisCache(redis, namespace=settings.redis_namespace)
         else:
             cache = MemoryCache()
 

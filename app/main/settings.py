@@ -17,6 +17,8 @@ class Settings:
     database_url: str = "sqlite+aiosqlite:///./visapi.db"
     read_database_url: str | None = None
     redis_url: str | None = None
+    # Prefix of every Redis key (cache, broker queues): several deployments may share one Redis.
+    redis_namespace: str = "visapi"
     db_pool_size: int = 10
     env: str = "development"
     log_level: str = "INFO"
@@ -114,5 +116,7 @@ def _check(s: Settings) -> None:
     for name in ("db_pool_size", "max_body_bytes", "max_page_size", "worker_threads"):
         if getattr(s, name) <= 0:
             raise SettingsError(f"VISAPI_{name.upper()} must be positive")
+    if not s.redis_namespace.replace("-", "").replace("_", "").isalnum():
+        raise SettingsError("VISAPI_REDIS_NAMESPACE must be letters, digits, - or _")
     if s.request_timeout_s <= 0:
         raise SettingsError("VISAPI_REQUEST_TIMEOUT_S must be positive")

@@ -16,12 +16,14 @@ from app.bus import MessageBus
 from app.jobs import ActorSpec, Queue
 from infrastructure.queue.dead_letters import DeadLetters
 
-NAMESPACE = "visapi"
 
 
 class BrokerSettings(Protocol):
     @property
     def redis_url(self) -> str | None: ...
+
+    @property
+    def redis_namespace(self) -> str: ...
 
     @property
     def job_max_retries(self) -> int: ...
@@ -89,13 +91,13 @@ class InMemoryMessages(Middleware):
             return list(self._counts)
 
 
-def create_broker(settings: BrokerSettings, *, namespace: str = NAMESPACE) -> dramatiq.Broker:
+def create_broker(settings: BrokerSettings) -> dramatiq.Broker:
     """RedisBroker when `redis_url` is set, else an in-process StubBroker. Connects lazily."""
     broker: dramatiq.Broker
     if settings.redis_url:
         broker = RedisBroker(  # type: ignore[no-untyped-call]  # dramatiq leaves it untyped
             url=settings.redis_url,
-            namespace=namespace,
+            namespace=settings.redis_namespace,
             middleware=middleware(settings),
             heartbeat_timeout=settings.job_heartbeat_timeout_ms,
             dead_message_ttl=settings.job_dead_message_ttl_ms,

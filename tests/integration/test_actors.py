@@ -230,14 +230,15 @@ async def test_jobs_left_in_memory_return_to_the_outbox_on_stop(settings: Settin
 
 @pytest.mark.redis
 async def test_redis_broker_worker_retries_and_syncs(sqlite_url: str, redis_url: str) -> None:
+    namespace = f"visapi-test-{uuid.uuid4().hex[:12]}"
     settings = Settings(
         database_url=sqlite_url,
         redis_url=redis_url,
+        redis_namespace=namespace,
         job_min_backoff_ms=10,
         job_max_backoff_ms=40,
     )
-    namespace = f"visapi-test-{uuid.uuid4().hex[:12]}"
-    broker = create_broker(settings, namespace=namespace)
+    broker = create_broker(settings)
     sandbox = SandboxContactSync()
     sandbox.fail_next(1, "timeout", "vendor slow")
     api = bootstrap(settings, broker=broker, cache=MemoryCache(), contacts=sandbox)
