@@ -17,7 +17,6 @@ from app.jobs import ActorSpec, Queue
 from infrastructure.queue.dead_letters import DeadLetters
 
 
-
 class BrokerSettings(Protocol):
     @property
     def redis_url(self) -> str | None: ...
