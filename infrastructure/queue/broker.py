@@ -12,29 +12,18 @@ from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import AsyncIO, CurrentMessage, Middleware, Retries, TimeLimit
 
+from app.actors import JobSettings
 from app.bus import MessageBus
 from app.jobs import ActorSpec, Queue
 from infrastructure.queue.dead_letters import DeadLetters
 
 
-class BrokerSettings(Protocol):
+class BrokerSettings(JobSettings, Protocol):
     @property
     def redis_url(self) -> str | None: ...
 
     @property
     def redis_namespace(self) -> str: ...
-
-    @property
-    def job_max_retries(self) -> int: ...
-
-    @property
-    def job_min_backoff_ms(self) -> int: ...
-
-    @property
-    def job_max_backoff_ms(self) -> int: ...
-
-    @property
-    def job_time_limit_ms(self) -> int: ...
 
     @property
     def job_heartbeat_timeout_ms(self) -> int: ...

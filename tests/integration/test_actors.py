@@ -26,7 +26,7 @@ from infrastructure.db.tables import contact_syncs, failed_jobs, outbox
 from infrastructure.queue.broker import close_broker, create_broker
 from infrastructure.vendors.sandbox import SandboxContactSync
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "vizi-orders"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "vizi-orders"
 IL_ORDER = json.loads((FIXTURES / "il-uk-eta.json").read_text())
 
 # One valid message per actor: a new actor without an entry here fails the registry test.

@@ -23,7 +23,7 @@ from infrastructure.db.tables import events, outbox
 from infrastructure.queue.broker import create_broker
 from infrastructure.queue.relay import OutboxRelay
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "vizi-orders"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "vizi-orders"
 
 
 def body(name: str) -> Any:

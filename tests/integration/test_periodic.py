@@ -27,7 +27,7 @@ from infrastructure.db.schedule import claim_tick, prune_ticks
 from infrastructure.db.tables import outbox, schedule_ticks
 from infrastructure.queue.broker import create_broker
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "vizi-orders"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "vizi-orders"
 NOW = datetime(2026, 3, 1, 12, 0, 7, 250_000, tzinfo=UTC)
 
 
