@@ -94,6 +94,8 @@ def cached(
     receives the handler's own arguments, dependencies included: `key=lambda q, **_: f"id:{q.id}"`.
     `decode` rebuilds the value (default: plain JSON, e.g. `app.codec.decoder(OrderView)` for a
     read model). None results are not stored unless `cache_none`, so "not found" is not sticky.
+    A result is stored only if the prefix was not evicted while it was computed, so a write is
+    visible on the next read even when it commits during a concurrent miss.
     """
     prefix = prefix_of(prefix)
     if ttl <= 0:
@@ -107,15 +109,17 @@ def cached(
             if cache is None:
                 return await fn(*args, **kwargs)
             k = key(*args, **kwargs)
-            data = await cache.get(prefix, k)
+            data, generation = await cache.lookup(prefix, k)
             if data is not None:
                 try:
                     return decode_(data)
                 except _DECODE_ERRORS:
                     log.warning("cache entry %s:%s does not decode; recomputing", prefix, k)
             value = await fn(*args, **kwargs)
-            if value is not None or cache_none:
-                await cache.set(prefix, k, encode(value), ttl)
+            # Stored only in the generation looked in: if a write evicted the prefix meanwhile,
+            # `value` may predate it and is dropped. No generation: the cache is unreachable.
+            if generation is not None and (value is not None or cache_none):
+                await cache.set(prefix, k, encode(value), ttl, generation=generation)
             return value
 
         return wrapper

@@ -113,11 +113,24 @@ class Cache(Protocol):
     """Key/value cache with per-prefix generations: `evict(prefix)` drops a prefix's keys in O(1).
 
     Backends must never raise on a read or write failure: a broken cache is a miss.
+    A read-through cache uses `lookup`, then on a miss `set(..., generation=<the one looked in>)`:
+    a value computed from data older than an eviction is then dropped, not stored as current.
     """
 
     async def get(self, prefix: str, key: str) -> bytes | None: ...
 
-    async def set(self, prefix: str, key: str, value: bytes, ttl: float) -> None: ...
+    async def lookup(self, prefix: str, key: str) -> tuple[bytes | None, int | None]:
+        """The value (None: miss) and the prefix's generation it was looked up in.
+
+        The generation is None when the backend could not be asked; then store nothing.
+        """
+        ...
+
+    async def set(
+        self, prefix: str, key: str, value: bytes, ttl: float, *, generation: int | None = None
+    ) -> None:
+        """Store in the current generation, or only if it is still `generation` (else drop)."""
+        ...
 
     async def delete(self, prefix: str, key: str) -> None: ...
 

@@ -72,21 +72,26 @@ async def orders_by_ids(
 ) -> list[OrderView | None]:
     """A DataLoader batch: cache hits per id, then one query for all the misses."""
     found: dict[UUID, OrderView] = {}
-    misses: list[UUID] = []
+    # Each miss with the cache generation it was looked up in (None: no cache or unreachable).
+    misses: dict[UUID, int | None] = {}
     for id in dict.fromkeys(ids):
-        data = await cache.get(ORDER, _id_key(id)) if cache is not None else None
+        data, generation = (
+            await cache.lookup(ORDER, _id_key(id)) if cache is not None else (None, None)
+        )
         if data is not None:
             try:
                 found[id] = _decode_view(data)
                 continue
             except _DECODE_ERRORS:
                 pass
-        misses.append(id)
+        misses[id] = generation
     if misses:
-        for view in await reads.by_ids(misses):
+        for view in await reads.by_ids(list(misses)):
             found[view.id] = view
-            if cache is not None:
-                await cache.set(ORDER, _id_key(view.id), dumps(view), ttl)
+            generation = misses.get(view.id)
+            # A write that evicted `order` during the query makes this row stale: not stored.
+            if cache is not None and generation is not None:
+                await cache.set(ORDER, _id_key(view.id), dumps(view), ttl, generation=generation)
     return [found.get(id) for id in ids]
 
 

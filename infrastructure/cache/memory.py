@@ -15,7 +15,8 @@ class MemoryCache:
     """Cache for the embedded mode and tests; also a plain in-process key/value store.
 
     Entries carry the generation of their prefix at write time; `evict` bumps the generation
-    (O(1)) and stale entries are dropped lazily on read or when the store is full.
+    (O(1)) and stale entries are dropped lazily on read or when the store is full. A `set` for a
+    generation looked up before an `evict` is dropped (see the Cache port).
     `ttl=math.inf` stores without expiry.
     """
 
@@ -37,29 +38,46 @@ class MemoryCache:
 
     def get_now(self, prefix: str, key: str) -> bytes | None:
         """Synchronous `get`, for callers outside an event loop."""
+        return self.lookup_now(prefix, key)[0]
+
+    async def lookup(self, prefix: str, key: str) -> tuple[bytes | None, int]:
+        return self.lookup_now(prefix, key)
+
+    def lookup_now(self, prefix: str, key: str) -> tuple[bytes | None, int]:
+        """Synchronous `lookup`: the value (or None) and the generation it was looked up in."""
         with self._lock:
+            generation = self._generations[prefix]
             entry = self._entries.get((prefix, key))
             if entry is not None and self._live(prefix, entry, self._clock()):
                 self._hits[prefix] += 1
-                return entry[2]
+                return entry[2], generation
             if entry is not None:
                 del self._entries[(prefix, key)]
             self._misses[prefix] += 1
-            return None
+            return None, generation
 
-    async def set(self, prefix: str, key: str, value: bytes, ttl: float) -> None:
-        self.set_now(prefix, key, value, ttl)
+    async def set(
+        self, prefix: str, key: str, value: bytes, ttl: float, *, generation: int | None = None
+    ) -> None:
+        self.set_now(prefix, key, value, ttl, generation=generation)
 
-    def set_now(self, prefix: str, key: str, value: bytes, ttl: float) -> None:
+    def set_now(
+        self, prefix: str, key: str, value: bytes, ttl: float, *, generation: int | None = None
+    ) -> None:
         """Synchronous `set`, for callers outside an event loop."""
         with self._lock:
+            current = self._generations[prefix]
+            # A value read in an evicted generation would be dead on arrival; storing it would
+            # also replace the key's entry in the current generation, so it is dropped.
+            if generation is not None and generation != current:
+                return
             now = self._clock()
             # Re-inserting moves the key to the young end of the dict.
             self._entries.pop((prefix, key), None)
             if len(self._entries) >= self.max_entries:
                 self._make_room(now)
             expires = math.inf if math.isinf(ttl) else now + ttl
-            self._entries[(prefix, key)] = (self._generations[prefix], expires, value)
+            self._entries[(prefix, key)] = (current, expires, value)
 
     async def delete(self, prefix: str, key: str) -> None:
         with self._lock:

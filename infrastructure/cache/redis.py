@@ -17,15 +17,19 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 log = logging.getLogger("visapi.cache")
 
-# Both scripts read the prefix's generation and touch the value key in one round trip. The value
+# The scripts read the prefix's generation and touch the value key in one round trip. The value
 # key is built inside the script, so this assumes one Redis (no cluster), as DESIGN.md does.
-# KEYS[1] = generation key; ARGV[1] = value key stem, ARGV[2] = key, ARGV[3] = value, ARGV[4] = ms.
+# KEYS[1] = generation key; ARGV[1] = value key stem, ARGV[2] = key, ARGV[3] = value, ARGV[4] = ms,
+# ARGV[5] = the generation a `set` is for ('' = the current one).
+# _GET answers {generation, value or nil}, so a read-through miss can store under that generation.
 _GET = """
 local gen = redis.call('GET', KEYS[1]) or '0'
-return redis.call('GET', ARGV[1] .. ':' .. gen .. ':' .. ARGV[2])
+return {gen, redis.call('GET', ARGV[1] .. ':' .. gen .. ':' .. ARGV[2])}
 """
+# A value computed before an eviction (generation no longer current) is not stored at all.
 _SET = """
 local gen = redis.call('GET', KEYS[1]) or '0'
+if ARGV[5] ~= '' and tonumber(ARGV[5]) ~= tonumber(gen) then return false end
 local key = ARGV[1] .. ':' .. gen .. ':' .. ARGV[2]
 if ARGV[4] == '0' then return redis.call('SET', key, ARGV[3]) end
 return redis.call('SET', key, ARGV[3], 'PX', ARGV[4])
@@ -56,7 +60,9 @@ def redis_client(url: str) -> redis.asyncio.Redis:
 class RedisCache:
     """Values live at `{ns}:c:{prefix}:{gen}:{key}` (PX ttl); `evict` INCRs `{ns}:gen:{prefix}`.
 
-    Old generations are never scanned: their keys expire by ttl. No call raises on a Redis
+    Old generations are never scanned: their keys expire by ttl. `lookup` also answers the
+    generation it read, and `set(generation=g)` stores only while `g` is current (each one round
+    trip), so a value computed before an `evict` never becomes current. No call raises on a Redis
     failure: reads miss, writes are skipped, and after a connection failure Redis is not tried
     again for `BREAKER_SECONDS`. `stats()` counts hits and misses per prefix (a failed or skipped
     read is a miss); `error_count()` counts calls that could not use Redis, per prefix or in total.
@@ -80,20 +86,30 @@ class RedisCache:
         return f"{self.namespace}:gen:{prefix}", f"{self.namespace}:c:{prefix}"
 
     async def get(self, prefix: str, key: str) -> bytes | None:
+        return (await self.lookup(prefix, key))[0]
+
+    async def lookup(self, prefix: str, key: str) -> tuple[bytes | None, int | None]:
         gen_key, stem = self._keys(prefix)
+        reply = await self._call(prefix, self._get, [gen_key], [stem, key])
+        if reply is None:  # Redis skipped or failed: a miss, and nothing may be stored
+            self._misses[prefix] += 1
+            return None, None
         # bytes, as long as the client keeps decode_responses=False (the default).
-        value: bytes | None = await self._call(prefix, self._get, [gen_key], [stem, key])
+        generation, value = reply
         if value is None:
             self._misses[prefix] += 1
-            return None
-        self._hits[prefix] += 1
-        return value
+        else:
+            self._hits[prefix] += 1
+        return value, int(generation)
 
-    async def set(self, prefix: str, key: str, value: bytes, ttl: float) -> None:
+    async def set(
+        self, prefix: str, key: str, value: bytes, ttl: float, *, generation: int | None = None
+    ) -> None:
         gen_key, stem = self._keys(prefix)
         # PX needs a positive integer; 0 is the scripts' "no expiry" for ttl=inf.
         ms = 0 if math.isinf(ttl) else max(1, round(ttl * 1000))
-        await self._call(prefix, self._set, [gen_key], [stem, key, value, ms])
+        expected = "" if generation is None else generation
+        await self._call(prefix, self._set, [gen_key], [stem, key, value, ms, expected])
 
     async def delete(self, prefix: str, key: str) -> None:
         gen_key, stem = self._keys(prefix)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
 import pytest
 import redis.asyncio
@@ -15,9 +17,12 @@ from redis.backoff import NoBackoff
 
 import infrastructure.cache.redis as redis_adapter
 from app.cache import cached, evict
+from app.orders.queries import ORDER, orders_by_ids
+from app.orders.views import OrderView
 from app.ports import Cache
 from infrastructure.cache.memory import MemoryCache
 from infrastructure.cache.redis import RedisCache, redis_client
+from tests.factories import order_row
 from tests.services import redis_url_or_skip
 
 
@@ -103,6 +108,118 @@ async def test_cached_handler_hits_on_the_backend(cache: Cache) -> None:
     assert calls == [3, 3]
 
 
+async def test_lookup_answers_the_generation_and_a_set_for_an_evicted_one_is_dropped(
+    cache: Cache,
+) -> None:
+    assert (await cache.lookup("orders", "id:1"))[0] is None
+    await cache.set("orders", "id:1", b"v0", ttl=30)
+    value, before = await cache.lookup("orders", "id:1")
+    assert (value, before is not None) == (b"v0", True)
+    await cache.evict("orders")
+    value, after = await cache.lookup("orders", "id:1")
+    assert value is None
+    assert after is not None
+    assert after != before
+    # A value computed from what was read before the eviction does not become current ...
+    await cache.set("orders", "id:1", b"stale", ttl=30, generation=before)
+    assert await cache.lookup("orders", "id:1") == (None, after)
+    # ... the one computed after it does, and a late stale write does not replace it.
+    await cache.set("orders", "id:1", b"fresh", ttl=30, generation=after)
+    await cache.set("orders", "id:1", b"stale", ttl=30, generation=before)
+    assert await cache.lookup("orders", "id:1") == (b"fresh", after)
+    assert await cache.lookup("stats", "id:1") == (None, 0)  # generations are per prefix
+    assert cache.stats() == {"orders": (2, 3), "stats": (0, 1)}
+
+
+class Source:
+    """A read handler's data source whose next read can be held after reading, until released."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+        self.reads = 0
+        self.hold = False
+        self.read_done = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def read(self) -> Any:
+        self.reads += 1
+        value = self.value  # read "from the database" ...
+        if self.hold:  # ... then stay slow while the test writes and evicts
+            self.hold = False
+            self.read_done.set()
+            await self.release.wait()
+        return value
+
+
+async def test_an_eviction_during_a_cached_compute_is_seen_by_the_next_read(cache: Cache) -> None:
+    source = Source({"status": "paid"})
+
+    @cached("orders", ttl=30, key=lambda **_: "id:1")
+    async def read(*, cache: Cache | None) -> dict[str, str]:
+        result: dict[str, str] = await source.read()
+        return result
+
+    source.hold = True
+    racing = asyncio.create_task(read(cache=cache))
+    await source.read_done.wait()
+    source.value = {"status": "processed"}  # a write commits ...
+    await evict(cache, "orders:*")  # ... and evicts while the read is still computing
+    source.release.set()
+    assert await racing == {"status": "paid"}  # the racing read answers what it read
+
+    assert await read(cache=cache) == {"status": "processed"}  # a miss: the stale value was dropped
+    assert await read(cache=cache) == {"status": "processed"}  # the fresh value is cached
+    assert source.reads == 2
+    assert cache.stats() == {"orders": (1, 2)}
+
+
+def _view(n: int, **changes: Any) -> OrderView:
+    row = order_row(n) | {"flags": []}
+    return OrderView(**{f.name: row[f.name] for f in dataclasses.fields(OrderView)} | changes)
+
+
+class BatchReads:
+    """`OrderReads.by_ids` over a dict of views; the next call can be held as in `Source`."""
+
+    def __init__(self, views: Sequence[OrderView]) -> None:
+        self.views = {v.id: v for v in views}
+        self.calls: list[list[uuid.UUID]] = []
+        self.hold = False
+        self.read_done = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def by_ids(self, ids: Sequence[uuid.UUID]) -> list[OrderView]:
+        self.calls.append(list(ids))
+        found = [self.views[id] for id in ids if id in self.views]
+        if self.hold:
+            self.hold = False
+            self.read_done.set()
+            await self.release.wait()
+        return found
+
+
+async def test_an_eviction_during_a_batch_fetch_is_seen_by_the_next_read(cache: Cache) -> None:
+    a, b, c = _view(1), _view(2), _view(3)
+    reads = BatchReads([a, b, c])
+
+    async def batch(*ids: uuid.UUID) -> list[OrderView | None]:
+        return await orders_by_ids(ids, reads=reads, cache=cache, ttl=30)  # type: ignore[arg-type]
+
+    assert await batch(a.id) == [a]  # cached before the race: a hit in it
+    reads.hold = True
+    racing = asyncio.create_task(batch(a.id, b.id, c.id))
+    await reads.read_done.wait()
+    done = dataclasses.replace(b, processed_at=b.created_at)
+    reads.views[b.id] = done  # a write commits ...
+    await evict(cache, f"{ORDER}:*")  # ... and evicts while the batch query is in flight
+    reads.release.set()
+    assert await racing == [a, b, c]
+
+    assert await batch(a.id, b.id, c.id) == [a, done, c]  # all misses: nothing stale was stored
+    assert await batch(c.id, b.id, a.id) == [c, done, a]  # and now all hits
+    assert reads.calls == [[a.id], [b.id, c.id], [a.id, b.id, c.id]]
+
+
 async def test_eviction_is_seen_by_another_process() -> None:
     async with redis_caches(2) as (a, b):
         await a.set("orders", "id:1", b"v1", ttl=30)
@@ -123,11 +240,45 @@ async def test_redis_key_layout_and_ttl() -> None:
         assert await raw.get(f"{ns}:c:orders:1:id:1") == b"v2"
 
 
+async def test_redis_set_for_an_evicted_generation_writes_no_key() -> None:
+    async with redis_caches(2) as (a, b):
+        ns, raw = a.namespace, a.client
+        assert await a.lookup("orders", "id:1") == (None, 0)
+        await b.evict("orders")  # another process commits a write
+        await a.set("orders", "id:1", b"stale", ttl=30, generation=0)
+        assert [k async for k in raw.scan_iter(match=f"{ns}:c:*")] == []
+        assert await b.lookup("orders", "id:1") == (None, 1)
+        await b.set("orders", "id:1", b"fresh", ttl=30, generation=1)
+        assert await a.lookup("orders", "id:1") == (b"fresh", 1)
+        assert 0 < await raw.pttl(f"{ns}:c:orders:1:id:1") <= 30_000
+
+
+async def test_redis_lookup_and_set_are_one_round_trip_each(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async with redis_caches(1) as (cache,):
+        await cache.lookup("orders", "id:1")  # loads the scripts
+        await cache.set("orders", "id:1", b"v", ttl=30, generation=0)
+        sent: list[Any] = []
+        execute = cache.client.execute_command
+
+        async def counting(*args: Any, **options: Any) -> Any:
+            sent.append(args[0])
+            return await execute(*args, **options)
+
+        monkeypatch.setattr(cache.client, "execute_command", counting)
+        assert await cache.lookup("orders", "id:1") == (b"v", 0)
+        await cache.set("orders", "id:1", b"w", ttl=30, generation=0)
+        assert await cache.get("orders", "id:1") == b"w"
+        assert sent == ["EVALSHA", "EVALSHA", "EVALSHA"]
+
+
 async def test_redis_down_reads_miss_writes_skip_and_handlers_still_answer() -> None:
     client = redis_client("redis://127.0.0.1:1/0")  # nothing listens on port 1
     try:
         cache = RedisCache(client, namespace="down")
         assert await cache.get("orders", "id:1") is None
+        assert await cache.lookup("orders", "id:1") == (None, None)  # no generation: don't store
         await cache.set("orders", "id:1", b"v", ttl=30)
         await cache.delete("orders", "id:1")
         await cache.evict("orders")
@@ -136,8 +287,8 @@ async def test_redis_down_reads_miss_writes_skip_and_handlers_still_answer() -> 
         async def double(n: int, *, cache: Cache | None) -> int:
             return n * 2
 
-        assert await double(21, cache=cache) == 42
-        assert cache.stats() == {"orders": (0, 2)}
+        assert await double(21, cache=cache) == 42  # one failed lookup, and no attempt to store
+        assert cache.stats() == {"orders": (0, 3)}
         assert cache.error_count() == 6
         assert cache.error_count("orders") == 6
         assert cache.error_count("stats") == 0

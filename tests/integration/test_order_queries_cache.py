@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -17,12 +19,15 @@ from app.main.bootstrap import bootstrap
 from app.main.settings import Settings
 from app.orders.commands import CreateOrder, MarkOrdersProcessed, OrderAccepted
 from app.orders.queries import OrderQueries, bind_order_queries
-from app.orders.views import DEFAULT_SORT, Sort, SortField, StatsGroup
+from app.orders.views import DEFAULT_SORT, OrderView, Sort, SortField, StatsGroup
+from app.ports import Cache
 from domain.orders.specs import Compare, unprocessed
 from infrastructure.cache.memory import MemoryCache
+from infrastructure.cache.redis import RedisCache, redis_client
 from infrastructure.db.engine import create_engine
 from infrastructure.db.order_reads import SqlOrderReads
 from tests.factories import seed_orders
+from tests.services import redis_url_or_skip
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "vizi-orders"
 
@@ -172,3 +177,67 @@ async def test_without_a_cache_every_read_goes_to_the_database(world: World) -> 
     assert len(world.calls("stats")) == 2
     assert len(world.calls("page")) == 2
     assert world.cache.stats() == {}
+
+
+class HeldReads(CountingReads):
+    """CountingReads whose next `by_ids` holds its rows, once read, until released."""
+
+    def __init__(self, inner: SqlOrderReads) -> None:
+        super().__init__(inner)
+        self.hold = False
+        self.read_done = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def by_ids(self, ids: Sequence[UUID]) -> list[OrderView]:
+        self.calls.append(("by_ids", ids))
+        views = await self._inner.by_ids(ids)
+        if self.hold:
+            self.hold = False
+            self.read_done.set()
+            await self.release.wait()
+        return views
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def any_cache(request: pytest.FixtureRequest) -> AsyncIterator[Cache]:
+    if request.param == "memory":
+        yield MemoryCache()
+        return
+    client = redis_client(redis_url_or_skip())
+    namespace = f"visapi-test-{uuid.uuid4().hex[:12]}"
+    try:
+        yield RedisCache(client, namespace)
+    finally:
+        keys = [k async for k in client.scan_iter(match=f"{namespace}:*")]
+        if keys:
+            await client.delete(*keys)
+        await client.aclose()
+
+
+async def test_a_write_during_a_batch_fetch_is_visible_on_the_next_read(
+    settings: Settings, any_cache: Cache
+) -> None:
+    """MarkOrdersProcessed commits and evicts while a DataLoader batch holds rows it read."""
+    engine = create_engine(settings.database_url, pool_size=2)
+    reads = HeldReads(SqlOrderReads(engine))
+    container = bootstrap(settings, cache=any_cache, reads=reads)  # type: ignore[arg-type]
+    try:
+        rows = await seed_orders(engine, 40, children=False)
+        a, b = [r["id"] for r in rows if r["processed_at"] is None][:2]
+        orders, bus = container.orders, container.bus
+
+        reads.hold = True
+        racing = asyncio.create_task(orders.orders_by_ids([a, b]))
+        await reads.read_done.wait()
+        assert await bus.handle(MarkOrdersProcessed(ids=(a,))) == 1
+        reads.release.set()
+        assert [v.processed_at if v else "missing" for v in await racing] == [None, None]
+
+        fresh = await orders.orders_by_ids([a, b])  # misses: the batch's rows were not stored
+        assert [v.processed_at is not None if v else "missing" for v in fresh] == [True, False]
+        assert await orders.orders_by_ids([b, a]) == [fresh[1], fresh[0]]  # now both hits
+        assert await orders.order_by_id(a) == fresh[0]
+        assert [list(ids) for n, ids in reads.calls if n == "by_ids"] == [[a, b], [a, b]]
+    finally:
+        await container.aclose()
+        await engine.dispose()

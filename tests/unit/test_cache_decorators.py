@@ -159,6 +159,45 @@ async def test_none_is_not_cached_unless_asked(cache: MemoryCache) -> None:
     assert reads.calls == ["x"]
 
 
+class Unreachable(MemoryCache):
+    """A backend that cannot be asked: every lookup misses without a generation."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sets: list[tuple[str, str, int | None]] = []
+
+    async def lookup(self, prefix: str, key: str) -> tuple[bytes | None, None]:  # type: ignore[override]
+        return None, None
+
+    async def set(
+        self, prefix: str, key: str, value: bytes, ttl: float, *, generation: int | None = None
+    ) -> None:
+        self.sets.append((prefix, key, generation))
+
+
+async def test_no_generation_from_the_lookup_means_no_write() -> None:
+    cache, reads = Unreachable(), Reads()
+    assert await order_by_id(ById("a"), cache=cache, reads=reads) == {"id": "a"}
+    assert await order_by_id(ById("a"), cache=cache, reads=reads) == {"id": "a"}
+    assert reads.calls == ["a", "a"]
+    assert cache.sets == []
+
+
+async def test_a_miss_is_stored_in_the_generation_it_was_looked_up_in(cache: MemoryCache) -> None:
+    await cache.evict("orders")
+    await cache.evict("orders")
+
+    @cached("orders", ttl=30, key=lambda q, **_: f"id:{q.id}")
+    async def evicting(q: ById, *, cache: Cache | None) -> dict[str, str]:
+        await evict(cache, "orders")  # a write commits while the value is computed
+        return {"id": q.id}
+
+    assert await evicting(ById("a"), cache=cache) == {"id": "a"}
+    assert await cache.lookup("orders", "id:a") == (None, 3)  # dropped, not stored as current
+    assert await order_by_id(ById("a"), cache=cache, reads=Reads()) == {"id": "a"}
+    assert await cache.lookup("orders", "id:a") == (b'{"id":"a"}', 3)
+
+
 async def test_cache_keyword_is_required_and_none_disables_caching() -> None:
     reads = Reads()
     with pytest.raises(TypeError, match="cache"):
