@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 
 from domain.orders.intake import order_from_body
 from infrastructure.db.engine import create_engine
@@ -128,5 +128,14 @@ async def seed_orders(
                 await conn.execute(insert(orders), order_rows)
                 await conn.execute(insert(events), event_rows)
             progress(len(order_rows))
+        async with engine.begin() as conn:
+            # Fresh statistics after a bulk load, or the planner guesses from an empty table.
+            await conn.execute(
+                text(
+                    "ANALYZE orders"
+                    if engine.dialect.name == "sqlite"
+                    else "ANALYZE orders, events"
+                )
+            )
     finally:
         await engine.dispose()
