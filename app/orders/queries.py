@@ -37,10 +37,17 @@ def _id_key(id: UUID, **_: object) -> str:
     return f"id:{id}"
 
 
-def _stats_key(spec: Spec | None, group: StatsGroup, **_: object) -> str:
+def _spec_digest(spec: Spec | None) -> str:
     # Specs are frozen dataclasses of plain values, so their repr is canonical across processes.
-    digest = hashlib.sha1(repr(spec).encode(), usedforsecurity=False).hexdigest()
-    return f"{group.value}:{digest}"
+    return hashlib.sha1(repr(spec).encode(), usedforsecurity=False).hexdigest()
+
+
+def _stats_key(spec: Spec | None, group: StatsGroup, **_: object) -> str:
+    return f"{group.value}:{_spec_digest(spec)}"
+
+
+def _count_key(spec: Spec | None, **_: object) -> str:
+    return f"count:{_spec_digest(spec)}"
 
 
 def _unprocessed_key(first: int, **_: object) -> str:
@@ -118,7 +125,9 @@ async def order_page(
     return await reads.page(spec, sort, first, after)
 
 
-async def count_orders(spec: Spec | None, *, reads: OrderReads) -> int:
+async def count_orders(spec: Spec | None, *, reads: OrderReads, cache: Cache | None) -> int:
+    """totalCount: a COUNT over every matching row, the costly part of a list (cached like the
+    stats it is, and evicted with the lists by every order write)."""
     return await reads.count(spec)
 
 
@@ -155,6 +164,7 @@ def bind_order_queries(
     """Bind the handlers; the cache decorators are applied here because TTLs are settings."""
     by_id = cached(ORDER, order_ttl, key=_id_key, decode=_decode_view)(order_by_id)
     stats = cached(ORDER_STATS, stats_ttl, key=_stats_key, decode=_decode_buckets)(order_stats)
+    count = cached(ORDERS, stats_ttl, key=_count_key)(count_orders)
     unprocessed_page = partial(
         cached(ORDERS, unprocessed_ttl, key=_unprocessed_key, decode=_decode_unprocessed_page)(
             unprocessed_orders
@@ -168,7 +178,7 @@ def bind_order_queries(
         order_by_order_id=partial(order_by_order_id, reads=reads),
         order_page=partial(order_page, reads=reads, unprocessed_page=unprocessed_page),
         unprocessed_orders=unprocessed_page,
-        count_orders=partial(count_orders, reads=reads),
+        count_orders=partial(count, reads=reads, cache=cache),
         order_stats=partial(stats, reads=reads, cache=cache),
         events_for=reads.events_for,
         contact_syncs_for=reads.contact_syncs_for,

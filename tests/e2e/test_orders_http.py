@@ -116,6 +116,7 @@ async def test_create_query_and_process_orders(client: httpx.AsyncClient) -> Non
     }
     unprocessed = (await gql(client, UNPROCESSED))["orders"]
     assert [e["node"]["orderId"] for e in unprocessed["edges"]] == ["IL251101GB07"]
+    assert unprocessed["totalCount"] == 1  # the count was cached at 0 before the write
     assert (await gql(client, STATS))["orderStats"] == [
         {"key": "il", "count": 1, "totalAmount": "165.00"}
     ]
