@@ -108,6 +108,11 @@ class SqlUnitOfWork:
         if messages:
             await conn.execute(insert(outbox), [_outbox_row(m) for m in messages])
         await conn.commit()
+        # Give the connection back before the hooks: the outbox relay needs one of its own,
+        # and with every pooled connection held by a unit waiting in its hooks, none would
+        # come free (the pool deadlocked at 50 concurrent createOrder under load).
+        await conn.close()
+        self._conn = None
         self.orders.added.clear()
         self.payloads.added.clear()
         self._recorded = []

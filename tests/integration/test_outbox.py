@@ -173,3 +173,25 @@ async def test_concurrent_sweeps_publish_each_row_once(postgres_url: str) -> Non
     finally:
         await engine.dispose()
         await c.aclose()
+
+
+async def test_concurrent_orders_do_not_starve_the_pool_in_the_fast_path(db_url: str) -> None:
+    """More concurrent il orders than pooled connections: each unit of work gives its
+    connection back before the relay marks its rows published (which needs one too)."""
+    settings = Settings(database_url=db_url, db_pool_size=2)
+    c = bootstrap(settings, broker=create_broker(settings))
+    try:
+        bodies = []
+        for n in range(8):
+            b = body("il-uk-eta.json")
+            b["order"]["id"] = f"IL2511POOL{n:02d}"
+            bodies.append(b)
+        outcomes = await asyncio.wait_for(
+            asyncio.gather(*(c.bus.handle(CreateOrder(payload=b)) for b in bodies)), timeout=20
+        )
+        assert all(isinstance(o, OrderAccepted) and o.created for o in outcomes)
+        rows = await outbox_rows(c)
+        assert len(rows) == 8
+        assert all(r.published_at is not None for r in rows)
+    finally:
+        await c.aclose()
