@@ -91,10 +91,14 @@ _GROUP_COLUMNS: dict[StatsGroup, Any] = {
 }
 
 
+_FLAGS = [f.name for f in fields(OrderView)].index("flags")
+
+
 def _view(row: Row[Any]) -> OrderView:
-    data = row._asdict()
-    data["flags"] = [FlagView(f["field"], f["issue"]) for f in data["flags"] or ()]
-    return OrderView(**data)
+    # Positional: _ORDER selects the columns in OrderView's field order (no dict per row).
+    values = list(row)
+    values[_FLAGS] = [FlagView(f["field"], f["issue"]) for f in values[_FLAGS] or ()]
+    return OrderView(*values)
 
 
 def _after(keys: list[tuple[Any, bool]], values: Sequence[Any]) -> ColumnElement[bool]:
@@ -116,6 +120,10 @@ class SqlOrderReads:
     """Implements OrderReads over an engine (a read replica when configured)."""
 
     def __init__(self, engine: AsyncEngine) -> None:
+        # Each read is one statement: on PostgreSQL no BEGIN/ROLLBACK around it, two round
+        # trips fewer per read (the pool and the write side keep their transactions).
+        if engine.dialect.name == "postgresql":
+            engine = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._engine = engine
         self._day = _DAY_SQLITE if engine.dialect.name == "sqlite" else _DAY_POSTGRES
 
