@@ -1,0 +1,5 @@
+"""Entry point of `python -m tests.bench` (what `make bench` runs)."""
+
+from tests.bench.run import main
+
+raise SystemExit(main())

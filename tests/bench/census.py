@@ -1,0 +1,134 @@
+"""SQL statements per request, counted in-process: the app and its lifespan, httpx.ASGITransport.
+
+The product: a `before_cursor_execute` listener on each engine counts the statements SQLAlchemy
+sends; a query logger on each asyncpg connection counts the transaction round trips beside them
+(BEGIN/COMMIT/ROLLBACK). The naive baseline: its asyncpg pool's query logger counts both kinds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from sqlalchemy import event
+from starlette.applications import Starlette
+
+from app.main.asgi import create_app
+from app.main.settings import load_settings
+from tests.bench import baselines
+from tests.bench.scenarios import OID, Row, page_body
+from tests.bench.services import REDIS_URL, BenchDatabase
+
+REQUESTS = 50
+WARM = 5
+TX = ("BEGIN", "START", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "END")
+
+
+@dataclass(frozen=True)
+class Census:
+    statements: float  # per request
+    tx: float  # transaction control and connection resets, per request
+    how: str = "measured"
+
+
+class Counter:
+    def __init__(self) -> None:
+        self.statements = 0
+        self.tx = 0
+
+    def on_cursor(self, *_: Any) -> None:
+        self.statements += 1
+
+    def on_query(self, record: Any, *, statements: bool = False) -> None:
+        text = record.query.lstrip().upper()
+        if text.startswith(TX) or "RESET ALL" in text:
+            self.tx += 1
+        elif statements:
+            self.statements += 1
+
+
+def _attach(app: Starlette, counter: Counter) -> None:
+    container = app.state.container
+    for engine in {id(e): e for e in (container.engine, container.read_engine)}.values():
+        sync = engine.sync_engine
+        event.listen(sync, "before_cursor_execute", counter.on_cursor)
+
+        def on_connect(dbapi_conn: Any, _record: Any, dialect: Any = sync.dialect) -> None:
+            dialect.get_driver_connection(dbapi_conn).add_query_logger(counter.on_query)
+
+        event.listen(sync, "connect", on_connect)
+
+
+def _unique(body: str) -> str:
+    return body.replace(OID, f"C{uuid.uuid4().hex[:12]}")
+
+
+async def _count(app: Starlette, counter: Counter, path: str, bodies: list[str]) -> Census:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://bench", timeout=30
+    ) as client:
+
+        async def send(i: int) -> None:
+            if not bodies:
+                answer = await client.get(path)
+            else:
+                body = _unique(bodies[i % len(bodies)])
+                answer = await client.post(
+                    path, content=body, headers={"Content-Type": "application/json"}
+                )
+            if answer.status_code != 200 or b'"errors"' in answer.content:
+                raise RuntimeError(f"census {path}: {answer.status_code} {answer.text[:300]}")
+
+        for i in range(max(WARM, len(bodies))):  # every body once: the order(id) set is warm
+            await send(i)
+        await asyncio.sleep(0.05)  # query loggers report through call_soon
+        counter.statements = counter.tx = 0
+        for i in range(REQUESTS):
+            await send(i)
+        await asyncio.sleep(0.05)
+    return Census(counter.statements / REQUESTS, counter.tx / REQUESTS)
+
+
+async def product(db: BenchDatabase, namespace: str, rows: list[Row]) -> dict[str, Census]:
+    """Statements per request of each product row, and of a 5-order page ("orders5")."""
+    settings = load_settings(
+        {
+            "VISAPI_DATABASE_URL": db.url,
+            "VISAPI_REDIS_URL": REDIS_URL,
+            "VISAPI_REDIS_NAMESPACE": namespace,
+            "VISAPI_LOG_LEVEL": "WARNING",
+        }
+    )
+    app = create_app(settings)
+    counter = Counter()
+    found: dict[str, Census] = {}
+    async with app.router.lifespan_context(app):
+        _attach(app, counter)
+        for row in rows:
+            if row.server == "product":
+                found[row.key] = await _count(app, counter, row.path, list(row.bodies))
+        found["orders5"] = await _count(app, counter, "/graphql", [page_body(5)])
+    return found
+
+
+async def naive(db: BenchDatabase, row: Row) -> Census:
+    counter = Counter()
+    os.environ["BENCH_PG_DSN"] = db.dsn
+    baselines.Database.on_query = lambda record: counter.on_query(record, statements=True)
+    try:
+        async with baselines.naive.router.lifespan_context(baselines.naive):
+            return await _count(baselines.naive, counter, row.path, list(row.bodies))
+    finally:
+        baselines.Database.on_query = None
+
+
+async def census(db: BenchDatabase, namespace: str, rows: list[Row]) -> dict[str, Census]:
+    found = await product(db, namespace, rows)
+    found["naive"] = await naive(db, next(r for r in rows if r.key == "naive"))
+    # The bare route has no database at all: zero by construction.
+    found["bare"] = Census(0.0, 0.0, "no database")
+    return found

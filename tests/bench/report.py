@@ -1,0 +1,176 @@
+"""What the bench prints: the environment, the table in Markdown, CPU shares, targets met/missed."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import os
+import platform
+from dataclasses import dataclass, field
+
+from tests.bench.census import Census
+from tests.bench.load import Load
+from tests.bench.measure import CpuUsage
+from tests.bench.scenarios import Row
+from tests.bench.targets import targets_table
+
+PACKAGES = ("uvicorn", "starlette", "strawberry-graphql", "graphql-core", "sqlalchemy", "asyncpg",
+            "redis", "uvloop", "httptools", "orjson")  # fmt: skip
+
+
+@dataclass
+class RowResult:
+    row: Row
+    sat: Load | None = None
+    fixed: dict[str, Load] = field(default_factory=dict)  # "hey" / "wrk" (paced) -> run
+    fixed_target: float = 0.0  # the rate asked of the fixed-rate runs
+    cpu: CpuUsage | None = None
+    rss_mb: dict[int, float] = field(default_factory=dict)  # pid -> VmHWM
+    conns: int | None = None
+    sql: Census | None = None
+    libs: set[str] = field(default_factory=set)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def peak_rss(self) -> float | None:
+        return max(self.rss_mb.values()) if self.rss_mb else None
+
+    @property
+    def clean(self) -> bool:
+        runs = [self.sat, *self.fixed.values()]
+        return not self.problems and all(r is not None and r.ok for r in runs)
+
+
+def environment(pg_version: str, redis_version: str, wrk: str, workers: int) -> list[str]:
+    versions = ", ".join(f"{p} {_version(p)}" for p in PACKAGES)
+    loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+    http = "httptools" if importlib.util.find_spec("httptools") else "h11"
+    return [
+        f"CPUs: {os.cpu_count()} ({platform.processor() or platform.machine()}), "
+        f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}",
+        f"Python {platform.python_version()}; {versions}",
+        f"uvicorn --workers {workers}, loop/http 'auto' -> {loop} + {http} "
+        "(per server: what its workers really mapped, below)",
+        f"{pg_version}; Redis {redis_version}; {wrk}; hey (Debian)",
+    ]
+
+
+def _version(package: str) -> str:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return "-"
+
+
+def _n(x: float | None, digits: int = 0) -> str:
+    if x is None or x != x:  # None or NaN
+        return "-"
+    return f"{x:,.{digits}f}"
+
+
+def table(results: list[RowResult]) -> str:
+    bare = _rps(results, "bare")
+    lines = [
+        "| row | req/s | p50 ms | p95 ms | p99 ms | ½ rate req/s | p95 ms at ½ rate: hey / wrk "
+        "| x bare | server CPU µs/req | peak RSS MB/proc | DB conns | SQL/req (+tx) | clean |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:-:|",
+    ]
+    for r in results:
+        s = r.sat
+        ratio = f"{s.rps / bare:.3f}" if s and bare else "-"
+        cpu = f"{r.cpu.server / s.requests * 1e6:,.0f}" if r.cpu and s and s.requests else "-"
+        fixed = " / ".join(_fixed(r, tool) for tool in ("hey", "wrk"))
+        sql = f"{r.sql.statements:g} (+{r.sql.tx:g})" if r.sql else "-"
+        if r.sql and r.sql.how != "measured":
+            sql += f" {r.sql.how}"
+        p50, p95, p99 = (s.p50, s.p95, s.p99) if s else (None, None, None)
+        lines.append(
+            f"| {r.row.label} | {_n(s.rps if s else None)} | {_n(p50, 1)} "
+            f"| {_n(p95, 1)} | {_n(p99, 1)} | {_n(r.fixed_target)} | {fixed} | {ratio} | {cpu} "
+            f"| {_n(r.peak_rss, 1)} | {_n(r.conns)} | {sql} | {'yes' if r.clean else 'NO'} |"
+        )
+    return "\n".join(lines)
+
+
+def _fixed(r: RowResult, tool: str) -> str:
+    """p95 of one fixed-rate run, with the rate it reached when short of the one asked."""
+    f = r.fixed.get(tool)
+    if f is None:
+        return "-"
+    short = f" (got {f.rps:,.0f}/s)" if f.rps < 0.95 * r.fixed_target else ""
+    return f"{f.p95:.1f}{short}"
+
+
+def cpu_table(results: list[RowResult]) -> str:
+    lines = [
+        "| row (saturated run) | wall s | server | wrk | PostgreSQL | irq+softirq | steal "
+        "| other | loop/http mapped |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for r in results:
+        c = r.cpu
+        if c is None:
+            lines.append(f"| {r.row.label} |" + " - |" * 8)
+            continue
+        libs = " + ".join(sorted(r.libs)) or "asyncio + h11"
+        lines.append(
+            f"| {r.row.label} | {c.wall:.1f} | {c.server:.1f} | {c.loadgen:.1f} "
+            f"| {c.postgres:.1f} | {c.softirq:.1f} | {c.steal:.1f} | {c.other:.1f} | {libs} |"
+        )
+    return "\n".join(lines)
+
+
+def problems(results: list[RowResult]) -> list[str]:
+    out = []
+    for r in results:
+        for load in (r.sat, *r.fixed.values()):
+            if load and load.errors:
+                out.append(f"{r.row.label}: {load.tool} errors {load.errors}; first: {load.sample}")
+        if r.sat is not None and r.sat.requests == 0:
+            out.append(f"{r.row.label}: no request completed in the saturated run")
+        out += [f"{r.row.label}: {p}" for p in r.problems]
+    return out
+
+
+def _rps(results: list[RowResult], key: str) -> float:
+    for r in results:
+        if r.row.key == key and r.sat:
+            return r.sat.rps
+    return 0.0
+
+
+def document(
+    env_lines: list[str],
+    setup_lines: list[str],
+    results: list[RowResult],
+    found: list[tuple[str, str, str]],
+) -> str:
+    """The whole report in Markdown."""
+    text = "\n".join(
+        [
+            "## Environment",
+            "",
+            *(f"- {line}" for line in env_lines + setup_lines),
+            "",
+            "## Results",
+            "",
+            table(results),
+            "",
+            "SQL/req: statements SQLAlchemy sent (in-process census: 50 requests after a warm-up); "
+            "(+tx): BEGIN/COMMIT/ROLLBACK (and asyncpg pool resets) beside them. Server CPU: "
+            "utime+stime of the server's process group over the saturated run / requests.",
+            "",
+            "## CPU seconds during the saturated runs (2 cores shared)",
+            "",
+            cpu_table(results),
+            "",
+            "## Targets (issue 3; p95 judged at saturation, 50 connections)",
+            "",
+            targets_table(found),
+            "",
+        ]
+    )
+    flagged = problems(results)
+    if flagged:
+        text += "\n## Flagged\n\n" + "\n".join(f"- {p}" for p in flagged) + "\n"
+    return text

@@ -1,0 +1,97 @@
+"""The rows of the table: which server, which request bodies, and what a good answer contains."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from infrastructure.db.seed import demo_body
+
+# Replaced by a unique order id in every createOrder request (see wrk.lua).
+OID = "__OID__"
+# createOrder's branch mix: the storefront is Israeli first (only `il` orders sync to the CRM and
+# write an outbox job), the other branches share the rest. 8/20 il, 3/20 each of the others.
+BRANCH_MIX = {"il": 8, "se": 3, "co": 3, "ru": 3, "kz": 3}
+
+ORDER_FIELDS = "id orderId branch orderStatus amount currency clientName createdAt"
+ORDER = f"query Order($id: ID!) {{ order(id: $id) {{ {ORDER_FIELDS} }} }}"
+ORDERS_FILTERED = (
+    "query Orders($filter: OrderFilter) { orders(first: 20, filter: $filter) { totalCount "
+    "edges { cursor node { id orderId branch orderStatus amount currency createdAt } } "
+    "pageInfo { hasNextPage endCursor } } }"
+)
+ORDERS_EVENTS = (
+    "query Page($first: Int!) { orders(first: $first) { edges { cursor node { id orderId amount "
+    "events { id type occurredAt } } } pageInfo { hasNextPage endCursor } } }"
+)
+STATS = "query Stats { orderStats(groupBy: BRANCH) { key count totalAmount } }"
+CREATE = (
+    "mutation Create($payload: JSON!) { createOrder(payload: $payload) { __typename "
+    "... on OrderAccepted { created order { id orderId branch processingDays } } "
+    "... on InvalidOrder { message field } ... on OrderSkipped { reason } } }"
+)
+
+
+@dataclass(frozen=True)
+class Row:
+    key: str  # short id, used for file names and targets
+    label: str  # the table's first column
+    server: str  # "bare" | "naive" | "product"
+    path: str
+    expect: str  # every good answer contains it (and no "errors")
+    bodies: Sequence[str] = field(default_factory=tuple)  # POST JSON bodies; none = GET
+    unique: bool = False  # bodies carry OID, replaced per request
+
+    @property
+    def is_post(self) -> bool:
+        return bool(self.bodies)
+
+
+def gql(query: str, variables: dict[str, object] | None = None) -> str:
+    return json.dumps({"query": query, "variables": variables or {}}, separators=(",", ":"))
+
+
+def create_order_bodies(seed: int = 7) -> list[str]:
+    """Storefront bodies in BRANCH_MIX proportions, the order id left as OID."""
+    rng = random.Random(seed)
+    wanted = dict(BRANCH_MIX)
+    bodies: list[str] = []
+    n = 0
+    while any(wanted.values()):
+        body = demo_body(rng, n, "BENCH")
+        n += 1
+        branch = body["order"]["branch"]
+        if not wanted[branch]:
+            continue
+        wanted[branch] -= 1
+        body["order"]["id"] = f"{branch.upper()}B{OID}"
+        body["order"]["status"] = "active"
+        bodies.append(gql(CREATE, {"payload": body}))
+    return bodies
+
+
+def page_body(first: int) -> str:
+    return gql(ORDERS_EVENTS, {"first": first})
+
+
+def build_rows(order_ids: Sequence[str]) -> list[Row]:
+    """The table's rows in order; `order_ids` is the small warm set for order(id)."""
+    by_id = [gql(ORDER, {"id": i}) for i in order_ids]
+    return [
+        Row("bare", "bare Starlette (baseline)", "bare", "/", '"hello"'),
+        Row("naive", "naive Strawberry order(id) (baseline)", "naive", "/graphql", '"orderId"',
+            by_id),
+        Row("healthz", "`/api/v1/healthz`", "product", "/api/v1/healthz", '"ok"'),
+        Row("order", "`order(id)` (cache warm)", "product", "/graphql", '"orderId"', by_id),
+        Row("orders20", "`orders(first: 20)` il+ACTIVE, totalCount", "product", "/graphql",
+            '"totalCount"',
+            [gql(ORDERS_FILTERED, {"filter": {"branch": "il", "status": "ACTIVE"}})]),
+        Row("orders50", "`orders(first: 50)` + `events`", "product", "/graphql", '"events"',
+            [page_body(50)]),
+        Row("stats", "`orderStats(groupBy: BRANCH)`", "product", "/graphql", '"totalAmount"',
+            [gql(STATS)]),
+        Row("create", "`createOrder` (new id each)", "product", "/graphql", '"created":true',
+            create_order_bodies(), unique=True),
+    ]  # fmt: skip

@@ -1,0 +1,104 @@
+"""Issue 3's targets, each judged met or missed from the measured rows."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from tests.bench.census import Census
+from tests.bench.load import Load
+
+if TYPE_CHECKING:
+    from tests.bench.report import RowResult
+
+
+def _rps(results: list[RowResult], key: str) -> float:
+    r = _get(results, key)
+    return r.sat.rps if r and r.sat else 0.0
+
+
+def _get(results: list[RowResult], key: str) -> RowResult | None:
+    return next((r for r in results if r.row.key == key), None)
+
+
+def targets(
+    results: list[RowResult], workers: int, sql: dict[str, Census]
+) -> list[tuple[str, str, str]]:
+    """(target, measured, verdict) per target of issue 3; p95 targets judged at saturation."""
+    out: list[tuple[str, str, str]] = []
+
+    def add(name: str, key: str, check: Callable[[RowResult, Load], tuple[str, bool]]) -> None:
+        r = _get(results, key)
+        if r is None or r.sat is None:
+            out.append((name, "not measured", "missed"))
+            return
+        measured, met = check(r, r.sat)
+        at_half = ", ".join(f"{tool} {f.p95:.1f} ms" for tool, f in r.fixed.items())
+        if at_half:
+            measured += f" (p95 at ½ rate: {at_half})"
+        verdict = "met" if met and r.clean else "missed" + ("" if r.clean else " (errors)")
+        out.append((name, measured, verdict))
+
+    bare, naive = _rps(results, "bare"), _rps(results, "naive")
+    add(
+        "healthz ≥ 45 % of bare Starlette",
+        "healthz",
+        lambda r, s: (f"{s.rps / bare:.1%}" if bare else "-", bool(bare) and s.rps >= 0.45 * bare),
+    )
+    add(
+        "order(id) ≥ 2.5x naive Strawberry, p95 ≤ 40 ms",
+        "order",
+        lambda r, s: (
+            f"{s.rps / naive:.2f}x ({s.rps:,.0f} vs {naive:,.0f} req/s), p95 {s.p95:.1f} ms"
+            if naive
+            else "-",
+            bool(naive) and s.rps >= 2.5 * naive and s.p95 <= 40,
+        ),
+    )
+    add(
+        "orders(first: 20) filtered ≥ 700 req/s, p95 ≤ 80 ms",
+        "orders20",
+        lambda r, s: (f"{s.rps:,.0f} req/s, p95 {s.p95:.1f} ms", s.rps >= 700 and s.p95 <= 80),
+    )
+    add(
+        "createOrder ≥ 300 req/s, p95 ≤ 100 ms",
+        "create",
+        lambda r, s: (f"{s.rps:,.0f} req/s, p95 {s.p95:.1f} ms", s.rps >= 300 and s.p95 <= 100),
+    )
+    product = [r for r in results if r.row.server == "product"]
+    rss = max((r.peak_rss or 0.0 for r in product), default=0.0)
+    out.append(
+        (
+            "peak RSS ≤ 150 MB per process",
+            f"{rss:.1f} MB (max over product rows)",
+            "met" if 0 < rss <= 150 else "missed",
+        )
+    )
+    conns = max((r.conns or 0 for r in product), default=0)
+    out.append(
+        (
+            f"≤ 10 pooled connections per process (≤ {10 * workers} for {workers} workers)",
+            f"peak {conns}",
+            "met" if conns <= 10 * workers else "missed",
+        )
+    )
+    p50, p5 = sql.get("orders50"), sql.get("orders5")
+    if p50 and p5:
+        same = p50.statements == p5.statements and p50.tx == p5.tx
+        out.append(
+            (
+                "statements per request independent of page size",
+                f"page of 50 with events: {p50.statements:g} (+{p50.tx:g} tx), page of 5: "
+                f"{p5.statements:g} (+{p5.tx:g} tx)",
+                "met" if same else "missed",
+            )
+        )
+    else:
+        out.append(("statements per request independent of page size", "not measured", "missed"))
+    return out  # fmt: skip
+
+
+def targets_table(rows: list[tuple[str, str, str]]) -> str:
+    lines = ["| target | measured | verdict |", "|---|---|---|"]
+    lines += [f"| {name} | {measured} | {verdict} |" for name, measured, verdict in rows]
+    return "\n".join(lines)
