@@ -21,6 +21,7 @@ from strawberry.schema.base import BaseSchema
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 
+from app.auth.ports import AccessReads
 from app.bus import MessageBus
 from app.orders.queries import OrderQueries
 from graph.context import Context
@@ -51,6 +52,9 @@ class Services(Protocol):
 
     @property
     def orders(self) -> OrderQueries: ...
+
+    @property
+    def access(self) -> AccessReads: ...
 
 
 @lru_cache(maxsize=64)
@@ -114,6 +118,8 @@ class GraphQLView(GraphQL[Context, None]):
         return Context(
             bus=self.services.bus,
             orders=self.services.orders,
+            access=self.services.access,
+            principal=state.get("principal"),
             correlation_id=state.get("correlation_id") or uuid.uuid4().hex,
             max_page_size=self.max_page_size,
             request=request,

@@ -21,6 +21,7 @@ import redis.asyncio as aioredis
 
 from app.main.asgi import create_app
 from app.main.settings import Settings
+from tests.auth import key, with_auth
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "vizi-orders"
 
@@ -41,11 +42,14 @@ def body(name: str) -> Any:
 
 @asynccontextmanager
 async def serving(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings)
+    """The app, lifespan running, behind a client sending an operator's API key."""
+    app = create_app(with_auth(settings))
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://test") as client,
     ):
+        scopes = ("orders:read", "orders:write")
+        client.headers["X-API-Key"] = await key(app.state.container, *scopes)
         yield client
 
 
