@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from functools import cache
 from typing import Any
 
+import httpx
 import jwt
+import redis.asyncio
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from app.auth.commands import CreateApiKey, IssuedKey
+from app.main.asgi import create_app
 from app.main.bootstrap import Container
 from app.main.settings import Settings
 
@@ -77,3 +82,43 @@ def rsa_keys() -> tuple[Any, str]:
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     return private, pem.decode()
+
+
+@asynccontextmanager
+async def running(
+    settings: Settings, client: tuple[str, int] = ("127.0.0.1", 50000)
+) -> AsyncIterator[tuple[Container, httpx.AsyncClient]]:
+    """The app with its lifespan running, and an HTTP client calling from `client` (ip, port).
+
+    Drops the test's Redis namespace afterwards when there is one.
+    """
+    app = create_app(settings)
+    transport = httpx.ASGITransport(app, client=client)
+    try:
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=transport, base_url="http://test") as http,
+        ):
+            yield app.state.container, http
+    finally:
+        if settings.redis_url:
+            await drop_namespace(settings.redis_url, settings.redis_namespace)
+
+
+async def drop_namespace(url: str, namespace: str) -> None:
+    client = redis.asyncio.from_url(url)
+    try:
+        keys = [k async for k in client.scan_iter(match=f"{namespace}:*")]
+        if keys:
+            await client.delete(*keys)
+    finally:
+        await client.aclose()
+
+
+def errors_of(response: httpx.Response) -> list[dict[str, Any]]:
+    errors: list[dict[str, Any]] = response.json().get("errors") or []
+    return errors
+
+
+def codes(response: httpx.Response) -> list[str]:
+    return [str(e["extensions"]["code"]) for e in errors_of(response)]
