@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import jwt
 import redis.asyncio
+import redis.exceptions
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -111,6 +112,8 @@ async def drop_namespace(url: str, namespace: str) -> None:
         keys = [k async for k in client.scan_iter(match=f"{namespace}:*")]
         if keys:
             await client.delete(*keys)
+    except redis.exceptions.ConnectionError:
+        pass  # a test stopped this Redis on purpose: nothing is left to drop
     finally:
         await client.aclose()
 

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import shutil
+import socket
+import subprocess
+import time
 import uuid
+from collections.abc import Iterator
 
 import pytest
 
 from app.main.settings import Settings
 from tests.auth import with_auth
+from tests.services import free_port
 
 
 @pytest.fixture(params=["embedded", "production"])
@@ -24,3 +30,28 @@ def app_settings(request: pytest.FixtureRequest) -> Settings:
         ),
         secret_key="e2e-shared-hmac-key-0123456789abcdef",
     )
+
+
+@pytest.fixture
+def private_redis() -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """A Redis server of this test's own, so stopping it disturbs nothing else."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed")
+    port = free_port()
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(100):
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            process.poll()
+            assert process.returncode is None, "redis-server exited"
+            time.sleep(0.05)
+        yield process, f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.kill()
+        process.wait(timeout=10)
