@@ -43,6 +43,8 @@ class Requires(FieldExtension):
     def apply(self, field: StrawberryField) -> None:
         # Shown in the SDL and GraphiQL, so clients can see what each field needs.
         need = f"Needs `{self.permission.value}`." if self.permission else "Needs credentials."
+        if field.description and need in field.description:
+            return  # the field is shared by every schema built (one per app): say it once
         field.description = f"{field.description} {need}" if field.description else need
 
     def check(self, info: Info[Any, Any]) -> None:

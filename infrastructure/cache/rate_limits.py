@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 
 import redis.asyncio
+from redis.commands.core import AsyncScript
 
 from app.auth.ports import Verdict
 from infrastructure.cache.failopen import FailOpen
@@ -54,11 +55,11 @@ class RedisRateLimiter:
         return await self._run(self._peek, bucket, limit, window_s, counted=False)
 
     async def _run(
-        self, script: object, bucket: str, limit: int, window_s: float, *, counted: bool
+        self, script: AsyncScript, bucket: str, limit: int, window_s: float, *, counted: bool
     ) -> Verdict | None:
         window_ms = max(1, round(window_s * 1000))
         args = [window_ms] if counted else []
-        result = await self._guard(script, [f"{self.namespace}:rl:{bucket}"], args)  # type: ignore[arg-type]
+        result = await self._guard(script, [f"{self.namespace}:rl:{bucket}"], args)
         if result is None:
             return None
         count, ttl_ms = int(result[0]), int(result[1])

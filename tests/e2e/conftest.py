@@ -21,13 +21,20 @@ def app_settings(request: pytest.FixtureRequest) -> Settings:
     """Embedded (SQLite, memory) or production (PostgreSQL, Redis in a fresh namespace)."""
     if request.param == "embedded":
         return with_auth(Settings(database_url=request.getfixturevalue("sqlite_url")))
+    settings: Settings = request.getfixturevalue("production_settings")
+    return settings
+
+
+@pytest.fixture
+def production_settings(postgres_url: str, redis_url: str) -> Settings:
     return with_auth(
         Settings(
-            database_url=request.getfixturevalue("postgres_url"),
-            redis_url=request.getfixturevalue("redis_url"),
+            database_url=postgres_url,
+            redis_url=redis_url,
             redis_namespace=f"visapi-e2e-{uuid.uuid4().hex[:10]}",
             db_pool_size=4,
         ),
+        # Every API process of a deployment shares it, so they share cached key checks.
         secret_key="e2e-shared-hmac-key-0123456789abcdef",
     )
 

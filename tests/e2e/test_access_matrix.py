@@ -19,7 +19,7 @@ from app.auth.commands import SetUserRole
 from app.main.settings import Settings
 from domain.auth.permissions import ROLE_PERMISSIONS, Permission, Role, grants
 from graph.permissions import declared, requires
-from graph.schema import schema
+from graph.schema import build_schema, schema
 from tests.auth import codes, errors_of, key, running, token
 
 ME = "{ me { id } }"
@@ -133,6 +133,9 @@ def test_declarations_match_the_domain_table() -> None:
     }
     assert found == DOMAIN_GRANTS
     assert set(DOCUMENTS) == set(DOMAIN_GRANTS)  # a new root field needs a matrix document
+    # Declarations describe themselves in the SDL once, however many schemas are built.
+    assert build_schema().as_str() == schema.as_str()
+    assert "Needs `orders:read`. Needs" not in schema.as_str()
 
 
 async def test_the_matrix(app_settings: Settings) -> None:
