@@ -1,15 +1,29 @@
-"""The per-request GraphQL context: the bus, read handlers and this request's DataLoaders."""
+"""The per-request GraphQL context (the bus, read handlers, the caller, this request's
+DataLoaders) and the services of the composition root it is built from."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from app.auth.ports import AccessReads
 from app.bus import MessageBus
 from app.orders.queries import OrderQueries
 from domain.auth.permissions import Principal
 from graph.loaders import Loaders
+
+
+class Services(Protocol):
+    """What a request needs from the composition root (the bootstrapped container)."""
+
+    @property
+    def bus(self) -> MessageBus: ...
+
+    @property
+    def orders(self) -> OrderQueries: ...
+
+    @property
+    def access(self) -> AccessReads: ...
 
 
 @dataclass

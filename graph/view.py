@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Mapping
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any, Protocol
+from typing import Any
 
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
@@ -21,10 +21,7 @@ from strawberry.schema.base import BaseSchema
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 
-from app.auth.ports import AccessReads
-from app.bus import MessageBus
-from app.orders.queries import OrderQueries
-from graph.context import Context
+from graph.context import Context, Services
 
 JSON = "application/json"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -42,19 +39,6 @@ HTTP_CODES = {
 # The status of a request error (nothing executed) by its code, in either media type: an
 # extension refusing the whole operation (credentials, rate limit) picks the HTTP answer.
 REFUSAL_STATUS = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403, "RATE_LIMITED": 429, "UNAVAILABLE": 503}
-
-
-class Services(Protocol):
-    """What a request needs from the composition root (the bootstrapped container)."""
-
-    @property
-    def bus(self) -> MessageBus: ...
-
-    @property
-    def orders(self) -> OrderQueries: ...
-
-    @property
-    def access(self) -> AccessReads: ...
 
 
 @lru_cache(maxsize=64)

@@ -22,6 +22,7 @@ from app.auth.commands import CreateApiKey, IssuedKey
 from app.main.asgi import create_app
 from app.main.bootstrap import Container
 from app.main.settings import Settings
+from domain.auth.permissions import ROLE_PERMISSIONS, Principal, PrincipalKind, Role
 
 JWT_SECRET = "test-identity-provider-secret-0123456789abcdef"
 ISSUER = "https://idp.example.test/"
@@ -73,6 +74,17 @@ def token(
         **claims,
     }
     return jwt.encode({k: v for k, v in payload.items() if v is not None}, secret, algorithm)
+
+
+def user(role: Role) -> Principal:
+    """The caller a token of a user with `role` authenticates as (for schema-level tests)."""
+    return Principal(
+        kind=PrincipalKind.USER,
+        id=uuid.uuid4(),
+        name=f"{role.value}@example.com",
+        permissions=ROLE_PERMISSIONS[role],
+        role=role,
+    )
 
 
 @cache

@@ -22,8 +22,7 @@ from app.bus import CommandHandler
 from app.main.settings import Settings, SettingsError
 from app.ports import Cache, UnitOfWorkFactory
 from domain.auth.permissions import Principal
-from infrastructure.auth.hashing import Argon2Hasher
-from infrastructure.auth.tokens import JwtTokens, NoTokens, load_public_key
+from infrastructure.auth.verifiers import Argon2Hasher, JwtTokens, NoTokens, load_public_key
 from infrastructure.cache.key_usage import MemoryKeyUsage, RedisKeyUsage
 from infrastructure.cache.rate_limits import MemoryRateLimiter, RedisRateLimiter
 from infrastructure.db.access_reads import SqlAccessReads, write_last_used

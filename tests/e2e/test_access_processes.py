@@ -5,14 +5,12 @@ app instances sharing Redis, then two real `visapi serve` processes); usage over
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import AsyncExitStack, contextmanager
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,14 +21,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.main.scheduler import periodic_runner
 from app.main.settings import Settings
+from app.periodic import current_tick
 from infrastructure.db.engine import create_engine
 from infrastructure.db.migrate import upgrade
+from infrastructure.db.schedule import claim_tick
 from infrastructure.db.tables import api_keys
-from tests.auth import JWT_SECRET, key, running
-from tests.services import free_port
+from tests.auth import key, running
+from tests.processes import CLI, ROOT, base_env, servers
 
-ROOT = Path(__file__).resolve().parents[2]
-CLI = [sys.executable, "-m", "app.main.cli"]
 ME = {"query": "{ me { name } }"}
 REVOKE = "mutation($id: ID!) { revokeApiKey(id: $id) { revokedAt } }"
 
@@ -93,15 +91,22 @@ async def test_requests_write_nothing_until_the_flush_then_one_statement(
     app_settings: Settings,
 ) -> None:
     assert Settings().key_usage_flush_interval_s == 300  # every five minutes by default
-    # A day here, so embedded serve's own runner cannot reach a tick boundary mid-test.
+    # Embedded serve runs the periodic jobs itself, first at start, racing the requests: here
+    # the interval is a day and today's tick is already claimed (as by another scheduler).
     settings = replace(app_settings, key_usage_flush_interval_s=86_400)
+    engine = create_engine(settings.database_url, pool_size=1)
+    try:
+        tick = current_tick(datetime.now(UTC), 86_400)
+        assert await claim_tick(engine, "flush_key_usage", tick, claimer="test")
+    finally:
+        await engine.dispose()
     async with running(settings) as (container, client):
         keys = [await key(container, "orders:read", name=f"k{n}") for n in range(2)]
         with statements(container.engine) as seen:
             for n in range(40):
                 headers = {"X-API-Key": keys[n % 2]}
                 assert (await client.post("/graphql", json=ME, headers=headers)).status_code == 200
-            # (Embedded serve's runner claims its own ticks meanwhile: look at api_keys only.)
+            # (Embedded serve's runner claims other jobs' ticks meanwhile: api_keys only.)
             assert [s for s in seen if "API_KEYS" in s and not s.startswith("SELECT")] == []
             seen.clear()
             # The job `visapi scheduler` (or embedded serve) runs on each of its ticks.
@@ -118,60 +123,6 @@ async def test_requests_write_nothing_until_the_flush_then_one_statement(
         async with container.engine.connect() as conn:
             used = (await conn.execute(select(api_keys.c.last_used_at))).scalars().all()
         assert all(u is not None for u in used)
-
-
-def serve(port: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    command = [*CLI, "serve", "--port", str(port)]
-    with log.open("w") as out:
-        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)
-
-
-def wait_until_up(process: subprocess.Popen[bytes], base: str, log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"{base}/api/v1/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            pytest.fail(f"the server did not start:\n{log.read_text()}", pytrace=False)
-        time.sleep(0.1)
-
-
-@contextmanager
-def servers(env: dict[str, str], folder: Path, count: int) -> Iterator[list[str]]:
-    started: list[subprocess.Popen[bytes]] = []
-    try:
-        bases = []
-        for n in range(count):
-            port, log = free_port(), folder / f"serve-{n}.log"
-            started.append(serve(port, env, log))
-            bases.append(f"http://127.0.0.1:{port}")
-            wait_until_up(started[-1], bases[-1], log)  # one at a time: a clean first start
-        yield bases
-    finally:
-        for process in started:
-            process.terminate()
-        for process in started:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-def base_env(**values: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VISAPI_")}
-    return {
-        **env,
-        "VISAPI_LOG_LEVEL": "WARNING",
-        "VISAPI_API_KEY_HASH_COST": "low",
-        "VISAPI_JWT_SECRET": JWT_SECRET,
-        "VISAPI_JWT_ISSUER": "https://idp.example.test/",
-        "VISAPI_JWT_AUDIENCE": "visapi",
-        **values,
-    }
 
 
 @pytest.mark.postgres

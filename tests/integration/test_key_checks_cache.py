@@ -17,7 +17,7 @@ from app.auth.authenticate import check_key, key_digest
 from app.auth.commands import IssuedKey
 from app.errors import Unauthenticated
 from app.ports import Cache
-from infrastructure.auth.hashing import Argon2Hasher
+from infrastructure.auth.verifiers import Argon2Hasher
 from infrastructure.cache.key_usage import MemoryKeyUsage
 from infrastructure.cache.memory import MemoryCache
 from infrastructure.cache.redis import RedisCache, redis_client

@@ -1,17 +1,42 @@
-"""Bearer JWT verification with PyJWT: HS256 with a secret or RS256 with a public key."""
+"""Credential verification: argon2id for API key secrets (argon2-cffi), bearer JWTs (PyJWT)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from app.auth.ports import Claims, InvalidToken
 
+# `low` exists for test suites, which hash hundreds of keys: the cheapest argon2id that still
+# produces a real, verifiable hash. Production keeps argon2-cffi's default (RFC 9106 low memory).
+COSTS = ("default", "low")
 # Clock skew tolerated between the identity provider and us on exp/nbf/iat.
 LEEWAY_S = 30.0
+
+
+class Argon2Hasher:
+    def __init__(self, cost: str = "default") -> None:
+        if cost not in COSTS:
+            raise ValueError(f"unknown hash cost {cost!r}; use one of {', '.join(COSTS)}")
+        self._hasher = (
+            PasswordHasher()
+            if cost == "default"
+            else PasswordHasher(time_cost=1, memory_cost=8, parallelism=1, hash_len=16)
+        )
+
+    def hash(self, secret: str) -> str:
+        return self._hasher.hash(secret)
+
+    def verify(self, hashed: str, secret: str) -> bool:
+        try:
+            return self._hasher.verify(hashed, secret)
+        except (VerificationError, InvalidHashError):
+            return False
 
 
 def load_public_key(pem: str) -> RSAPublicKey:
