@@ -181,6 +181,8 @@ def _run_with_container(settings: Settings, work: Callable[[Container], Awaitabl
         return asyncio.run(run())
     except (DomainError, AppError) as exc:
         raise click.ClickException(exc.message) from None
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
     except DBAPIError:
         raise click.ClickException("the database is not ready: run `visapi migrate`") from None
 
