@@ -25,6 +25,7 @@ log = logging.getLogger("visapi.access")
 EXEMPT = frozenset({"/api/v1/healthz", "/api/v1/readyz", "/api/v1/version", "/metrics"})
 MAX_CREDENTIAL = 4096
 CHALLENGE = (b"www-authenticate", b'Bearer realm="visapi"')
+JSON = "application/json; charset=utf-8"
 
 
 def credential_of(headers: dict[bytes, bytes]) -> Credential | None:
@@ -136,12 +137,10 @@ def require(request: Request, permission: Permission) -> Response | None:
     principal: Principal | None = (request.scope.get("state") or {}).get("principal")
     if principal is None:
         body = error_body("Authentication required.", "UNAUTHENTICATED")
-        return Response(
-            body, 401, {CHALLENGE[0].decode(): CHALLENGE[1].decode()}, "application/json"
-        )
+        challenge = {CHALLENGE[0].decode(): CHALLENGE[1].decode()}
+        return Response(body, 401, challenge, media_type=JSON)
     if not principal.may(permission):
-        body = error_body(
-            f"Missing permission {permission.value}.", "FORBIDDEN", permission=permission.value
-        )
-        return Response(body, 403, media_type="application/json")
+        message = f"Missing permission {permission.value}."
+        body = error_body(message, "FORBIDDEN", permission=permission.value)
+        return Response(body, 403, media_type=JSON)
     return None
