@@ -123,6 +123,8 @@ class GraphQLView(GraphQL[Context, None]):
             code = _code(result.errors[0]) if result.errors else None
             if code in REFUSAL_STATUS:
                 sub_response.status_code = REFUSAL_STATUS[code]
+                if code == "UNAUTHENTICATED":  # RFC 9110: a 401 names how to authenticate
+                    sub_response.headers["www-authenticate"] = 'Bearer realm="visapi"'
             elif sub_response.media_type == GRAPHQL_RESPONSE:
                 sub_response.status_code = 500 if code == "INTERNAL" else 400
             # application/json: 200 for any well-formed request (the spec's legacy rules)

@@ -56,6 +56,7 @@ async def test_anonymous_callers_get_401_only_for_protected_fields(
         ):
             refused = await gql(client, query)
             assert refused.status_code == 401, query
+            assert refused.headers["www-authenticate"] == 'Bearer realm="visapi"'
             assert codes(refused) == ["UNAUTHENTICATED"]
             assert refused.json()["data"] is None
         write = await gql(
