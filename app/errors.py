@@ -18,6 +18,12 @@ class Conflict(AppError):
     code = "CONFLICT"
 
 
+class Unauthenticated(AppError):
+    """Missing, malformed, unknown, expired or revoked credentials: HTTP 401."""
+
+    code = "UNAUTHENTICATED"
+
+
 class Forbidden(AppError):
     code = "FORBIDDEN"
 

@@ -44,12 +44,16 @@ class PeriodicSettings(Protocol):
     @property
     def outbox_sweep_age_s(self) -> float: ...
 
+    @property
+    def key_usage_flush_interval_s(self) -> float: ...
+
 
 def periodic_jobs(
     settings: PeriodicSettings,
     *,
     sweep_outbox: Callable[[float], Awaitable[int]],
     prune_ticks: Callable[[datetime], Awaitable[int]],
+    flush_key_usage: Callable[[], Awaitable[int]],
     now: Callable[[], datetime],
 ) -> list[PeriodicJob]:
     """The periodic jobs of the system, bound to their adapters by the composition root."""
@@ -63,4 +67,7 @@ def periodic_jobs(
     return [
         PeriodicJob("outbox_sweep", settings.outbox_sweep_interval_s, sweep),
         PeriodicJob("prune_schedule_ticks", PRUNE_TICKS_INTERVAL_S, prune),
+        # API key use gathers in Redis (or memory) and reaches `last_used_at` here, in one
+        # UPDATE per flush instead of one write per request.
+        PeriodicJob("flush_key_usage", settings.key_usage_flush_interval_s, flush_key_usage),
     ]

@@ -9,6 +9,7 @@ from types import TracebackType
 from typing import Any, Protocol, Self
 from uuid import UUID
 
+from app.auth.ports import ApiKeys, Users
 from app.jobs import Job
 from app.orders.side_views import ContactSyncView, NotificationView
 from app.orders.views import EventView, Keyset, OrderPage, OrderView, Sort, StatsBucket, StatsGroup
@@ -56,6 +57,8 @@ class UnitOfWork(Protocol):
 
     orders: Orders
     payloads: WebhookPayloads
+    api_keys: ApiKeys
+    users: Users
 
     async def __aenter__(self) -> Self: ...
 

@@ -59,8 +59,10 @@ PUBLIC_CODES = frozenset(
 class CodedError(GraphQLError):
     """An error raised by a resolver on purpose, carrying its machine code."""
 
-    def __init__(self, message: str, code: str, *, field: str | None = None) -> None:
-        extensions: dict[str, Any] = {"code": code}
+    def __init__(
+        self, message: str, code: str, *, field: str | None = None, **details: Any
+    ) -> None:
+        extensions: dict[str, Any] = {"code": code, **details}
         if field:
             extensions["field"] = field
         super().__init__(message, extensions=extensions)

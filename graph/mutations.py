@@ -20,9 +20,11 @@ from app.orders.commands import (
     OrderSkipped as Skipped,
 )
 from app.orders.views import view_of
+from domain.auth.permissions import Permission
 from graph.context import Context
 from graph.errors import invalid_input
 from graph.ids import parse_ids
+from graph.permissions import requires
 from graph.types import Order
 
 
@@ -76,8 +78,10 @@ class Mutation:
     create_order: CreateOrderResult = strawberry.mutation(
         resolver=create_order,
         description="Take in one storefront body {order, form}, as the webhook gets it.",
+        extensions=requires(Permission.ORDERS_WRITE),
     )
     mark_orders_processed: int = strawberry.mutation(
         resolver=mark_orders_processed,
         description="Mark orders processed (at most 1000 ids); returns how many changed.",
+        extensions=requires(Permission.ORDERS_WRITE),
     )

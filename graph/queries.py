@@ -11,6 +11,7 @@ from strawberry import UNSET
 from strawberry.types import Info
 
 from app.orders.views import StatsGroup
+from domain.auth.permissions import Permission
 from domain.orders.specs import Spec
 from graph.context import Context
 from graph.errors import invalid_input
@@ -25,6 +26,7 @@ from graph.filters import (
     to_spec,
 )
 from graph.ids import parse_id
+from graph.permissions import protected_field
 from graph.types import Order, PageInfo
 
 
@@ -68,7 +70,7 @@ _ONE_OF = "Give exactly one of id (the uuid) and orderId (the storefront's order
 
 @strawberry.type
 class Query:
-    @strawberry.field
+    @protected_field(Permission.ORDERS_READ)
     async def order(
         self,
         info: Info[Context, None],
@@ -84,7 +86,7 @@ class Query:
             view = await ctx.orders.order_by_order_id(str(order_id))
         return Order.from_view(view) if view is not None else None
 
-    @strawberry.field
+    @protected_field(Permission.ORDERS_READ)
     async def orders(
         self,
         info: Info[Context, None],
@@ -112,7 +114,7 @@ class Query:
             edges=edges, page_info=PageInfo(has_next_page=page.has_next, end_cursor=end), spec=spec
         )
 
-    @strawberry.field
+    @protected_field(Permission.ORDERS_READ)
     async def order_stats(
         self,
         info: Info[Context, None],

@@ -19,12 +19,19 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from graph.errors import CodedMaskErrors
-from graph.mutations import Mutation
-from graph.queries import Query
+from graph.keys import KeyMutation, KeyQuery
+from graph.mutations import Mutation as OrderMutation
+from graph.permissions import AuthenticationGate
+from graph.queries import Query as OrderQuery
 from graph.scalars import SCALAR_MAP
+from graph.users import UserMutation, UserQuery
+
+Query = merge_types("Query", (OrderQuery, KeyQuery, UserQuery))
+Mutation = merge_types("Mutation", (OrderMutation, KeyMutation, UserMutation))
 
 # Distinct documents a process remembers parsed and validated; dashboards send a few dozen.
 DOCUMENT_CACHE_SIZE = 1024
@@ -63,6 +70,7 @@ def build_schema(
         partial(ParserCache, maxsize=DOCUMENT_CACHE_SIZE),
         partial(ValidationCache, maxsize=DOCUMENT_CACHE_SIZE),
         partial(AddValidationRules, rules),
+        AuthenticationGate,
         CodedMaskErrors,
     ]
     if not introspection:

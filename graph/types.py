@@ -13,7 +13,9 @@ from strawberry.types import Info
 
 from app.orders.side_views import ContactSyncView, NotificationView
 from app.orders.views import EventView, OrderView
+from domain.auth.permissions import Permission
 from graph.context import Context
+from graph.permissions import protected_field, requires
 
 
 @strawberry.enum
@@ -133,8 +135,10 @@ class Order:
     amount: Decimal
     currency: str
     client_name: str
-    client_email: str | None
-    client_phone: str | None
+    # PII: declared even where the order is reached through a mutation (createOrder's result),
+    # so a write-only key never reads a customer's contact details.
+    client_email: str | None = strawberry.field(extensions=requires(Permission.ORDERS_READ))
+    client_phone: str | None = strawberry.field(extensions=requires(Permission.ORDERS_READ))
     phone_valid: bool
     whatsapp_alerts_enabled: bool
     product_country: str
@@ -179,17 +183,17 @@ class Order:
         )
 
     # Children come through this request's DataLoaders: one query per list, not per order.
-    @strawberry.field
+    @protected_field(Permission.ORDERS_READ)
     async def events(self, info: Info[Context, None]) -> list[DomainEvent]:
         views = await info.context.loaders.events_by_order.load(self.uuid)
         return [DomainEvent.from_view(v) for v in views]
 
-    @strawberry.field
+    @protected_field(Permission.ORDERS_READ)
     async def contact_sync(self, info: Info[Context, None]) -> ContactSync | None:
         view = await info.context.loaders.contact_sync_by_order.load(self.uuid)
         return ContactSync.from_view(view) if view is not None else None
 
-    @strawberry.field
+    @protected_field(Permission.ORDERS_READ)
     async def notifications(self, info: Info[Context, None]) -> list[Notification]:
         views = await info.context.loaders.notifications_by_order.load(self.uuid)
         return [Notification.from_view(v) for v in views]

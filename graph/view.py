@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Mapping
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any, Protocol
+from typing import Any
 
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
@@ -21,9 +21,7 @@ from strawberry.schema.base import BaseSchema
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 
-from app.bus import MessageBus
-from app.orders.queries import OrderQueries
-from graph.context import Context
+from graph.context import Context, Services
 
 JSON = "application/json"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -41,16 +39,6 @@ HTTP_CODES = {
 # The status of a request error (nothing executed) by its code, in either media type: an
 # extension refusing the whole operation (credentials, rate limit) picks the HTTP answer.
 REFUSAL_STATUS = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403, "RATE_LIMITED": 429, "UNAVAILABLE": 503}
-
-
-class Services(Protocol):
-    """What a request needs from the composition root (the bootstrapped container)."""
-
-    @property
-    def bus(self) -> MessageBus: ...
-
-    @property
-    def orders(self) -> OrderQueries: ...
 
 
 @lru_cache(maxsize=64)
@@ -114,6 +102,8 @@ class GraphQLView(GraphQL[Context, None]):
         return Context(
             bus=self.services.bus,
             orders=self.services.orders,
+            access=self.services.access,
+            principal=state.get("principal"),
             correlation_id=state.get("correlation_id") or uuid.uuid4().hex,
             max_page_size=self.max_page_size,
             request=request,
@@ -133,6 +123,8 @@ class GraphQLView(GraphQL[Context, None]):
             code = _code(result.errors[0]) if result.errors else None
             if code in REFUSAL_STATUS:
                 sub_response.status_code = REFUSAL_STATUS[code]
+                if code == "UNAUTHENTICATED":  # RFC 9110: a 401 names how to authenticate
+                    sub_response.headers["www-authenticate"] = 'Bearer realm="visapi"'
             elif sub_response.media_type == GRAPHQL_RESPONSE:
                 sub_response.status_code = 500 if code == "INTERNAL" else 400
             # application/json: 200 for any well-formed request (the spec's legacy rules)

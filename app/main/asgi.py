@@ -17,13 +17,16 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from app.auth.ports import AccessReads
 from app.bus import MessageBus
 from app.main.bootstrap import Container, bootstrap
+from app.main.gate import GateMiddleware
 from app.main.middleware import build_middleware, error_body
 from app.main.scheduler import PeriodicRunner, periodic_runner
 from app.main.settings import Settings, load_settings
@@ -61,6 +64,10 @@ class Started:
     @property
     def orders(self) -> OrderQueries:
         return self.get().orders
+
+    @property
+    def access(self) -> AccessReads:
+        return self.get().access.reads
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -123,7 +130,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
     ]
     return Starlette(
         routes=routes,
-        middleware=build_middleware(settings),
+        middleware=[
+            *build_middleware(settings),
+            # Innermost: under the timeout (a key check may hash) and after the correlation id.
+            Middleware(GateMiddleware, access=lambda: started.get().access, settings=settings),
+        ],
         exception_handlers={HTTPException: _http_error},
         lifespan=lifespan,
     )

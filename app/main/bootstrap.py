@@ -18,6 +18,7 @@ from app.contacts.commands import SyncContact
 from app.contacts.handlers import sync_contact
 from app.contacts.ports import ContactSync
 from app.jobs import ActorSpec
+from app.main.access import Access, build_access
 from app.main.settings import Settings
 from app.orders.commands import CreateOrder, MarkOrdersProcessed
 from app.orders.handlers import create_order, mark_orders_processed
@@ -53,6 +54,7 @@ class Container:
     broker: dramatiq.Broker
     relay: OutboxRelay
     uow: UnitOfWorkFactory
+    access: Access
     redis: Any = None
     contacts: ContactSync | None = None
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
@@ -112,6 +114,9 @@ def bootstrap(
     # The CBB adapter replaces the sandbox when VISAPI_CBB_BASE_URL is set (later issue).
     contacts = contacts or SandboxContactSync()
     new_id = uuid.uuid4
+    access = build_access(
+        settings, engine=engine, cache=cache, redis=redis, uow=uow, now=now, new_id=new_id
+    )
     bus = MessageBus(
         commands={
             CreateOrder: partial(create_order, uow=uow, cache=cache, now=now, new_id=new_id),
@@ -119,6 +124,7 @@ def bootstrap(
             SyncContact: partial(
                 sync_contact, syncs=contact_sync_units(engine), contacts=contacts, now=now
             ),
+            **access.commands,
         },
         events={},
     )
@@ -141,6 +147,7 @@ def bootstrap(
         broker=broker,
         relay=relay,
         uow=uow,
+        access=access,
         redis=redis,
         contacts=contacts,
         closers=closers,

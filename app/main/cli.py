@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
 from app.main.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from app.auth.commands import IssuedKey
+    from app.main.bootstrap import Container
+
+T = TypeVar("T")
 
 
 def _settings() -> Settings:
@@ -47,6 +55,7 @@ def serve(host: str, port: int, workers: int) -> None:
     from app.main.logging import configure_logging
 
     configure_logging(settings.log_level)
+    _first_key_notice(settings)
     click.echo(f"VisAPI: GraphiQL on http://{host}:{port}/graphql", err=True)
     uvicorn.run(
         "app.main.asgi:create_app",
@@ -115,6 +124,99 @@ def seed(count: int, batch: int) -> None:
     settings = _settings()
     with tqdm(total=count, unit="order", file=sys.stderr) as bar:
         asyncio.run(seed_orders(settings.database_url, count, batch=batch, progress=bar.update))
+
+
+@main.group()
+def keys() -> None:
+    """API keys."""
+
+
+@keys.command("create")
+@click.option("--name", required=True, help="What the key is for, e.g. storefront.")
+@click.option(
+    "--scopes",
+    required=True,
+    help="Comma-separated permissions: orders:read,orders:write or admin.",
+)
+@click.option("--expires-in-days", type=click.IntRange(1, 3650), default=None, help="Default 90.")
+def create_key(name: str, scopes: str, expires_in_days: int | None) -> None:
+    """Create an API key and print it (the full key is shown this once)."""
+    from app.auth.commands import CreateApiKey
+
+    settings = _settings()
+    command = CreateApiKey(
+        name=name,
+        scopes=tuple(s for s in scopes.split(",") if s.strip()),
+        expires_in_days=expires_in_days,
+        actor="cli",
+    )
+    issued: IssuedKey = _run_with_container(settings, lambda c: c.bus.handle(command))
+    key = issued.key
+    click.echo(
+        f"created API key {key.prefix} ({key.name}): scopes {','.join(key.scopes)}, "
+        f"expires {key.expires_at:%Y-%m-%d}. It is shown once:",
+        err=True,
+    )
+    click.echo(issued.secret)  # stdout carries the key alone, for scripts
+
+
+def _run_with_container(settings: Settings, work: Callable[[Container], Awaitable[T]]) -> T:
+    """Run `work` against a bootstrapped container; refusals become one-line CLI errors."""
+    from sqlalchemy.exc import DBAPIError
+
+    from app.errors import AppError
+    from app.main.bootstrap import bootstrap
+    from domain.errors import DomainError
+    from infrastructure.queue.broker import close_broker
+
+    async def run() -> T:
+        container = bootstrap(settings)
+        try:
+            return await work(container)
+        finally:
+            await container.aclose()
+            await asyncio.to_thread(close_broker, container.broker)
+
+    try:
+        return asyncio.run(run())
+    except (DomainError, AppError) as exc:
+        raise click.ClickException(exc.message) from None
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+    except DBAPIError:
+        raise click.ClickException("the database is not ready: run `visapi migrate`") from None
+
+
+async def _first_key(container: Container) -> str | None:
+    """What `serve` says about access on start: None when keys exist already."""
+    from app.auth.commands import CreateApiKey
+
+    if await container.access.reads.count_keys() > 0:
+        return None
+    if not container.settings.embedded:
+        # Production: serve's stderr may reach a log store, where no key belongs.
+        return (
+            "VisAPI: no API key exists yet; create one with "
+            "`visapi keys create --name admin --scopes admin`"
+        )
+    command = CreateApiKey(name="first admin", scopes=("admin",), actor="visapi serve")
+    issued: IssuedKey = await container.bus.handle(command)
+    rule = "=" * 76
+    return (
+        f"{rule}\nNo API key existed, so this admin key was created. It is shown ONCE:\n\n"
+        f"    {issued.secret}\n\nSend it as the X-API-Key header (GraphiQL: Headers tab,"
+        f' {{"X-API-Key": "..."}}).\n{rule}'
+    )
+
+
+def _first_key_notice(settings: Settings) -> None:
+    """`make run` on a fresh database needs a way in: an admin key, created and shown once."""
+    try:
+        notice = _run_with_container(settings, _first_key)
+    except click.ClickException as exc:
+        notice = f"VisAPI: {exc.message}"
+    if notice:
+        click.echo(notice, err=True)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import re
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -38,12 +39,20 @@ def error_body(message: str, code: str, **extensions: Any) -> bytes:
     )
 
 
-async def send_error(send: Send, status: int, message: str, code: str, scope: Scope) -> None:
+async def send_error(
+    send: Send,
+    status: int,
+    message: str,
+    code: str,
+    scope: Scope,
+    headers: Sequence[tuple[bytes, bytes]] = (),
+) -> None:
     cid = (scope.get("state") or {}).get("correlation_id")
     body = error_body(message, code, **({"correlationId": cid} if cid else {}))
     headers = [
         (b"content-type", b"application/json; charset=utf-8"),
         (b"content-length", str(len(body)).encode()),
+        *headers,
     ]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

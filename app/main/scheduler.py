@@ -127,6 +127,7 @@ def periodic_runner(container: Container) -> PeriodicRunner:
         container.settings,
         sweep_outbox=sweep_outbox,
         prune_ticks=partial(prune_ticks, container.engine),
+        flush_key_usage=container.access.flush_usage,
         now=_utcnow,
     )
     return PeriodicRunner(

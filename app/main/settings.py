@@ -57,6 +57,20 @@ class Settings:
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
     slack_webhook_url: str | None = None
+    # Access control. secret_key keys the HMAC under which key checks are cached: give every
+    # process the same one so they share the cache (unset: a random key per process).
+    secret_key: str | None = None
+    api_key_hash_cost: str = "default"  # argon2 cost: "default" (the library's) or "low" (tests)
+    api_key_expiry_days: int = 90
+    api_key_cache_ttl_s: float = 900.0
+    user_cache_ttl_s: float = 60.0
+    key_usage_flush_interval_s: float = 300.0
+    # Requests per window: per key (or user), per client IP without credentials, and failed
+    # authentications per IP (past it, credentialed requests from that IP get 429).
+    rate_limit_per_key: int = 1200
+    rate_limit_per_ip: int = 300
+    rate_limit_failed_auth: int = 30
+    rate_limit_window_s: float = 60.0
 
     @property
     def embedded(self) -> bool:
@@ -120,3 +134,33 @@ def _check(s: Settings) -> None:
         raise SettingsError("VISAPI_REDIS_NAMESPACE must be letters, digits, - or _")
     if s.request_timeout_s <= 0:
         raise SettingsError("VISAPI_REQUEST_TIMEOUT_S must be positive")
+    _check_access(s)
+
+
+def _check_access(s: Settings) -> None:
+    for name in (
+        "api_key_expiry_days",
+        "api_key_cache_ttl_s",
+        "user_cache_ttl_s",
+        "key_usage_flush_interval_s",
+        "rate_limit_per_key",
+        "rate_limit_per_ip",
+        "rate_limit_failed_auth",
+        "rate_limit_window_s",
+    ):
+        if getattr(s, name) <= 0:
+            raise SettingsError(f"VISAPI_{name.upper()} must be positive")
+    if s.api_key_hash_cost not in ("default", "low"):
+        raise SettingsError("VISAPI_API_KEY_HASH_COST must be default or low")
+    if s.secret_key is not None and len(s.secret_key) < 32:
+        raise SettingsError("VISAPI_SECRET_KEY must have at least 32 characters")
+    if s.jwt_secret and s.jwt_public_key:
+        raise SettingsError(
+            "set VISAPI_JWT_SECRET (HS256) or VISAPI_JWT_PUBLIC_KEY (RS256), not both"
+        )
+    if s.jwt_secret is not None and len(s.jwt_secret) < 32:
+        # RFC 7518 3.2: an HS256 key at least as long as the hash output.
+        raise SettingsError("VISAPI_JWT_SECRET must have at least 32 characters")
+    if (s.jwt_secret or s.jwt_public_key) and not (s.jwt_issuer and s.jwt_audience):
+        # Without both checks, any token of the identity provider (for another app) would do.
+        raise SettingsError("JWTs need VISAPI_JWT_ISSUER and VISAPI_JWT_AUDIENCE")

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from app.jobs import ActorSpec, Job, check_jobs
 from app.ports import OrderAlreadyExists
 from domain.events import DomainEvent
+from infrastructure.db.access import SqlApiKeys, SqlUsers
 from infrastructure.db.engine import SQLITE_BEGIN
 from infrastructure.db.orders import SqlOrders, SqlWebhookPayloads
 from infrastructure.db.tables import events as events_table
@@ -65,6 +66,8 @@ class SqlUnitOfWork:
         self._conn = conn
         self.orders = SqlOrders(conn)
         self.payloads = SqlWebhookPayloads(conn)
+        self.api_keys = SqlApiKeys(conn)
+        self.users = SqlUsers(conn)
         return self
 
     async def __aexit__(

@@ -20,18 +20,23 @@ from app.main.settings import Settings
 from graph.errors import CodedError, CodedMaskErrors
 from graph.queries import Query
 from graph.view import GraphQLView
+from tests.auth import key, with_auth
 
 GQL_RESPONSE = "application/graphql-response+json"
 
 
 @asynccontextmanager
-async def serving(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """The app with its lifespan running, behind an HTTP client."""
-    app = create_app(settings)
+async def serving(
+    settings: Settings, *, authenticated: bool = True
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The app with its lifespan running, behind an HTTP client sending an admin API key."""
+    app = create_app(with_auth(settings))
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://test") as client,
     ):
+        if authenticated:
+            client.headers["X-API-Key"] = await key(app.state.container, "admin")
         yield client
 
 
@@ -74,7 +79,7 @@ async def test_readyz_ok_on_both_dialects(db_url: str) -> None:
 
 async def test_readyz_names_the_database_when_it_is_down() -> None:
     settings = Settings(database_url="postgresql+asyncpg://postgres@127.0.0.1:1/x")
-    async with serving(settings) as client:
+    async with serving(settings, authenticated=False) as client:
         response = await client.get("/api/v1/readyz")
         assert (await client.get("/api/v1/healthz")).status_code == 200  # liveness does no I/O
     assert response.status_code == 503
@@ -225,7 +230,7 @@ async def test_an_extension_refusing_the_operation_picks_the_status(
             yield
 
     schema = strawberry.Schema(query=Query, extensions=[Refuse, CodedMaskErrors])
-    view = GraphQLView(schema, cast(Any, SimpleNamespace(bus=None, orders=None)))
+    view = GraphQLView(schema, cast(Any, SimpleNamespace(bus=None, orders=None, access=None)))
     transport = httpx.ASGITransport(view)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         response = await client.post(

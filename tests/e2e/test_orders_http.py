@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
-import socket
-import subprocess
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,6 +18,7 @@ import redis.asyncio as aioredis
 
 from app.main.asgi import create_app
 from app.main.settings import Settings
+from tests.auth import key, with_auth
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "vizi-orders"
 
@@ -41,11 +39,14 @@ def body(name: str) -> Any:
 
 @asynccontextmanager
 async def serving(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings)
+    """The app, lifespan running, behind a client sending an operator's API key."""
+    app = create_app(with_auth(settings))
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://test") as client,
     ):
+        scopes = ("orders:read", "orders:write")
+        client.headers["X-API-Key"] = await key(app.state.container, *scopes)
         yield client
 
 
@@ -153,37 +154,6 @@ async def test_duplicates_test_orders_and_bad_bodies(client: httpx.AsyncClient) 
 
     stats = (await gql(client, STATS))["orderStats"]
     assert sorted((s["key"], s["count"]) for s in stats) == [("il", 1), ("se", 1)]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def private_redis() -> Any:
-    """A Redis server of this test's own, so stopping it disturbs nothing else."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.skip("redis-server is not installed")
-    port = free_port()
-    process = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-    )
-    try:
-        for _ in range(100):
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            process.poll()
-            assert process.returncode is None, "redis-server exited"
-            subprocess.run(["sleep", "0.05"], check=True)
-        yield process, f"redis://127.0.0.1:{port}/0"
-    finally:
-        process.kill()
-        process.wait(timeout=10)
 
 
 async def test_redis_stopped_mid_test_reads_fall_through(

@@ -19,11 +19,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.bus import MessageBus
 from app.orders.queries import OrderQueries, bind_order_queries
+from domain.auth.permissions import Role
 from graph.context import Context
 from graph.schema import schema
 from infrastructure.cache.memory import MemoryCache
 from infrastructure.db.engine import create_engine
 from infrastructure.db.order_reads import SqlOrderReads
+from tests.auth import user
 from tests.factories import seed_orders
 
 COUNT = 120
@@ -37,7 +39,8 @@ class Api:
     statements: list[str]
 
     async def run(self, query: str, **variables: Any) -> Any:
-        ctx = Context(bus=MessageBus({}, {}), orders=self.orders, correlation_id="t")
+        # The schema alone (no HTTP gate): the caller is what a viewer's token yields.
+        ctx = Context(MessageBus({}, {}), self.orders, "t", principal=user(Role.VIEWER))
         return await schema.execute(query, variable_values=variables, context_value=ctx)
 
     async def data(self, query: str, **variables: Any) -> dict[str, Any]:

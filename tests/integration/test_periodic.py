@@ -126,7 +126,7 @@ async def test_the_sweeper_publishes_a_stale_outbox_row(
     assert isinstance(result, OrderAccepted)
     monkeypatch.undo()
     r = periodic_runner(container)
-    assert [j.name for j in r.jobs] == ["outbox_sweep", "prune_schedule_ticks"]
+    assert [j.name for j in r.jobs] == ["outbox_sweep", "prune_schedule_ticks", "flush_key_usage"]
     r.start()
     try:
         deadline = time.monotonic() + 10

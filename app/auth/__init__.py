@@ -1,0 +1,1 @@
+"""Authentication and authorisation: key and user handlers, credential checks, their ports."""

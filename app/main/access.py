@@ -1,0 +1,130 @@
+"""Wiring of access control: hashing, tokens, key checks, usage, rate limits and the handlers."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.auth.authenticate import Credential, authenticate, check_key, check_token, key_digest
+from app.auth.commands import CreateApiKey, RevokeApiKey, RotateApiKey, SetUserRole
+from app.auth.keys import create_api_key, flush_key_usage, revoke_api_key, rotate_api_key
+from app.auth.ports import AccessReads, KeyUsage, RateLimiter, TokenVerifier
+from app.auth.users import ensure_user, set_user_role
+from app.bus import CommandHandler
+from app.main.settings import Settings, SettingsError
+from app.ports import Cache, UnitOfWorkFactory
+from domain.auth.permissions import Principal
+from infrastructure.auth.verifiers import Argon2Hasher, JwtTokens, NoTokens, load_public_key
+from infrastructure.cache.key_usage import MemoryKeyUsage, RedisKeyUsage
+from infrastructure.cache.rate_limits import MemoryRateLimiter, RedisRateLimiter
+from infrastructure.db.access_reads import SqlAccessReads, write_last_used
+
+log = logging.getLogger("visapi.access")
+
+
+@dataclass
+class Access:
+    """The access slice of a container: what the gate, GraphQL and the scheduler use."""
+
+    reads: AccessReads
+    authenticate: Callable[[Credential], Awaitable[Principal]]
+    limiter: RateLimiter
+    usage: KeyUsage
+    flush_usage: Callable[[], Awaitable[int]]
+    commands: dict[type, CommandHandler]
+
+
+def token_verifier(settings: Settings) -> TokenVerifier:
+    """HS256 with VISAPI_JWT_SECRET or RS256 with VISAPI_JWT_PUBLIC_KEY; neither: no tokens."""
+    issuer, audience = settings.jwt_issuer or "", settings.jwt_audience or ""
+    if settings.jwt_secret:
+        return JwtTokens(
+            key=settings.jwt_secret, algorithm="HS256", issuer=issuer, audience=audience
+        )
+    if settings.jwt_public_key:
+        try:
+            key = load_public_key(settings.jwt_public_key)
+        except (ValueError, TypeError) as exc:
+            raise SettingsError(
+                f"VISAPI_JWT_PUBLIC_KEY is not a PEM RSA public key: {exc}"
+            ) from None
+        return JwtTokens(key=key, algorithm="RS256", issuer=issuer, audience=audience)
+    return NoTokens()
+
+
+def _hmac_key(settings: Settings) -> bytes:
+    if settings.secret_key:
+        return settings.secret_key.encode()
+    if not settings.embedded:
+        log.warning(
+            "VISAPI_SECRET_KEY is unset: each process caches API key checks under its own key"
+        )
+    return secrets.token_bytes(32)
+
+
+def build_access(
+    settings: Settings,
+    *,
+    engine: AsyncEngine,
+    cache: Cache,
+    redis: Any,
+    uow: UnitOfWorkFactory,
+    now: Callable[[], datetime],
+    new_id: Callable[[], UUID],
+) -> Access:
+    hasher = Argon2Hasher(settings.api_key_hash_cost)
+    # Credential checks read the primary, never a replica: a key revoked or rotated a moment
+    # ago must already fail, and the re-read that guards the cache must see the commit.
+    reads = SqlAccessReads(engine)
+    limiter: RateLimiter
+    usage: KeyUsage
+    if redis is not None:
+        limiter = RedisRateLimiter(redis, settings.redis_namespace)
+        usage = RedisKeyUsage(redis, settings.redis_namespace)
+    else:
+        limiter, usage = MemoryRateLimiter(), MemoryKeyUsage()
+    key_check = partial(
+        check_key,
+        reads=reads,
+        hasher=hasher,
+        cache=cache,
+        usage=usage,
+        digest=key_digest(_hmac_key(settings)),
+        ttl_s=settings.api_key_cache_ttl_s,
+        now=now,
+    )
+    token_check = partial(
+        check_token,
+        tokens=token_verifier(settings),
+        reads=reads,
+        cache=cache,
+        ttl_s=settings.user_cache_ttl_s,
+        ensure_user=partial(ensure_user, uow=uow, reads=reads, now=now, new_id=new_id),
+    )
+    days = settings.api_key_expiry_days
+    commands: dict[type, CommandHandler] = {
+        CreateApiKey: partial(
+            create_api_key, uow=uow, hasher=hasher, now=now, new_id=new_id, default_days=days
+        ),
+        RevokeApiKey: partial(revoke_api_key, uow=uow, cache=cache, now=now),
+        RotateApiKey: partial(
+            rotate_api_key, uow=uow, cache=cache, hasher=hasher, now=now, default_days=days
+        ),
+        SetUserRole: partial(set_user_role, uow=uow, cache=cache, now=now),
+    }
+    return Access(
+        reads=reads,
+        authenticate=partial(authenticate, check_key=key_check, check_token=token_check),
+        limiter=limiter,
+        usage=usage,
+        flush_usage=partial(flush_key_usage, usage=usage, write=partial(write_last_used, engine)),
+        commands=commands,
+    )

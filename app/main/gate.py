@@ -1,0 +1,146 @@
+"""The gate in front of every route but health, version and metrics: who is calling (API key or
+bearer JWT), failed-authentication throttling per IP, and rate limits per key and per IP."""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.auth.authenticate import Credential, CredentialKind
+from app.auth.ports import Verdict
+from app.errors import Unauthenticated
+from app.main.access import Access
+from app.main.middleware import error_body, send_error
+from app.main.settings import Settings
+from domain.auth.permissions import Permission, Principal
+
+log = logging.getLogger("visapi.access")
+
+# Probes and scrapers must answer even for a client over its limit, and carry no credentials.
+EXEMPT = frozenset({"/api/v1/healthz", "/api/v1/readyz", "/api/v1/version", "/metrics"})
+MAX_CREDENTIAL = 4096
+CHALLENGE = (b"www-authenticate", b'Bearer realm="visapi"')
+JSON = "application/json; charset=utf-8"
+
+
+def credential_of(headers: dict[bytes, bytes]) -> Credential | None:
+    """`X-API-Key`, else `Authorization: Bearer …` (a JWT when it has a JWT's three parts).
+
+    None without either header; Unauthenticated for a header that cannot be a credential.
+    """
+    raw = headers.get(b"x-api-key")
+    if raw is not None:
+        return Credential(CredentialKind.API_KEY, _text(raw))
+    raw = headers.get(b"authorization")
+    if raw is None:
+        return None
+    scheme, _, value = _text(raw).partition(" ")
+    value = value.strip()
+    if scheme.lower() != "bearer" or not value:
+        raise Unauthenticated("Authorization must be `Bearer <API key or token>`")
+    is_jwt = value.count(".") == 2 and value.startswith("eyJ")  # base64url of '{"'
+    return Credential(CredentialKind.TOKEN if is_jwt else CredentialKind.API_KEY, value)
+
+
+def _text(raw: bytes) -> str:
+    if not raw.strip() or len(raw) > MAX_CREDENTIAL or not raw.isascii():
+        raise Unauthenticated("malformed credentials")
+    return raw.decode("ascii").strip()
+
+
+def limit_headers(verdict: Verdict | None) -> list[tuple[bytes, bytes]]:
+    if verdict is None:  # the limiter is down: nothing true to say
+        return []
+    return [
+        (b"x-ratelimit-limit", str(verdict.limit).encode()),
+        (b"x-ratelimit-remaining", str(verdict.remaining).encode()),
+        (b"x-ratelimit-reset", str(math.ceil(verdict.reset_s)).encode()),
+    ]
+
+
+class GateMiddleware:
+    """Puts the caller (a Principal, or None when anonymous) in `scope["state"]["principal"]`.
+
+    Bad credentials answer 401 on every route, whatever it selects: a client sending a wrong key
+    should hear so rather than be served as anonymous. Whether anonymous callers may go on is
+    each route's decision (GraphQL: per field, graph.permissions; REST: `require`).
+    """
+
+    def __init__(self, app: ASGIApp, *, access: Callable[[], Access], settings: Settings) -> None:
+        self.app = app
+        self._access = access
+        self._window = settings.rate_limit_window_s
+        self._per_key = settings.rate_limit_per_key
+        self._per_ip = settings.rate_limit_per_ip
+        self._failed = settings.rate_limit_failed_auth
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in EXEMPT:
+            await self.app(scope, receive, send)
+            return
+        access = self._access()
+        ip = str((scope.get("client") or ("unknown",))[0])
+        principal: Principal | None = None
+        error: Unauthenticated | None = None
+        try:
+            credential = credential_of(dict(scope["headers"]))
+        except Unauthenticated as exc:
+            credential, error = None, exc
+        if credential is not None or error is not None:
+            failures = f"auth-failures:{ip}"
+            blocked = await access.limiter.peek(failures, self._failed, self._window)
+            if blocked is not None and not blocked.allowed:
+                await self._too_many(send, scope, blocked, "Too many failed authentications.")
+                return
+            if credential is not None:
+                try:
+                    principal = await access.authenticate(credential)
+                except Unauthenticated as exc:
+                    error = exc
+            if error is not None:
+                await access.limiter.hit(failures, self._failed, self._window)
+                log.info("authentication failed from %s: %s", ip, error.message)
+                await send_error(send, 401, error.message, "UNAUTHENTICATED", scope, [CHALLENGE])
+                return
+        if principal is not None:
+            bucket, limit = f"{principal.kind.value}:{principal.id}", self._per_key
+        else:
+            bucket, limit = f"ip:{ip}", self._per_ip
+        verdict = await access.limiter.hit(bucket, limit, self._window)
+        if verdict is not None and not verdict.allowed:
+            await self._too_many(send, scope, verdict, "Rate limit exceeded.")
+            return
+        scope.setdefault("state", {})["principal"] = principal
+        extra = limit_headers(verdict)
+
+        async def send_with_limits(message: Message) -> None:
+            if extra and message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", ()), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_limits)
+
+    async def _too_many(self, send: Send, scope: Scope, verdict: Verdict, message: str) -> None:
+        retry = (b"retry-after", str(max(1, math.ceil(verdict.reset_s))).encode())
+        await send_error(
+            send, 429, message, "RATE_LIMITED", scope, [*limit_headers(verdict), retry]
+        )
+
+
+def require(request: Request, permission: Permission) -> Response | None:
+    """For REST routes: None when the caller holds `permission`, else the 401 or 403 answer."""
+    principal: Principal | None = (request.scope.get("state") or {}).get("principal")
+    if principal is None:
+        body = error_body("Authentication required.", "UNAUTHENTICATED")
+        challenge = {CHALLENGE[0].decode(): CHALLENGE[1].decode()}
+        return Response(body, 401, challenge, media_type=JSON)
+    if not principal.may(permission):
+        message = f"Missing permission {permission.value}."
+        body = error_body(message, "FORBIDDEN", permission=permission.value)
+        return Response(body, 403, media_type=JSON)
+    return None

@@ -1,0 +1,182 @@
+"""API keys in GraphQL: apiKeys (never a hash or secret), createApiKey, revoke, rotate."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+import strawberry
+from strawberry import UNSET
+from strawberry.types import Info
+
+from app.auth.commands import CreateApiKey, IssuedKey, RevokeApiKey, RotateApiKey
+from app.auth.ports import AccessReads, After, KeyView
+from app.orders.views import DEFAULT_SORT, Keyset
+from domain.auth.permissions import Permission
+from graph.context import Context
+from graph.filters import decode_cursor, encode_cursor, given, page_size
+from graph.ids import parse_id
+from graph.permissions import requires
+from graph.types import PageInfo
+
+_DAYS = "Days until the key expires (1 to 3650); 90 when omitted."
+
+
+def access_of(info: Info[Context, None]) -> AccessReads:
+    access = info.context.access
+    if access is None:
+        raise RuntimeError("the GraphQL context has no access reads")
+    return access
+
+
+def cursor(created_at: datetime, id: UUID) -> str:
+    # Same opaque format and order (created_at desc, then id) as the order lists.
+    return encode_cursor(DEFAULT_SORT, Keyset((created_at,), id))
+
+
+def after_of(after: str | None) -> After | None:
+    if not given(after) or after is None:
+        return None
+    keyset = decode_cursor(after, DEFAULT_SORT)
+    return keyset.values[0], keyset.id
+
+
+@strawberry.type(description="An API key as stored: never its hash, never its secret.")
+class ApiKey:
+    id: strawberry.ID
+    name: str
+    prefix: str = strawberry.field(description="The public part before the dot.")
+    scopes: list[str]
+    expires_at: datetime
+    created_by: str | None
+    created_at: datetime
+    last_used_at: datetime | None = strawberry.field(
+        description="Updated in batches every few minutes, not on every request."
+    )
+    revoked_at: datetime | None
+
+    @classmethod
+    def from_view(cls, v: KeyView) -> ApiKey:
+        return cls(
+            id=strawberry.ID(str(v.id)),
+            name=v.name,
+            prefix=v.prefix,
+            scopes=list(v.scopes),
+            expires_at=v.expires_at,
+            created_by=v.created_by,
+            created_at=v.created_at,
+            last_used_at=v.last_used_at,
+            revoked_at=v.revoked_at,
+        )
+
+
+@strawberry.type(description="A key just created or rotated.")
+class IssuedApiKey:
+    api_key: ApiKey
+    secret: str = strawberry.field(
+        description="The full key `<prefix>.<secret>`: shown this once, store it now."
+    )
+
+    @classmethod
+    def of(cls, issued: IssuedKey) -> IssuedApiKey:
+        return cls(api_key=ApiKey.from_view(issued.key), secret=issued.secret)
+
+
+@strawberry.type
+class ApiKeyEdge:
+    cursor: str
+    node: ApiKey
+
+
+@strawberry.type
+class ApiKeyConnection:
+    edges: list[ApiKeyEdge]
+    page_info: PageInfo
+
+    @strawberry.field
+    async def total_count(self, info: Info[Context, None]) -> int:
+        return await access_of(info).count_keys()
+
+
+async def api_keys(
+    info: Info[Context, None], first: int | None = UNSET, after: str | None = UNSET
+) -> ApiKeyConnection:
+    size = page_size(first, info.context.max_page_size)
+    page = await access_of(info).key_page(size, after_of(after))
+    edges = [
+        ApiKeyEdge(cursor=cursor(v.created_at, v.id), node=ApiKey.from_view(v)) for v in page.items
+    ]
+    end = edges[-1].cursor if edges else None
+    return ApiKeyConnection(
+        edges=edges, page_info=PageInfo(has_next_page=page.has_next, end_cursor=end)
+    )
+
+
+async def create_api_key(
+    info: Info[Context, None],
+    name: str,
+    scopes: list[str],
+    expires_in_days: Annotated[int | None, strawberry.argument(description=_DAYS)] = UNSET,
+) -> IssuedApiKey:
+    ctx = info.context
+    command = CreateApiKey(
+        name=name,
+        scopes=tuple(scopes),
+        expires_in_days=expires_in_days if given(expires_in_days) else None,
+        actor=ctx.actor,
+        correlation_id=ctx.correlation_id,
+        held=ctx.principal.permissions if ctx.principal else frozenset(),
+    )
+    return IssuedApiKey.of(await ctx.bus.handle(command))
+
+
+async def revoke_api_key(info: Info[Context, None], id: strawberry.ID) -> ApiKey:
+    ctx = info.context
+    command = RevokeApiKey(
+        id=parse_id(str(id), "id"), actor=ctx.actor, correlation_id=ctx.correlation_id
+    )
+    return ApiKey.from_view(await ctx.bus.handle(command))
+
+
+async def rotate_api_key(
+    info: Info[Context, None],
+    id: strawberry.ID,
+    expires_in_days: Annotated[int | None, strawberry.argument(description=_DAYS)] = UNSET,
+) -> IssuedApiKey:
+    ctx = info.context
+    command = RotateApiKey(
+        id=parse_id(str(id), "id"),
+        expires_in_days=expires_in_days if given(expires_in_days) else None,
+        actor=ctx.actor,
+        correlation_id=ctx.correlation_id,
+    )
+    return IssuedApiKey.of(await ctx.bus.handle(command))
+
+
+@strawberry.type
+class KeyQuery:
+    api_keys: ApiKeyConnection = strawberry.field(
+        resolver=api_keys,
+        description="API keys, newest first (revoked and expired ones included).",
+        extensions=requires(Permission.KEYS_READ),
+    )
+
+
+@strawberry.type
+class KeyMutation:
+    create_api_key: IssuedApiKey = strawberry.mutation(
+        resolver=create_api_key,
+        description="Create a key with scopes you hold yourself; its secret is shown once.",
+        extensions=requires(Permission.KEYS_WRITE),
+    )
+    revoke_api_key: ApiKey = strawberry.mutation(
+        resolver=revoke_api_key,
+        description="Revoke a key at once, on every API process.",
+        extensions=requires(Permission.KEYS_WRITE),
+    )
+    rotate_api_key: IssuedApiKey = strawberry.mutation(
+        resolver=rotate_api_key,
+        description="Give a key a new secret (the old one stops working) and a new expiry.",
+        extensions=requires(Permission.KEYS_WRITE),
+    )

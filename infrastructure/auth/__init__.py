@@ -1,0 +1,1 @@
+"""Adapters of the access ports: argon2 secret hashing and JWT verification."""

@@ -1,0 +1,178 @@
+"""Every root field against every kind of caller, checked against the one permission table.
+
+The schema walk fails on any root field, or PII field of Order, that declares no permission;
+the matrix calls each root field over HTTP as anonymous, as each role (JWT users) and with a
+key of each single permission, and checks allow/deny against `ROLE_PERMISSIONS` and `grants`.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+import strawberry
+from graphql import GraphQLObjectType
+
+from app.auth.commands import SetUserRole
+from app.main.settings import Settings
+from domain.auth.permissions import ROLE_PERMISSIONS, Permission, Role, grants
+from graph.permissions import declared, requires
+from graph.schema import build_schema, schema
+from tests.auth import codes, errors_of, key, running, token
+
+ME = "{ me { id } }"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "vizi-orders"
+# Personal data on Order: each must declare its permission too (applicants when exposed).
+PII = {"Order": ("clientEmail", "clientPhone", "applicants")}
+
+# DOMAIN.md "grants" column, by root field: pinned so a declaration cannot drift unnoticed.
+DOMAIN_GRANTS: dict[str, str | None] = {
+    "Query.order": "orders:read",
+    "Query.orders": "orders:read",
+    "Query.orderStats": "orders:read",
+    "Query.apiKeys": "keys:read",
+    "Query.me": None,  # any valid credentials
+    "Query.users": "users:admin",
+    "Mutation.createOrder": "orders:write",
+    "Mutation.markOrdersProcessed": "orders:write",
+    "Mutation.createApiKey": "keys:write",
+    "Mutation.revokeApiKey": "keys:write",
+    "Mutation.rotateApiKey": "keys:write",
+    "Mutation.setUserRole": "users:admin",
+}
+
+_ANY = str(uuid.UUID(int=7))
+_TEST_ORDER = json.loads((FIXTURES / "il-test-order.json").read_text())  # skipped: no side effect
+# One harmless call per root field; allowed calls may answer NOT_FOUND, never a refusal.
+DOCUMENTS: dict[str, tuple[str, dict[str, Any]]] = {
+    "Query.order": ("query($id: ID) { order(id: $id) { id } }", {"id": _ANY}),
+    "Query.orders": ("{ orders(first: 1) { totalCount } }", {}),
+    "Query.orderStats": ("{ orderStats(groupBy: BRANCH) { key } }", {}),
+    "Query.apiKeys": ("{ apiKeys(first: 1) { totalCount } }", {}),
+    "Query.me": ("{ me { kind } }", {}),
+    "Query.users": ("{ users(first: 1) { totalCount } }", {}),
+    "Mutation.createOrder": (
+        "mutation($p: JSON!) { createOrder(payload: $p) { __typename } }",
+        {"p": _TEST_ORDER},
+    ),
+    "Mutation.markOrdersProcessed": (
+        "mutation($ids: [ID!]!) { markOrdersProcessed(ids: $ids) }",
+        {"ids": [_ANY]},
+    ),
+    # keys:write is what every caller allowed here holds, so the scope check never refuses.
+    "Mutation.createApiKey": (
+        'mutation { createApiKey(name: "matrix", scopes: ["keys:write"]) { apiKey { id } } }',
+        {},
+    ),
+    "Mutation.revokeApiKey": ("mutation($id: ID!) { revokeApiKey(id: $id) { id } }", {"id": _ANY}),
+    "Mutation.rotateApiKey": (
+        "mutation($id: ID!) { rotateApiKey(id: $id) { secret } }",
+        {"id": _ANY},
+    ),
+    "Mutation.setUserRole": (
+        "mutation($id: ID!) { setUserRole(userId: $id, role: ADMIN) { id } }",
+        {"id": _ANY},
+    ),
+}
+
+
+def root_fields(gql_schema: Any) -> dict[str, Any]:
+    roots: list[GraphQLObjectType] = [gql_schema.query_type, gql_schema.mutation_type]
+    roots = [r for r in roots if r is not None]
+    return {f"{root.name}.{name}": field for root in roots for name, field in root.fields.items()}
+
+
+def undeclared(gql_schema: Any) -> list[str]:
+    """Root fields and PII fields without a permission declaration."""
+    missing = [name for name, field in root_fields(gql_schema).items() if declared(field) is None]
+    for type_name, names in PII.items():
+        fields = gql_schema.get_type(type_name).fields
+        missing += [
+            f"{type_name}.{n}" for n in names if n in fields and declared(fields[n]) is None
+        ]
+    return missing
+
+
+def test_every_root_field_and_pii_field_declares_a_permission() -> None:
+    assert undeclared(schema._schema) == []
+    assert {"clientEmail", "clientPhone"} <= set(schema._schema.get_type("Order").fields)
+
+
+@strawberry.type(name="Order")
+class LeakyOrder:
+    client_email: str
+    client_phone: str = strawberry.field(extensions=requires(Permission.ORDERS_READ))
+
+
+@strawberry.type(name="Query")
+class LeakyQuery:
+    @strawberry.field
+    def leak(self) -> str:
+        return "secret"
+
+
+@strawberry.type(name="Mutation")
+class LeakyMutation:
+    @strawberry.mutation
+    def order(self) -> LeakyOrder:
+        return LeakyOrder(client_email="a@b.c", client_phone="1")
+
+
+def test_the_walk_catches_undeclared_fields() -> None:
+    leaky = strawberry.Schema(query=LeakyQuery, mutation=LeakyMutation)
+    assert undeclared(leaky._schema) == ["Query.leak", "Mutation.order", "Order.clientEmail"]
+
+
+def test_declarations_match_the_domain_table() -> None:
+    found = {
+        name: (req.permission.value if req.permission else None)
+        for name, field in root_fields(schema._schema).items()
+        if (req := declared(field)) is not None
+    }
+    assert found == DOMAIN_GRANTS
+    assert set(DOCUMENTS) == set(DOMAIN_GRANTS)  # a new root field needs a matrix document
+    # Declarations describe themselves in the SDL once, however many schemas are built.
+    assert build_schema().as_str() == schema.as_str()
+    assert "Needs `orders:read`. Needs" not in schema.as_str()
+
+
+async def test_the_matrix(app_settings: Settings) -> None:
+    async with running(app_settings) as (container, client):
+        callers: dict[str, tuple[dict[str, str], frozenset[Permission] | None]] = {
+            "anonymous": ({}, None)
+        }
+        for role in Role:
+            bearer = token(f"sub-{role.value}", f"{role.value}@example.com")
+            headers = {"Authorization": f"Bearer {bearer}"}
+            first = await client.post("/graphql", json={"query": ME}, headers=headers)
+            assert first.status_code == 200  # the user now exists, as a viewer
+            user = await container.access.reads.user_by_subject(f"sub-{role.value}")
+            assert user is not None
+            await container.bus.handle(SetUserRole(user_id=user.id, role=role.value))
+            callers[f"role {role.value}"] = (headers, ROLE_PERMISSIONS[role])
+        for permission in Permission:
+            full = await key(container, permission.value, name=f"only {permission.value}")
+            callers[f"key {permission.value}"] = ({"X-API-Key": full}, frozenset({permission}))
+
+        checked = 0
+        for field, (document, variables) in DOCUMENTS.items():
+            needed = DOMAIN_GRANTS[field]
+            for caller, (headers, held) in callers.items():
+                response = await client.post(
+                    "/graphql", json={"query": document, "variables": variables}, headers=headers
+                )
+                where = f"{field} as {caller}"
+                if held is None:
+                    assert response.status_code == 401, where
+                    assert codes(response) == ["UNAUTHENTICATED"], where
+                elif needed is None or grants(held, Permission(needed)):
+                    assert response.status_code == 200, where
+                    assert set(codes(response)) <= {"NOT_FOUND"}, (where, response.text)
+                else:
+                    assert response.status_code == 200, where
+                    [error] = errors_of(response)
+                    assert error["extensions"] == {"code": "FORBIDDEN", "permission": needed}, where
+                checked += 1
+        assert checked == len(DOCUMENTS) * (1 + len(Role) + len(Permission))
