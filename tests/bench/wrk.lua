@@ -1,6 +1,7 @@
 -- wrk script of `make bench`: sends the request bodies of a file, checks every answer, and prints
 -- one machine-readable line of results in done().
--- args: BODIES_FILE ("-" for a GET without body) EXPECT TOKEN
+-- args: BODIES_FILE ("-" for a GET without body) EXPECT TOKEN API_KEY ("-": none; else sent as
+-- the X-API-Key header of every request)
 -- A body containing __OID__ gets a unique order id per request: TOKEN, the thread number and a
 -- per-thread counter, so no createOrder request is a duplicate of another.
 
@@ -15,6 +16,7 @@ function init(args)
    local path = args[1] or "-"
    expect = args[2] or ""
    token = args[3] or "T"
+   local key = args[4] or "-"
    bodies, prebuilt, n, bad, sample = {}, {}, 0, 0, ""
    if path ~= "-" then
       for line in io.lines(path) do
@@ -22,9 +24,14 @@ function init(args)
       end
    end
    headers = { ["Content-Type"] = "application/json", ["Accept"] = "application/json" }
+   local get_headers = nil
+   if key ~= "-" then
+      headers["X-API-Key"] = key
+      get_headers = { ["X-API-Key"] = key }
+   end
    unique = #bodies > 0 and bodies[1]:find("__OID__", 1, true) ~= nil
    if #bodies == 0 then
-      prebuilt[1] = wrk.format("GET")
+      prebuilt[1] = wrk.format("GET", nil, get_headers)
    elseif not unique then
       for i, body in ipairs(bodies) do prebuilt[i] = wrk.format("POST", nil, headers, body) end
    end

@@ -22,7 +22,7 @@ local base_init = init
 
 function init(args)
    base_init(args)
-   interval = 1000 / tonumber(args[4] or "1")
+   interval = 1000 / tonumber(args[5] or "1")
    next_slot = nil
 end
 
