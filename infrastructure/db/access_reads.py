@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.auth.ports import After, KeyView, Page, StoredKey, UserView
 from domain.auth.permissions import Permission, Role
-from infrastructure.db.tables import Timestamp, api_keys, users
+from infrastructure.db.tables import api_keys, users
+from infrastructure.db.tables.base import Timestamp
 
 # Keys used within one flush interval, per UPDATE: normally all of them, so one statement.
 USAGE_BATCH = 1000

@@ -1,0 +1,34 @@
+"""Core tables for every table in DOMAIN.md "Data": one schema for SQLite and PostgreSQL."""
+
+from infrastructure.db.tables.access import api_keys, users
+from infrastructure.db.tables.base import metadata
+from infrastructure.db.tables.messaging import (
+    contact_syncs,
+    delivery_events,
+    message_templates,
+    notifications,
+    translations,
+)
+from infrastructure.db.tables.operations import events, failed_jobs, logs, outbox, schedule_ticks
+from infrastructure.db.tables.orders import orders, webhook_payloads
+from infrastructure.db.tables.workflows import workflow_runs, workflows
+
+__all__ = [
+    "api_keys",
+    "contact_syncs",
+    "delivery_events",
+    "events",
+    "failed_jobs",
+    "logs",
+    "message_templates",
+    "metadata",
+    "notifications",
+    "orders",
+    "outbox",
+    "schedule_ticks",
+    "translations",
+    "users",
+    "webhook_payloads",
+    "workflow_runs",
+    "workflows",
+]

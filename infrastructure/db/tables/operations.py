@@ -1,0 +1,93 @@
+"""Operations tables: domain events, the outbox, dead letters, periodic ticks and logs."""
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    func,
+    text,
+)
+
+from infrastructure.db.tables.base import Json, Timestamp, created, metadata, pk
+
+events = Table(
+    "events",
+    metadata,
+    pk(),
+    Column("type", String(64), nullable=False),
+    Column("aggregate_type", String(32), nullable=False),
+    Column("aggregate_id", Uuid, nullable=False),
+    Column("payload", Json, nullable=False),
+    Column("actor", String(255)),
+    Column("correlation_id", String(64)),
+    Column("occurred_at", Timestamp, nullable=False),
+    Index("ix_events_aggregate_id_occurred_at", "aggregate_id", "occurred_at"),
+    Index("ix_events_type_occurred_at", "type", "occurred_at"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    pk(),
+    Column("actor", String(128), nullable=False),
+    Column("arguments", Json, nullable=False),
+    Column("queue", String(32), nullable=False),
+    Column("correlation_id", String(64)),
+    created(),
+    Column("published_at", Timestamp),
+    Index(
+        "ix_outbox_unpublished",
+        "created_at",
+        postgresql_where=text("published_at IS NULL"),
+        sqlite_where=text("published_at IS NULL"),
+    ),
+)
+
+failed_jobs = Table(
+    "failed_jobs",
+    metadata,
+    pk(),
+    Column("message_id", String(64)),
+    Column("queue", String(32), nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("arguments", Json, nullable=False),
+    Column("error", Text, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("failed_at", Timestamp, nullable=False, server_default=func.now()),
+    Column("replayed_at", Timestamp),
+    Index("ix_failed_jobs_failed_at", "failed_at"),
+)
+
+schedule_ticks = Table(
+    "schedule_ticks",
+    metadata,
+    pk(),
+    Column("job_name", String(128), nullable=False),
+    Column("tick_at", Timestamp, nullable=False),
+    Column("claimed_by", String(128), nullable=False),
+    Column("claimed_at", Timestamp, nullable=False, server_default=func.now()),
+    UniqueConstraint("job_name", "tick_at"),
+)
+
+logs = Table(
+    "logs",
+    metadata,
+    pk(),
+    Column("level", String(16), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("metadata", Json, nullable=False),
+    Column("correlation_id", String(64)),
+    Column("workflow_id", Uuid),
+    Column("job_id", String(128)),
+    Column("pii_redacted", Boolean, nullable=False, server_default=text("false")),
+    created(),
+    Index("ix_logs_level_created_at", "level", "created_at"),
+    Index("ix_logs_correlation_id", "correlation_id"),
+    Index("ix_logs_created_at", "created_at"),
+)

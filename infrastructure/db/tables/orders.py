@@ -1,0 +1,73 @@
+"""Order tables: the orders themselves and the archive of every inbound body."""
+
+from sqlalchemy import Boolean, Column, Index, Integer, String, Table, Text, Uuid, func, text
+
+from infrastructure.db.tables.base import Json, Timestamp, created, metadata, pk, updated
+from infrastructure.db.types import Money
+
+orders = Table(
+    "orders",
+    metadata,
+    pk(),
+    Column("order_id", String(64), nullable=False, unique=True),
+    Column("form_id", String(64)),
+    Column("branch", String(8), nullable=False),
+    Column("domain", String(255)),
+    Column("payment_processor", String(32)),
+    Column("payment_id", String(255)),
+    Column("amount", Money(), nullable=False),
+    Column("currency", String(8), nullable=False),
+    Column("order_status", String(16), nullable=False),
+    Column("client_name", String(255), nullable=False),
+    Column("client_email", String(320)),
+    Column("client_phone", String(32)),
+    Column("phone_valid", Boolean, nullable=False),
+    Column("whatsapp_alerts_enabled", Boolean, nullable=False),
+    Column("product_country", String(64), nullable=False),
+    Column("product_doc_type", String(64)),
+    Column("product_doc_name", String(128)),
+    Column("product_intent", String(64)),
+    Column("visa_entries", String(32)),
+    Column("product_validity", String(32)),
+    Column("visa_document_validity_days", Integer),
+    Column("processing_days", Integer, nullable=False),
+    Column("is_urgent", Boolean, nullable=False),
+    Column("visa_quantity", Integer, nullable=False),
+    Column("entry_date", Timestamp),
+    Column("product_data", Json, nullable=False),
+    Column("applicants_data", Json, nullable=False),
+    Column("extra_data", Json, nullable=False),
+    Column("flags", Json, nullable=False),
+    Column("webhook_received_at", Timestamp, nullable=False),
+    Column("processed_at", Timestamp),
+    created(),
+    updated(),
+    Index("ix_orders_created_at_id", "created_at", "id"),
+    Index("ix_orders_branch_created_at", "branch", "created_at"),
+    Index("ix_orders_order_status", "order_status"),
+    Index("ix_orders_product_country", "product_country"),
+    Index("ix_orders_client_email", "client_email"),
+    Index("ix_orders_client_phone", "client_phone"),
+    Index(
+        "ix_orders_unprocessed",
+        "created_at",
+        postgresql_where=text("processed_at IS NULL"),
+        sqlite_where=text("processed_at IS NULL"),
+    ),
+)
+
+webhook_payloads = Table(
+    "webhook_payloads",
+    metadata,
+    pk(),
+    Column("source", String(32), nullable=False),
+    Column("external_order_id", String(128)),
+    Column("idempotency_key", String(255)),
+    Column("status", String(16), nullable=False),
+    Column("error", Text),
+    Column("order_uuid", Uuid),
+    Column("body", Json, nullable=False),
+    Column("received_at", Timestamp, nullable=False, server_default=func.now()),
+    Index("ix_webhook_payloads_received_at", "received_at"),
+    Index("ix_webhook_payloads_external_order_id", "external_order_id"),
+)
