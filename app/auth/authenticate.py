@@ -55,6 +55,7 @@ def key_digest(secret_key: bytes) -> Callable[[str], str]:
 
 
 def _encode(p: Principal) -> bytes:
+    # "kind" and "id" name the rate-limit bucket for the admission script too.
     return dumps(
         {
             "kind": p.kind.value,
@@ -64,11 +65,13 @@ def _encode(p: Principal) -> bytes:
             "role": p.role.value if p.role else None,
             "prefix": p.key_prefix,
             "expires_at": p.expires_at.isoformat() if p.expires_at else None,
+            # For the admission script (app.auth.ports.Admissions), which reads no ISO dates.
+            "exp": p.expires_at.timestamp() if p.expires_at else None,
         }
     )
 
 
-def _decode(data: bytes) -> Principal | None:
+def decode_principal(data: bytes) -> Principal | None:
     try:
         raw: dict[str, Any] = loads(data)
         return Principal(
@@ -136,7 +139,7 @@ async def check_key(
     at = now()
     entry = digest(presented)
     data = await cache.get(KEY_CHECKS, entry) if cache is not None else None
-    principal = _decode(data) if data is not None else None
+    principal = decode_principal(data) if data is not None else None
     if principal is None:
         stored = await _verify_key(*parts, reads=reads, hasher=hasher, at=at)
         principal = _key_principal(stored)
@@ -154,7 +157,7 @@ async def check_key(
     return principal
 
 
-def _subject_key(subject: str) -> str:
+def subject_key(subject: str) -> str:
     # Subjects may be emails at some providers: keep them out of cache key names.
     return hashlib.sha256(subject.encode()).hexdigest()
 
@@ -182,9 +185,9 @@ async def check_token(
         claims = tokens.verify(token)
     except InvalidToken as exc:
         raise Unauthenticated(str(exc)) from None
-    entry = _subject_key(claims.subject)
+    entry = subject_key(claims.subject)
     data = await cache.get(USERS, entry) if cache is not None else None
-    principal = _decode(data) if data is not None else None
+    principal = decode_principal(data) if data is not None else None
     if principal is not None:
         return principal
     user = await ensure_user(claims)

@@ -172,3 +172,37 @@ class RateLimiter(Protocol):
     async def peek(self, bucket: str, limit: int, window_s: float) -> Verdict | None:
         """Say whether the bucket is still under its limit, without counting."""
         ...
+
+
+@dataclass(frozen=True)
+class Admission:
+    """What one `Admissions.admit` call found and did."""
+
+    blocked: Verdict | None = None  # the IP's failed-authentication counter is over its limit
+    cached: bytes | None = None  # the cached check (None: a miss, and nothing was counted)
+    verdict: Verdict | None = None  # with `cached`: the principal's rate-limit hit
+
+
+class Admissions(Protocol):
+    """The hot path of authentication, in one call (one Redis round trip).
+
+    The cached check is JSON with "kind", "id" (the rate-limit bucket is "{kind}:{id}") and
+    "exp" (epoch seconds or null: a check expired at `at` is a miss).
+    """
+
+    async def admit(
+        self,
+        prefix: str,
+        entry: str,
+        *,
+        failures: str,
+        failed_limit: int,
+        limit: int,
+        window_s: float,
+        at: datetime,
+        mark_usage: bool,
+    ) -> Admission | None:
+        """Peek the `failures` bucket; unless it is over `failed_limit`, look up `entry` in the
+        cache `prefix` (current generation); when found, hit the principal's bucket and, if
+        `mark_usage`, record key use at `at`. None: the backend is unavailable (fail open)."""
+        ...

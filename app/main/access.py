@@ -13,18 +13,22 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.auth.admit import Admitted, Limits, admit_cached
 from app.auth.authenticate import Credential, authenticate, check_key, check_token, key_digest
 from app.auth.commands import CreateApiKey, RevokeApiKey, RotateApiKey, SetUserRole
 from app.auth.keys import create_api_key, flush_key_usage, revoke_api_key, rotate_api_key
-from app.auth.ports import AccessReads, KeyUsage, RateLimiter, TokenVerifier
+from app.auth.ports import AccessReads, Admissions, KeyUsage, RateLimiter, TokenVerifier
 from app.auth.users import ensure_user, set_user_role
 from app.bus import CommandHandler
 from app.main.settings import Settings, SettingsError
 from app.ports import Cache, UnitOfWorkFactory
 from domain.auth.permissions import Principal
 from infrastructure.auth.verifiers import Argon2Hasher, JwtTokens, NoTokens, load_public_key
+from infrastructure.cache.admission import MemoryAdmissions, RedisAdmissions
 from infrastructure.cache.key_usage import MemoryKeyUsage, RedisKeyUsage
+from infrastructure.cache.memory import MemoryCache
 from infrastructure.cache.rate_limits import MemoryRateLimiter, RedisRateLimiter
+from infrastructure.cache.redis import RedisCache
 from infrastructure.db.access_reads import SqlAccessReads, write_last_used
 
 log = logging.getLogger("visapi.access")
@@ -36,6 +40,8 @@ class Access:
 
     reads: AccessReads
     authenticate: Callable[[Credential], Awaitable[Principal]]
+    # The one-call path for a cached check: None (or its answer None) means take the full path.
+    admit: Callable[[Credential, str], Awaitable[Admitted | None]] | None
     limiter: RateLimiter
     usage: KeyUsage
     flush_usage: Callable[[], Awaitable[int]]
@@ -86,24 +92,47 @@ def build_access(
     reads = SqlAccessReads(engine)
     limiter: RateLimiter
     usage: KeyUsage
+    admissions: Admissions | None = None
     if redis is not None:
         limiter = RedisRateLimiter(redis, settings.redis_namespace)
         usage = RedisKeyUsage(redis, settings.redis_namespace)
+        if isinstance(cache, RedisCache) and cache.namespace == settings.redis_namespace:
+            admissions = RedisAdmissions(cache, limiter, usage)
     else:
-        limiter, usage = MemoryRateLimiter(), MemoryKeyUsage()
+        memory_limiter, memory_usage = MemoryRateLimiter(), MemoryKeyUsage()
+        if isinstance(cache, MemoryCache):
+            admissions = MemoryAdmissions(cache, memory_limiter, memory_usage)
+        limiter, usage = memory_limiter, memory_usage
+    digest = key_digest(_hmac_key(settings))
+    tokens = token_verifier(settings)
+    admit = None
+    if admissions is not None:
+        limits = Limits(
+            window_s=settings.rate_limit_window_s,
+            per_key=settings.rate_limit_per_key,
+            failed_auth=settings.rate_limit_failed_auth,
+        )
+        admit = partial(
+            admit_cached,
+            admissions=admissions,
+            digest=digest,
+            tokens=tokens,
+            limits=limits,
+            now=now,
+        )
     key_check = partial(
         check_key,
         reads=reads,
         hasher=hasher,
         cache=cache,
         usage=usage,
-        digest=key_digest(_hmac_key(settings)),
+        digest=digest,
         ttl_s=settings.api_key_cache_ttl_s,
         now=now,
     )
     token_check = partial(
         check_token,
-        tokens=token_verifier(settings),
+        tokens=tokens,
         reads=reads,
         cache=cache,
         ttl_s=settings.user_cache_ttl_s,
@@ -123,6 +152,7 @@ def build_access(
     return Access(
         reads=reads,
         authenticate=partial(authenticate, check_key=key_check, check_token=token_check),
+        admit=admit,
         limiter=limiter,
         usage=usage,
         flush_usage=partial(flush_key_usage, usage=usage, write=partial(write_last_used, engine)),

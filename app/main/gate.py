@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.auth.admit import Admitted, failures_bucket
 from app.auth.authenticate import Credential, CredentialKind
 from app.auth.ports import Verdict
 from app.errors import Unauthenticated
@@ -26,6 +27,7 @@ EXEMPT = frozenset({"/api/v1/healthz", "/api/v1/readyz", "/api/v1/version", "/me
 MAX_CREDENTIAL = 4096
 CHALLENGE = (b"www-authenticate", b'Bearer realm="visapi"')
 JSON = "application/json; charset=utf-8"
+FAILED = "Too many failed authentications."
 
 
 def credential_of(headers: dict[bytes, bytes]) -> Credential | None:
@@ -91,27 +93,41 @@ class GateMiddleware:
             credential = credential_of(dict(scope["headers"]))
         except Unauthenticated as exc:
             credential, error = None, exc
-        if credential is not None or error is not None:
-            failures = f"auth-failures:{ip}"
-            blocked = await access.limiter.peek(failures, self._failed, self._window)
-            if blocked is not None and not blocked.allowed:
-                await self._too_many(send, scope, blocked, "Too many failed authentications.")
+        admitted: Admitted | None = None
+        peeked = False  # the failed-authentication counter was read by the admission
+        if credential is not None and access.admit is not None:
+            try:  # one backend call when the credential's check is cached
+                admitted = await access.admit(credential, ip)
+            except Unauthenticated as exc:
+                error, peeked = exc, True
+            if admitted is not None and admitted.blocked is not None:
+                await self._too_many(send, scope, admitted.blocked, FAILED)
                 return
-            if credential is not None:
+        failures = failures_bucket(ip)
+        if admitted is None and (credential is not None or error is not None):
+            if not peeked:
+                blocked = await access.limiter.peek(failures, self._failed, self._window)
+                if blocked is not None and not blocked.allowed:
+                    await self._too_many(send, scope, blocked, FAILED)
+                    return
+            if credential is not None and error is None:
                 try:
                     principal = await access.authenticate(credential)
                 except Unauthenticated as exc:
                     error = exc
-            if error is not None:
-                await access.limiter.hit(failures, self._failed, self._window)
-                log.info("authentication failed from %s: %s", ip, error.message)
-                await send_error(send, 401, error.message, "UNAUTHENTICATED", scope, [CHALLENGE])
-                return
-        if principal is not None:
-            bucket, limit = f"{principal.kind.value}:{principal.id}", self._per_key
+        if error is not None:
+            await access.limiter.hit(failures, self._failed, self._window)
+            log.info("authentication failed from %s: %s", ip, error.message)
+            await send_error(send, 401, error.message, "UNAUTHENTICATED", scope, [CHALLENGE])
+            return
+        verdict: Verdict | None
+        if admitted is not None:
+            principal, verdict = admitted.principal, admitted.verdict
+        elif principal is not None:
+            bucket = f"{principal.kind.value}:{principal.id}"
+            verdict = await access.limiter.hit(bucket, self._per_key, self._window)
         else:
-            bucket, limit = f"ip:{ip}", self._per_ip
-        verdict = await access.limiter.hit(bucket, limit, self._window)
+            verdict = await access.limiter.hit(f"ip:{ip}", self._per_ip, self._window)
         if verdict is not None and not verdict.allowed:
             await self._too_many(send, scope, verdict, "Rate limit exceeded.")
             return

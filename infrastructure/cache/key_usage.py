@@ -27,7 +27,7 @@ class RedisKeyUsage:
     latest time whichever process reports it, in one O(log n) write per request."""
 
     def __init__(self, client: redis.asyncio.Redis, namespace: str = "visapi") -> None:
-        self._key = f"{namespace}:key-usage"
+        self.key = f"{namespace}:key-usage"
         self._drain = client.register_script(_DRAIN)
         self._guard = FailOpen("key usage", log)
         self._zadd_gt = partial(client.zadd, gt=True)
@@ -37,10 +37,10 @@ class RedisKeyUsage:
         return self._guard.failures
 
     async def touch(self, key_id: UUID, at: datetime) -> None:
-        await self._guard(self._zadd_gt, self._key, {str(key_id): at.timestamp()})
+        await self._guard(self._zadd_gt, self.key, {str(key_id): at.timestamp()})
 
     async def drain(self) -> dict[UUID, datetime]:
-        raw = await self._guard(self._drain, [self._key], [])
+        raw = await self._guard(self._drain, [self.key], [])
         if not raw:
             return {}
         pairs = zip(raw[::2], raw[1::2], strict=True)
@@ -52,7 +52,7 @@ class RedisKeyUsage:
     async def restore(self, usage: Mapping[UUID, datetime]) -> None:
         if usage:
             mapping = {str(k): at.timestamp() for k, at in usage.items()}
-            await self._guard(self._zadd_gt, self._key, mapping)
+            await self._guard(self._zadd_gt, self.key, mapping)
 
 
 class MemoryKeyUsage:

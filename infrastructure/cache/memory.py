@@ -40,6 +40,14 @@ class MemoryCache:
         """Synchronous `get`, for callers outside an event loop."""
         return self.lookup_now(prefix, key)[0]
 
+    def peek_now(self, prefix: str, key: str) -> bytes | None:
+        """The live value or None, counting neither a hit nor a miss."""
+        with self._lock:
+            entry = self._entries.get((prefix, key))
+            if entry is not None and self._live(prefix, entry, self._clock()):
+                return entry[2]
+            return None
+
     async def lookup(self, prefix: str, key: str) -> tuple[bytes | None, int]:
         return self.lookup_now(prefix, key)
 

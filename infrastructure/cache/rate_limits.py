@@ -29,7 +29,7 @@ return {n, redis.call('PTTL', KEYS[1])}
 """
 
 
-def _verdict(count: int, limit: int, reset_s: float, *, counted: bool) -> Verdict:
+def verdict_of(count: int, limit: int, reset_s: float, *, counted: bool) -> Verdict:
     allowed = count <= limit if counted else count < limit
     return Verdict(allowed=allowed, limit=limit, remaining=max(0, limit - count), reset_s=reset_s)
 
@@ -64,7 +64,7 @@ class RedisRateLimiter:
             return None
         count, ttl_ms = int(result[0]), int(result[1])
         reset_s = ttl_ms / 1000 if ttl_ms > 0 else window_s
-        return _verdict(count, limit, reset_s, counted=counted)
+        return verdict_of(count, limit, reset_s, counted=counted)
 
 
 class MemoryRateLimiter:
@@ -86,12 +86,12 @@ class MemoryRateLimiter:
                 self._sweep(now)
         count += 1
         self._buckets[bucket] = (count, ends)
-        return _verdict(count, limit, ends - now, counted=True)
+        return verdict_of(count, limit, ends - now, counted=True)
 
     async def peek(self, bucket: str, limit: int, window_s: float) -> Verdict | None:
         now = self._clock()
         count, ends = self._current(bucket, now)
-        return _verdict(count, limit, ends - now if count else window_s, counted=False)
+        return verdict_of(count, limit, ends - now if count else window_s, counted=False)
 
     def _current(self, bucket: str, now: float) -> tuple[int, float]:
         count, ends = self._buckets.get(bucket, (0, now))

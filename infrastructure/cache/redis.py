@@ -82,14 +82,14 @@ class RedisCache:
         self._logged_at = -math.inf
         self._suppressed = 0
 
-    def _keys(self, prefix: str) -> tuple[str, str]:
+    def keys_of(self, prefix: str) -> tuple[str, str]:
         return f"{self.namespace}:gen:{prefix}", f"{self.namespace}:c:{prefix}"
 
     async def get(self, prefix: str, key: str) -> bytes | None:
         return (await self.lookup(prefix, key))[0]
 
     async def lookup(self, prefix: str, key: str) -> tuple[bytes | None, int | None]:
-        gen_key, stem = self._keys(prefix)
+        gen_key, stem = self.keys_of(prefix)
         reply = await self._call(prefix, self._get, [gen_key], [stem, key])
         if reply is None:  # Redis skipped or failed: a miss, and nothing may be stored
             self._misses[prefix] += 1
@@ -105,19 +105,23 @@ class RedisCache:
     async def set(
         self, prefix: str, key: str, value: bytes, ttl: float, *, generation: int | None = None
     ) -> None:
-        gen_key, stem = self._keys(prefix)
+        gen_key, stem = self.keys_of(prefix)
         # PX needs a positive integer; 0 is the scripts' "no expiry" for ttl=inf.
         ms = 0 if math.isinf(ttl) else max(1, round(ttl * 1000))
         expected = "" if generation is None else generation
         await self._call(prefix, self._set, [gen_key], [stem, key, value, ms, expected])
 
     async def delete(self, prefix: str, key: str) -> None:
-        gen_key, stem = self._keys(prefix)
+        gen_key, stem = self.keys_of(prefix)
         await self._call(prefix, self._del, [gen_key], [stem, key])
 
     async def evict(self, prefix: str) -> None:
-        gen_key, _ = self._keys(prefix)
+        gen_key, _ = self.keys_of(prefix)
         await self._call(prefix, self.client.incr, gen_key)
+
+    def note_hit(self, prefix: str) -> None:
+        """Count a hit read by another script of this cache's keys (the admission script)."""
+        self._hits[prefix] += 1
 
     def stats(self) -> dict[str, tuple[int, int]]:
         """Hits and misses per prefix counted by this process."""

@@ -1,0 +1,83 @@
+"""The gate's fast path: a credential whose check is cached is admitted in one backend call
+(failed-authentication peek, cached check, rate-limit hit and key usage together)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from app.auth.authenticate import Credential, CredentialKind, decode_principal, subject_key
+from app.auth.keys import KEY_CHECKS
+from app.auth.ports import Admissions, InvalidToken, TokenVerifier, Verdict
+from app.auth.users import USERS
+from app.errors import Unauthenticated
+from domain.auth.keys import split_key
+from domain.auth.permissions import Principal
+
+
+@dataclass(frozen=True)
+class Limits:
+    window_s: float
+    per_key: int
+    failed_auth: int
+
+
+@dataclass(frozen=True)
+class Admitted:
+    """Either `blocked` (too many failed authentications from the IP) or the principal and
+    its rate-limit verdict (None: the limiter could not say)."""
+
+    principal: Principal | None = None
+    verdict: Verdict | None = None
+    blocked: Verdict | None = None
+
+
+def failures_bucket(ip: str) -> str:
+    return f"auth-failures:{ip}"
+
+
+async def admit_cached(
+    credential: Credential,
+    ip: str,
+    *,
+    admissions: Admissions,
+    digest: Callable[[str], str],
+    tokens: TokenVerifier,
+    limits: Limits,
+    now: Callable[[], datetime],
+) -> Admitted | None:
+    """Admitted when the check was cached (or the IP is blocked); None sends the caller down
+    the full path (a miss, a bad credential, or the backend unavailable), where nothing of
+    this call has been counted but the failure peek, which reads only."""
+    if credential.kind is CredentialKind.TOKEN:
+        try:
+            claims = tokens.verify(credential.value)
+        except InvalidToken:
+            return None
+        prefix, entry, mark_usage = USERS, subject_key(claims.subject), False
+    else:
+        if split_key(credential.value) is None:
+            return None
+        prefix, entry, mark_usage = KEY_CHECKS, digest(credential.value), True
+    at = now()
+    admission = await admissions.admit(
+        prefix,
+        entry,
+        failures=failures_bucket(ip),
+        failed_limit=limits.failed_auth,
+        limit=limits.per_key,
+        window_s=limits.window_s,
+        at=at,
+        mark_usage=mark_usage,
+    )
+    if admission is None:
+        return None
+    if admission.blocked is not None:
+        return Admitted(blocked=admission.blocked)
+    principal = decode_principal(admission.cached) if admission.cached is not None else None
+    if principal is None:
+        return None
+    if principal.expires_at is not None and principal.expires_at <= at:
+        raise Unauthenticated("API key expired")
+    return Admitted(principal=principal, verdict=admission.verdict)

@@ -1,0 +1,146 @@
+"""Authentication's hot path in one call: failed-auth peek, cached check, rate limit, usage."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import orjson
+
+from app.auth.ports import Admission, Verdict
+from infrastructure.cache.failopen import FailOpen
+from infrastructure.cache.key_usage import MemoryKeyUsage, RedisKeyUsage
+from infrastructure.cache.memory import MemoryCache
+from infrastructure.cache.rate_limits import MemoryRateLimiter, RedisRateLimiter, verdict_of
+from infrastructure.cache.redis import RedisCache
+
+log = logging.getLogger("visapi.admission")
+
+# The same steps as the separate scripts (rate_limits._PEEK, redis._GET, rate_limits._HIT, the
+# usage ZADD GT), in one round trip. Keys are built inside the script: one Redis, no cluster.
+# KEYS[1] failed-auth counter, KEYS[2] generation of the cache prefix, KEYS[3] usage sorted set;
+# ARGV[1] value key stem, ARGV[2] entry, ARGV[3] failed limit, ARGV[4] rate-limit key stem,
+# ARGV[5] window ms, ARGV[6] now (epoch s), ARGV[7] '1' to mark usage.
+# Answers {0, failures, pttl} (blocked), {1} (miss: nothing counted) or {2, value, n, pttl}.
+_ADMIT = """
+local failed = tonumber(redis.call('GET', KEYS[1]) or '0')
+if failed >= tonumber(ARGV[3]) then return {0, failed, redis.call('PTTL', KEYS[1])} end
+local gen = redis.call('GET', KEYS[2]) or '0'
+local value = redis.call('GET', ARGV[1] .. ':' .. gen .. ':' .. ARGV[2])
+if not value then return {1} end
+local ok, check = pcall(cjson.decode, value)
+if not ok or type(check) ~= 'table' or type(check.id) ~= 'string'
+    or type(check.kind) ~= 'string' then return {1} end
+if type(check.exp) == 'number' and check.exp <= tonumber(ARGV[6]) then return {1} end
+local bucket = ARGV[4] .. check.kind .. ':' .. check.id
+local n = redis.call('INCR', bucket)
+if n == 1 then redis.call('PEXPIRE', bucket, ARGV[5]) end
+local ttl = redis.call('PTTL', bucket)
+if ttl < 0 then redis.call('PEXPIRE', bucket, ARGV[5]); ttl = tonumber(ARGV[5]) end
+if ARGV[7] == '1' then redis.call('ZADD', KEYS[3], 'GT', ARGV[6], check.id) end
+return {2, value, n, ttl}
+"""
+
+
+class RedisAdmissions:
+    """One EVALSHA per admission, over the keys of the cache, limiter and usage given."""
+
+    def __init__(self, cache: RedisCache, limiter: RedisRateLimiter, usage: RedisKeyUsage) -> None:
+        self._cache = cache
+        self._rl_stem = f"{limiter.namespace}:rl:"
+        self._usage_key = usage.key
+        self._admit = cache.client.register_script(_ADMIT)
+        self._guard = FailOpen("authentication", log)
+
+    @property
+    def failures(self) -> int:
+        return self._guard.failures
+
+    async def admit(
+        self,
+        prefix: str,
+        entry: str,
+        *,
+        failures: str,
+        failed_limit: int,
+        limit: int,
+        window_s: float,
+        at: datetime,
+        mark_usage: bool,
+    ) -> Admission | None:
+        gen_key, stem = self._cache.keys_of(prefix)
+        window_ms = max(1, round(window_s * 1000))
+        keys = [f"{self._rl_stem}{failures}", gen_key, self._usage_key]
+        args: list[Any] = [stem, entry, failed_limit, self._rl_stem, window_ms, at.timestamp()]
+        reply = await self._guard(self._admit, keys, [*args, "1" if mark_usage else "0"])
+        if reply is None:
+            return None
+        status = int(reply[0])
+        if status == 0:
+            return Admission(blocked=_verdict(reply[1], reply[2], failed_limit, window_s, False))
+        if status == 1:
+            return Admission()  # the miss is counted by the slow path's own lookup
+        self._cache.note_hit(prefix)
+        return Admission(cached=reply[1], verdict=_verdict(reply[2], reply[3], limit, window_s))
+
+
+def _verdict(count: Any, ttl_ms: Any, limit: int, window_s: float, counted: bool = True) -> Verdict:
+    ttl = int(ttl_ms)
+    return verdict_of(int(count), limit, ttl / 1000 if ttl > 0 else window_s, counted=counted)
+
+
+class MemoryAdmissions:
+    """The same steps on the in-process backends (nothing to save: no round trips)."""
+
+    failures = 0
+
+    def __init__(
+        self, cache: MemoryCache, limiter: MemoryRateLimiter, usage: MemoryKeyUsage
+    ) -> None:
+        self._cache = cache
+        self._limiter = limiter
+        self._usage = usage
+
+    async def admit(
+        self,
+        prefix: str,
+        entry: str,
+        *,
+        failures: str,
+        failed_limit: int,
+        limit: int,
+        window_s: float,
+        at: datetime,
+        mark_usage: bool,
+    ) -> Admission | None:
+        blocked = await self._limiter.peek(failures, failed_limit, window_s)
+        if blocked is not None and not blocked.allowed:
+            return Admission(blocked=blocked)
+        value = self._cache.peek_now(prefix, entry)
+        check = _parsed(value)
+        if value is None or check is None:
+            return Admission()
+        exp = check.get("exp")
+        if isinstance(exp, int | float) and exp <= at.timestamp():
+            return Admission()
+        self._cache.get_now(prefix, entry)  # counts the hit
+        verdict = await self._limiter.hit(f"{check['kind']}:{check['id']}", limit, window_s)
+        if mark_usage:
+            await self._usage.touch(UUID(check["id"]), at)
+        return Admission(cached=value, verdict=verdict)
+
+
+def _parsed(value: bytes | None) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    try:
+        check = orjson.loads(value)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(check, dict):
+        return None
+    if not isinstance(check.get("id"), str) or not isinstance(check.get("kind"), str):
+        return None
+    return check
