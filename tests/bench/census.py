@@ -1,8 +1,11 @@
 """SQL statements per request, counted in-process: the app and its lifespan, httpx.ASGITransport.
 
 The product: a `before_cursor_execute` listener on each engine counts the statements SQLAlchemy
-sends; a query logger on each asyncpg connection counts the transaction round trips beside them
-(BEGIN/COMMIT/ROLLBACK). The naive baseline: its asyncpg pool's query logger counts both kinds.
+sends (and those naming `api_keys`: a key check missing the cache); a query logger on each asyncpg
+connection counts the transaction round trips beside them (BEGIN/COMMIT/ROLLBACK); a wrapper of
+the async Redis client's `execute_command` counts Redis commands (cache, rate limits, key checks
+and key usage; not the job broker's own client). The naive baseline: its asyncpg pool's query
+logger counts both kinds of SQL. The product gets the run's settings and credentials (BenchAuth).
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
@@ -20,6 +23,7 @@ from starlette.applications import Starlette
 from app.main.asgi import create_app
 from app.main.settings import load_settings
 from tests.bench import baselines
+from tests.bench.credentials import BenchAuth
 from tests.bench.scenarios import OID, Row, page_body
 from tests.bench.services import REDIS_URL, BenchDatabase
 
@@ -33,15 +37,25 @@ class Census:
     statements: float  # per request
     tx: float  # transaction control and connection resets, per request
     how: str = "measured"
+    redis: float = 0.0  # Redis commands per request
+    keys: float = 0.0  # statements on api_keys per measured request
+    keys_warm: int = 0  # statements on api_keys during the warm-up requests
 
 
 class Counter:
     def __init__(self) -> None:
         self.statements = 0
         self.tx = 0
+        self.redis = 0
+        self.keys = 0
 
-    def on_cursor(self, *_: Any) -> None:
+    def reset(self) -> None:
+        self.statements = self.tx = self.redis = self.keys = 0
+
+    def on_cursor(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         self.statements += 1
+        if "api_keys" in statement:
+            self.keys += 1
 
     def on_query(self, record: Any, *, statements: bool = False) -> None:
         text = record.query.lstrip().upper()
@@ -61,15 +75,29 @@ def _attach(app: Starlette, counter: Counter) -> None:
             dialect.get_driver_connection(dbapi_conn).add_query_logger(counter.on_query)
 
         event.listen(sync, "connect", on_connect)
+    client = getattr(container, "redis", None)
+    if client is not None:
+        execute = client.execute_command
+
+        async def counted(*args: Any, **options: Any) -> Any:
+            counter.redis += 1
+            return await execute(*args, **options)
+
+        client.execute_command = counted  # scripts and commands all go through it
 
 
 def _unique(body: str) -> str:
     return body.replace(OID, f"C{uuid.uuid4().hex[:12]}")
 
 
-async def _count(app: Starlette, counter: Counter, path: str, bodies: list[str]) -> Census:
+async def _count(
+    app: Starlette, counter: Counter, path: str, bodies: list[str], headers: dict[str, str]
+) -> Census:
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://bench", timeout=30
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://bench",
+        timeout=30,
+        headers=headers,
     ) as client:
 
         async def send(i: int) -> None:
@@ -86,14 +114,20 @@ async def _count(app: Starlette, counter: Counter, path: str, bodies: list[str])
         for i in range(max(WARM, len(bodies))):  # every body once: the order(id) set is warm
             await send(i)
         await asyncio.sleep(0.05)  # query loggers report through call_soon
-        counter.statements = counter.tx = 0
+        keys_warm = counter.keys
+        counter.reset()
         for i in range(REQUESTS):
             await send(i)
         await asyncio.sleep(0.05)
-    return Census(counter.statements / REQUESTS, counter.tx / REQUESTS)
+    per = {k: v / REQUESTS for k, v in vars(counter).items()}
+    found = Census(per["statements"], per["tx"], redis=per["redis"], keys=per["keys"])
+    counter.reset()
+    return replace(found, keys_warm=keys_warm)
 
 
-async def product(db: BenchDatabase, namespace: str, rows: list[Row]) -> dict[str, Census]:
+async def product(
+    db: BenchDatabase, namespace: str, rows: list[Row], auth: BenchAuth
+) -> dict[str, Census]:
     """Statements per request of each product row, and of a 5-order page ("orders5")."""
     settings = load_settings(
         {
@@ -101,6 +135,7 @@ async def product(db: BenchDatabase, namespace: str, rows: list[Row]) -> dict[st
             "VISAPI_REDIS_URL": REDIS_URL,
             "VISAPI_REDIS_NAMESPACE": namespace,
             "VISAPI_LOG_LEVEL": "WARNING",
+            **auth.settings,
         }
     )
     app = create_app(settings)
@@ -110,8 +145,10 @@ async def product(db: BenchDatabase, namespace: str, rows: list[Row]) -> dict[st
         _attach(app, counter)
         for row in rows:
             if row.server == "product":
-                found[row.key] = await _count(app, counter, row.path, list(row.bodies))
-        found["orders5"] = await _count(app, counter, "/graphql", [page_body(5)])
+                bodies = list(row.bodies)
+                found[row.key] = await _count(app, counter, row.path, bodies, auth.headers)
+        page = [page_body(5)]
+        found["orders5"] = await _count(app, counter, "/graphql", page, auth.headers)
     return found
 
 
@@ -121,13 +158,15 @@ async def naive(db: BenchDatabase, row: Row) -> Census:
     baselines.Database.on_query = lambda record: counter.on_query(record, statements=True)
     try:
         async with baselines.naive.router.lifespan_context(baselines.naive):
-            return await _count(baselines.naive, counter, row.path, list(row.bodies))
+            return await _count(baselines.naive, counter, row.path, list(row.bodies), {})
     finally:
         baselines.Database.on_query = None
 
 
-async def census(db: BenchDatabase, namespace: str, rows: list[Row]) -> dict[str, Census]:
-    found = await product(db, namespace, rows)
+async def census(
+    db: BenchDatabase, namespace: str, rows: list[Row], auth: BenchAuth
+) -> dict[str, Census]:
+    found = await product(db, namespace, rows, auth)
     found["naive"] = await naive(db, next(r for r in rows if r.key == "naive"))
     # The bare route has no database at all: zero by construction.
     found["bare"] = Census(0.0, 0.0, "no database")

@@ -65,10 +65,14 @@ async def wrk(
     seconds: float,
     connections: int,
     rate: float | None = None,
+    api_key: str | None = None,
 ) -> Load:
-    """wrk -t2 -cN; with `rate`, paced to about `rate` requests/s in all (wrk_paced.lua)."""
+    """wrk -t2 -cN; with `rate`, paced to about `rate` requests/s in all (wrk_paced.lua).
+
+    With `api_key`, every request carries it as the X-API-Key header.
+    """
     script = HERE / ("wrk_paced.lua" if rate else "wrk.lua")
-    args = [str(bodies) if bodies else "-", expect, token]
+    args = [str(bodies) if bodies else "-", expect, token, api_key or "-"]
     if rate:
         args.append(f"{rate / WRK_THREADS:.3f}")
     argv = [
@@ -102,7 +106,15 @@ async def wrk(
     )
 
 
-async def hey(url: str, body: str | None, *, rate: float, workers: int, seconds: float) -> Load:
+async def hey(
+    url: str,
+    body: str | None,
+    *,
+    rate: float,
+    workers: int,
+    seconds: float,
+    api_key: str | None = None,
+) -> Load:
     """hey -z Ns -c workers -q rate/workers: a closed loop paced by each worker's ticker."""
     argv = [
         "hey",
@@ -115,6 +127,8 @@ async def hey(url: str, body: str | None, *, rate: float, workers: int, seconds:
         "-t",
         str(TIMEOUT_S),
     ]
+    if api_key:
+        argv += ["-H", f"X-API-Key: {api_key}"]
     if body is not None:
         argv += ["-m", "POST", "-T", "application/json", "-d", body]
     text = await _run([*argv, url], seconds + 30)

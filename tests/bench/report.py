@@ -7,8 +7,9 @@ import importlib.util
 import os
 import platform
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from tests.bench.census import Census
+from tests.bench.census import REQUESTS, Census
 from tests.bench.load import Load
 from tests.bench.measure import CpuUsage
 from tests.bench.scenarios import Row
@@ -55,6 +56,15 @@ def environment(pg_version: str, redis_version: str, wrk: str, workers: int) -> 
     ]
 
 
+def save(text: str, path: Path) -> str:
+    """Write the report; what happened, for the log."""
+    try:
+        path.write_text(text)
+    except OSError as exc:
+        return f"could not write {path}: {exc}"
+    return f"report also written to {path}"
+
+
 def _version(package: str) -> str:
     try:
         return importlib.metadata.version(package)
@@ -72,8 +82,9 @@ def table(results: list[RowResult]) -> str:
     bare = _rps(results, "bare")
     lines = [
         "| row | req/s | p50 ms | p95 ms | p99 ms | ½ rate req/s | p95 ms at ½ rate: hey / wrk "
-        "| x bare | server CPU µs/req | peak RSS MB/proc | DB conns | SQL/req (+tx) | clean |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:-:|",
+        "| x bare | server CPU µs/req | peak RSS MB/proc | DB conns | SQL/req (+tx) | Redis/req "
+        "| clean |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:-:|",
     ]
     for r in results:
         s = r.sat
@@ -83,13 +94,39 @@ def table(results: list[RowResult]) -> str:
         sql = f"{r.sql.statements:g} (+{r.sql.tx:g})" if r.sql else "-"
         if r.sql and r.sql.how != "measured":
             sql += f" {r.sql.how}"
+        redis = f"{r.sql.redis:g}" if r.sql else "-"
         p50, p95, p99 = (s.p50, s.p95, s.p99) if s else (None, None, None)
         lines.append(
             f"| {r.row.label} | {_n(s.rps if s else None)} | {_n(p50, 1)} "
             f"| {_n(p95, 1)} | {_n(p99, 1)} | {_n(r.fixed_target)} | {fixed} | {ratio} | {cpu} "
-            f"| {_n(r.peak_rss, 1)} | {_n(r.conns)} | {sql} | {'yes' if r.clean else 'NO'} |"
+            f"| {_n(r.peak_rss, 1)} | {_n(r.conns)} | {sql} | {redis} "
+            f"| {'yes' if r.clean else 'NO'} |"
         )
     return "\n".join(lines)
+
+
+def key_checks(sql: dict[str, Census]) -> str:
+    """What the census saw of the api_keys table: a key check that missed the cache reads it."""
+    product = [c for k, c in sql.items() if k not in ("bare", "naive")]
+    warm = sum(c.keys_warm for c in product)
+    measured = sum(c.keys for c in product) * REQUESTS
+    return (
+        f"api_keys statements in the product census: {warm} during the warm-ups (a check missing "
+        f"the cache: lookup, argon2 verify, re-read), {measured:g} in the "
+        f"{REQUESTS * len(product)} measured requests"
+    )
+
+
+def summary(r: RowResult) -> str:
+    s = r.sat
+    text = f"{r.row.label}: "
+    if s:
+        text += f"{s.rps:,.0f} req/s, p50/p95/p99 {s.p50:.1f}/{s.p95:.1f}/{s.p99:.1f} ms"
+    for tool, f in r.fixed.items():
+        text += f"; ½ rate {tool} ({f.rps:,.0f} req/s) p95 {f.p95:.1f} ms"
+    if not r.clean:
+        text += " [FLAGGED]"
+    return text
 
 
 def _fixed(r: RowResult, tool: str) -> str:
@@ -157,8 +194,10 @@ def document(
             table(results),
             "",
             "SQL/req: statements SQLAlchemy sent (in-process census: 50 requests after a warm-up); "
-            "(+tx): BEGIN/COMMIT/ROLLBACK (and asyncpg pool resets) beside them. Server CPU: "
-            "utime+stime of the server's process group over the saturated run / requests.",
+            "(+tx): BEGIN/COMMIT/ROLLBACK (and asyncpg pool resets) beside them; Redis/req: "
+            "commands of the app's async Redis client (cache, rate limits, key checks and usage; "
+            "not the job broker). Server CPU: utime+stime of the server's process group over the "
+            "saturated run / requests.",
             "",
             "## CPU seconds during the saturated runs (2 cores shared)",
             "",

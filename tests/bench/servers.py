@@ -87,7 +87,12 @@ def start(kind: str, workers: int, env: dict[str, str], log: Path) -> Server:
 
 
 async def wait_ready(
-    server: Server, path: str, body: str | None, workers: int, limit_s: float = 60
+    server: Server,
+    path: str,
+    body: str | None,
+    workers: int,
+    headers: dict[str, str] | None = None,
+    limit_s: float = 60,
 ) -> None:
     """Until `path` answers 200 (POST `body` if given), every worker exists, and the tree's CPU
     has gone quiet.
@@ -96,7 +101,7 @@ async def wait_ready(
     when the group's CPU stops moving, every worker has finished starting.
     """
     deadline = time.monotonic() + limit_s
-    async with httpx.AsyncClient(timeout=2) as client:
+    async with httpx.AsyncClient(timeout=2, headers=headers) as client:
         while True:
             if server.proc.poll() is not None:
                 raise RuntimeError(f"{server.kind} server exited:\n{server.log_tail()}")
