@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
-import uuid
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -17,44 +13,9 @@ from redis.backoff import NoBackoff
 
 import infrastructure.cache.redis as redis_adapter
 from app.cache import cached, evict
-from app.orders.queries import ORDER, orders_by_ids
-from app.orders.views import OrderView
 from app.ports import Cache
-from infrastructure.cache.memory import MemoryCache
 from infrastructure.cache.redis import RedisCache, redis_client
-from tests.factories import order_row
-from tests.services import redis_url_or_skip
-
-
-async def _drop_namespace(client: redis.asyncio.Redis, namespace: str) -> None:
-    # Generation keys have no ttl; remove everything the test wrote.
-    keys = [k async for k in client.scan_iter(match=f"{namespace}:*")]
-    if keys:
-        await client.delete(*keys)
-
-
-@asynccontextmanager
-async def redis_caches(count: int) -> AsyncIterator[list[RedisCache]]:
-    """`count` caches on separate clients (as separate processes would be), one fresh namespace."""
-    url, namespace = redis_url_or_skip(), f"visapi-test-{uuid.uuid4().hex[:12]}"
-    clients = [redis_client(url) for _ in range(count)]
-    try:
-        yield [RedisCache(client, namespace) for client in clients]
-    finally:
-        try:
-            await _drop_namespace(clients[0], namespace)
-        finally:
-            for client in clients:
-                await client.aclose()
-
-
-@pytest.fixture(params=["memory", "redis"])
-async def cache(request: pytest.FixtureRequest) -> AsyncIterator[Cache]:
-    if request.param == "memory":
-        yield MemoryCache()
-    else:
-        async with redis_caches(1) as (only,):
-            yield only
+from tests.integration.conftest import redis_caches
 
 
 async def test_set_get_and_stats(cache: Cache) -> None:
@@ -129,95 +90,6 @@ async def test_lookup_answers_the_generation_and_a_set_for_an_evicted_one_is_dro
     assert await cache.lookup("orders", "id:1") == (b"fresh", after)
     assert await cache.lookup("stats", "id:1") == (None, 0)  # generations are per prefix
     assert cache.stats() == {"orders": (2, 3), "stats": (0, 1)}
-
-
-class Source:
-    """A read handler's data source whose next read can be held after reading, until released."""
-
-    def __init__(self, value: Any) -> None:
-        self.value = value
-        self.reads = 0
-        self.hold = False
-        self.read_done = asyncio.Event()
-        self.release = asyncio.Event()
-
-    async def read(self) -> Any:
-        self.reads += 1
-        value = self.value  # read "from the database" ...
-        if self.hold:  # ... then stay slow while the test writes and evicts
-            self.hold = False
-            self.read_done.set()
-            await self.release.wait()
-        return value
-
-
-async def test_an_eviction_during_a_cached_compute_is_seen_by_the_next_read(cache: Cache) -> None:
-    source = Source({"status": "paid"})
-
-    @cached("orders", ttl=30, key=lambda **_: "id:1")
-    async def read(*, cache: Cache | None) -> dict[str, str]:
-        result: dict[str, str] = await source.read()
-        return result
-
-    source.hold = True
-    racing = asyncio.create_task(read(cache=cache))
-    await source.read_done.wait()
-    source.value = {"status": "processed"}  # a write commits ...
-    await evict(cache, "orders:*")  # ... and evicts while the read is still computing
-    source.release.set()
-    assert await racing == {"status": "paid"}  # the racing read answers what it read
-
-    assert await read(cache=cache) == {"status": "processed"}  # a miss: the stale value was dropped
-    assert await read(cache=cache) == {"status": "processed"}  # the fresh value is cached
-    assert source.reads == 2
-    assert cache.stats() == {"orders": (1, 2)}
-
-
-def _view(n: int, **changes: Any) -> OrderView:
-    row = order_row(n) | {"flags": []}
-    return OrderView(**{f.name: row[f.name] for f in dataclasses.fields(OrderView)} | changes)
-
-
-class BatchReads:
-    """`OrderReads.by_ids` over a dict of views; the next call can be held as in `Source`."""
-
-    def __init__(self, views: Sequence[OrderView]) -> None:
-        self.views = {v.id: v for v in views}
-        self.calls: list[list[uuid.UUID]] = []
-        self.hold = False
-        self.read_done = asyncio.Event()
-        self.release = asyncio.Event()
-
-    async def by_ids(self, ids: Sequence[uuid.UUID]) -> list[OrderView]:
-        self.calls.append(list(ids))
-        found = [self.views[id] for id in ids if id in self.views]
-        if self.hold:
-            self.hold = False
-            self.read_done.set()
-            await self.release.wait()
-        return found
-
-
-async def test_an_eviction_during_a_batch_fetch_is_seen_by_the_next_read(cache: Cache) -> None:
-    a, b, c = _view(1), _view(2), _view(3)
-    reads = BatchReads([a, b, c])
-
-    async def batch(*ids: uuid.UUID) -> list[OrderView | None]:
-        return await orders_by_ids(ids, reads=reads, cache=cache, ttl=30)  # type: ignore[arg-type]
-
-    assert await batch(a.id) == [a]  # cached before the race: a hit in it
-    reads.hold = True
-    racing = asyncio.create_task(batch(a.id, b.id, c.id))
-    await reads.read_done.wait()
-    done = dataclasses.replace(b, processed_at=b.created_at)
-    reads.views[b.id] = done  # a write commits ...
-    await evict(cache, f"{ORDER}:*")  # ... and evicts while the batch query is in flight
-    reads.release.set()
-    assert await racing == [a, b, c]
-
-    assert await batch(a.id, b.id, c.id) == [a, done, c]  # all misses: nothing stale was stored
-    assert await batch(c.id, b.id, a.id) == [c, done, a]  # and now all hits
-    assert reads.calls == [[a.id], [b.id, c.id], [a.id, b.id, c.id]]
 
 
 async def test_eviction_is_seen_by_another_process() -> None:

@@ -1,0 +1,46 @@
+"""Cache backends for the integration tests: memory, or Redis in a namespace of its own."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import pytest
+import redis.asyncio
+
+from app.ports import Cache
+from infrastructure.cache.memory import MemoryCache
+from infrastructure.cache.redis import RedisCache, redis_client
+from tests.services import redis_url_or_skip
+
+
+async def _drop_namespace(client: redis.asyncio.Redis, namespace: str) -> None:
+    # Generation keys have no ttl; remove everything the test wrote.
+    keys = [k async for k in client.scan_iter(match=f"{namespace}:*")]
+    if keys:
+        await client.delete(*keys)
+
+
+@asynccontextmanager
+async def redis_caches(count: int) -> AsyncIterator[list[RedisCache]]:
+    """`count` caches on separate clients (as separate processes would be), one fresh namespace."""
+    url, namespace = redis_url_or_skip(), f"visapi-test-{uuid.uuid4().hex[:12]}"
+    clients = [redis_client(url) for _ in range(count)]
+    try:
+        yield [RedisCache(client, namespace) for client in clients]
+    finally:
+        try:
+            await _drop_namespace(clients[0], namespace)
+        finally:
+            for client in clients:
+                await client.aclose()
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def cache(request: pytest.FixtureRequest) -> AsyncIterator[Cache]:
+    if request.param == "memory":
+        yield MemoryCache()
+    else:
+        async with redis_caches(1) as (only,):
+            yield only
