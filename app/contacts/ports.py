@@ -9,31 +9,27 @@ from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
-# DOMAIN.md "Contact sync": every vendor failure is reported in one of these categories.
-ERROR_CATEGORIES = frozenset(
-    {"timeout", "network", "auth", "rate_limit", "validation", "vendor_error"}
-)
+from app.vendors import ERROR_CATEGORIES, VendorError
+from domain.contacts.fields import CustomField
+
+__all__ = ["ERROR_CATEGORIES", "Contact", "ContactSync", "ContactSyncError"]
 
 
 @dataclass(frozen=True)
 class Contact:
-    """What the CRM receives; the full custom-field map comes with the CBB adapter."""
+    """What the CRM receives: basic fields (set on creation only: the CRM refuses changes to
+    them) and every custom field (set on creation, updated one by one for a known contact)."""
 
     phone: str
     name: str
     email: str | None
     language: str
+    gender: str | None = None  # "male" | "female" | None
+    fields: tuple[CustomField, ...] = ()
 
 
-class ContactSyncError(Exception):
-    """A categorised vendor failure; the job records it and is retried by the broker."""
-
-    def __init__(self, category: str, message: str) -> None:
-        if category not in ERROR_CATEGORIES:
-            raise ValueError(f"unknown contact sync error category {category!r}")
-        super().__init__(f"{category}: {message}")
-        self.category = category
-        self.message = message
+class ContactSyncError(VendorError):
+    """A categorised failure of the CRM; the job records it, then retries or dead-letters."""
 
 
 class ContactSync(Protocol):

@@ -47,9 +47,16 @@ class Settings:
     outbox_sweep_interval_s: float = 10.0
     outbox_sweep_age_s: float = 5.0
     scheduler_tick_s: float = 1.0
-    # Vendors (used by later features; the sandbox adapter answers when unset)
+    # Vendors: the sandbox adapters answer when the CRM is not configured
     cbb_base_url: str | None = None
     cbb_token: str | None = None
+    cbb_timeout_s: float = 10.0
+    # In-process retries of one vendor call (5xx and timeouts only), before the job's own retry.
+    cbb_retries: int = 2
+    # A notification claimed longer ago than this is presumed abandoned by a dead worker.
+    notification_stale_claim_s: float = 120.0
+    # A repeated X-Idempotency-Key gets the first answer for this long.
+    idempotency_ttl_s: float = 86_400.0
     whatsapp_app_secret: str | None = None
     whatsapp_verify_token: str | None = None
     jwt_secret: str | None = None

@@ -75,9 +75,10 @@ async def table_names(url: str) -> set[str]:
 
 def test_single_head_and_linear_history() -> None:
     script = ScriptDirectory.from_config(migrate.alembic_config("sqlite://"))
-    assert migrate.heads() == ["0002"]
-    revisions = list(script.walk_revisions())
-    assert [r.revision for r in revisions] == ["0002", "0001"]
+    revisions = list(script.walk_revisions())  # head first
+    numbered = [f"{n:04d}" for n in range(len(revisions), 0, -1)]
+    assert [r.revision for r in revisions] == numbered  # every file, one after the other
+    assert migrate.heads() == [numbered[0]]
     assert all(not r.is_merge_point for r in revisions)
 
 
@@ -97,7 +98,7 @@ async def test_upgrade_downgrade_upgrade(database_url: str) -> None:
     expected = set(metadata.tables) | {"alembic_version"}
 
     await migrate.upgrade_async(database_url)
-    assert await migrate.current_async(database_url) == "0002"
+    assert await migrate.current_async(database_url) == migrate.heads()[0]
     assert await table_names(database_url) == expected
 
     await migrate.downgrade_async(database_url, "base")
@@ -105,7 +106,7 @@ async def test_upgrade_downgrade_upgrade(database_url: str) -> None:
     assert await table_names(database_url) == {"alembic_version"}
 
     await migrate.upgrade_async(database_url)
-    assert await migrate.current_async(database_url) == "0002"
+    assert await migrate.current_async(database_url) == migrate.heads()[0]
     assert await table_names(database_url) == expected
 
 

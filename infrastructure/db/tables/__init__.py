@@ -9,7 +9,14 @@ from infrastructure.db.tables.messaging import (
     notifications,
     translations,
 )
-from infrastructure.db.tables.operations import events, failed_jobs, logs, outbox, schedule_ticks
+from infrastructure.db.tables.operations import (
+    events,
+    failed_jobs,
+    idempotency_keys,
+    logs,
+    outbox,
+    schedule_ticks,
+)
 from infrastructure.db.tables.orders import orders, webhook_payloads
 from infrastructure.db.tables.workflows import workflow_runs, workflows
 
@@ -19,6 +26,7 @@ __all__ = [
     "delivery_events",
     "events",
     "failed_jobs",
+    "idempotency_keys",
     "logs",
     "message_templates",
     "metadata",

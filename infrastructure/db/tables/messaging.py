@@ -84,6 +84,8 @@ notifications = Table(
     Column("phone", String(32), nullable=False),
     Column("status", String(16), nullable=False),
     Column("claimed_at", Timestamp),
+    # Which attempt holds the claim: only its holder may record the send or release it.
+    Column("claim_token", String(36)),
     Column("provider_message_id", String(128)),
     Column("sent_at", Timestamp),
     Column("delivered_at", Timestamp),

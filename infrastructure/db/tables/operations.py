@@ -75,6 +75,23 @@ schedule_ticks = Table(
     UniqueConstraint("job_name", "tick_at"),
 )
 
+# Idempotency keys of REST writes (the order webhook, workflow triggers): the first request
+# under a key stores its answer; repeats within the TTL get that answer, a different body 422.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    pk(),
+    Column("scope", String(64), nullable=False),
+    Column("key", String(255), nullable=False),
+    Column("request_hash", String(64), nullable=False),
+    Column("status_code", Integer),  # null while the first request is still running
+    Column("response", Json),
+    created(),
+    Column("expires_at", Timestamp, nullable=False),
+    UniqueConstraint("scope", "key"),
+    Index("ix_idempotency_keys_expires_at", "expires_at"),
+)
+
 logs = Table(
     "logs",
     metadata,
