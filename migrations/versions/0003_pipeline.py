@@ -1,4 +1,5 @@
-"""The order pipeline: idempotency keys of REST writes, and the claim token of notifications.
+"""The order pipeline: idempotency keys of REST writes, the claim token of notifications and
+the sandbox vendors' record of what they would have sent.
 
 Revision ID: 0003, revises 0002.
 """
@@ -35,9 +36,21 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("notifications") as batch:
         batch.add_column(sa.Column("claim_token", sa.String(36)))
+    op.create_table(
+        "sandbox_messages",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("vendor", sa.String(32), nullable=False),
+        sa.Column("operation", sa.String(32), nullable=False),
+        sa.Column("phone", sa.String(32)),
+        sa.Column("payload", JSON, nullable=False),
+        sa.Column("created_at", TIMESTAMP, nullable=False, server_default=sa.func.now()),
+        sa.PrimaryKeyConstraint("id", name="pk_sandbox_messages"),
+        sa.Index("ix_sandbox_messages_created_at", "created_at"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("sandbox_messages")
     with op.batch_alter_table("notifications") as batch:
         batch.drop_column("claim_token")
     op.drop_table("idempotency_keys")

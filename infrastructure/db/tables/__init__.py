@@ -7,6 +7,7 @@ from infrastructure.db.tables.messaging import (
     delivery_events,
     message_templates,
     notifications,
+    sandbox_messages,
     translations,
 )
 from infrastructure.db.tables.operations import (
@@ -33,6 +34,7 @@ __all__ = [
     "notifications",
     "orders",
     "outbox",
+    "sandbox_messages",
     "schedule_ticks",
     "translations",
     "users",

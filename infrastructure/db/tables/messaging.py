@@ -119,3 +119,17 @@ delivery_events = Table(
     Column("received_at", Timestamp, nullable=False, server_default=func.now()),
     Index("ix_delivery_events_provider_message_id", "provider_message_id"),
 )
+
+# What the sandbox vendors would have sent (no CRM configured): visible in `sandboxMessages`.
+# In the database, not in memory, so API processes see what separate workers recorded.
+sandbox_messages = Table(
+    "sandbox_messages",
+    metadata,
+    pk(),
+    Column("vendor", String(32), nullable=False),
+    Column("operation", String(32), nullable=False),
+    Column("phone", String(32)),
+    Column("payload", Json, nullable=False),
+    created(),
+    Index("ix_sandbox_messages_created_at", "created_at"),
+)
