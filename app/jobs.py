@@ -47,6 +47,15 @@ class UnknownActor(LookupError):
     pass
 
 
+class RetryLater(Exception):
+    """Raised by a handler that cannot proceed yet (e.g. another attempt holds the claim of a
+    notification): the message is retried after `delay_ms`, never acknowledged as done."""
+
+    def __init__(self, reason: str, *, delay_ms: int | None = None) -> None:
+        super().__init__(reason)
+        self.delay_ms = delay_ms
+
+
 def check_jobs(jobs: list[Job], registry: Mapping[str, ActorSpec]) -> None:
     """Refuse to write a job no worker would consume (the reference queued names nobody read)."""
     for job in jobs:
