@@ -1,0 +1,326 @@
+"""`make bench-pipeline`: orders through intake → contact sync → confirmation, against the fake
+vendor, with real API and worker processes on PostgreSQL and Redis.
+
+Four measurements, each beside what it is compared with in the same run:
+1. intake: BENCH_PIPELINE_ORDERS (10,000) storefront bodies POSTed to the webhook by 50
+   connections, workers stopped (orders/s, p50/p95/p99);
+2. drain: the workers start on the queued jobs; jobs/min from the first sync to the last
+   confirmation (2 jobs per order), beside a no-op actor drained by the same worker setup
+   (tests/bench/noop_worker.py: same broker, middleware, processes and threads);
+3. end to end: at a steady 50 orders/s with the workers running, the time from POST to the
+   confirmation recorded as sent (notifications.sent_at), p50/p95;
+4. peak RSS of every worker process.
+The report goes to BENCH_PIPELINE_REPORT (default /tmp/visapi-bench-pipeline.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+from tests.bench import servers
+from tests.bench.credentials import bench_auth, tree_line
+from tests.bench.measure import peak_rss_mb
+from tests.bench.services import REDIS_URL, bench_database, redis_namespace
+
+ROOT = Path(__file__).resolve().parents[2]
+VISAPI = Path(sys.executable).parent / "visapi"
+FIXTURE = ROOT / "tests/fixtures/vizi-orders/il-uk-eta.json"
+WEBHOOK = "/api/v1/webhooks/vizi/orders"
+ORDERS = int(os.environ.get("BENCH_PIPELINE_ORDERS", "10000"))
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "50"))
+STEADY_RATE = float(os.environ.get("BENCH_PIPELINE_RATE", "50"))
+STEADY_S = float(os.environ.get("BENCH_PIPELINE_STEADY_S", "30"))
+WORKER_PROCESSES = int(os.environ.get("BENCH_WORKER_PROCESSES", "1"))
+WORKER_THREADS = int(os.environ.get("BENCH_WORKER_THREADS", "8"))
+API_WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
+DRAIN_LIMIT_S = float(os.environ.get("BENCH_PIPELINE_DRAIN_LIMIT_S", "600"))
+REPORT = Path(os.environ.get("BENCH_PIPELINE_REPORT", "/tmp/visapi-bench-pipeline.md"))
+TOKEN = "bench-cbb-token"
+JSON_BODY = {"Content-Type": "application/json"}
+
+
+def body(order_id: str, n: int) -> bytes:
+    """The il fixture with its own order id and phone (new customers: the CRM create path)."""
+    doc = json.loads(FIXTURE.read_text())
+    doc["order"]["id"] = order_id
+    doc["form"]["orderId"] = order_id
+    doc["form"]["client"]["phone"] = {"code": "+972", "number": f"054{n:07d}"}
+    return json.dumps(doc).encode()
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+@dataclass
+class Posted:
+    latencies_ms: list[float]
+    sent_at: dict[str, float]  # order id -> wall-clock time the POST was sent
+    errors: list[str]
+    seconds: float
+
+
+async def post_all(url: str, headers: dict[str, str], ids: list[str], base: int) -> Posted:
+    """Every body once, by CONNECTIONS concurrent keep-alive connections."""
+    out = Posted([], {}, [], 0.0)
+    queue = list(enumerate(ids))
+    limits = httpx.Limits(max_connections=CONNECTIONS, max_keepalive_connections=CONNECTIONS)
+    async with httpx.AsyncClient(timeout=30, limits=limits, headers=headers) as client:
+
+        async def one_connection() -> None:
+            while queue:
+                n, order_id = queue.pop()
+                await _post(client, url, order_id, base + n, out)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(one_connection() for _ in range(CONNECTIONS)))
+        out.seconds = time.perf_counter() - started
+    return out
+
+
+async def post_paced(url: str, headers: dict[str, str], ids: list[str], base: int) -> Posted:
+    """One body every 1/STEADY_RATE seconds, whatever the answers take (open loop)."""
+    out = Posted([], {}, [], 0.0)
+    async with httpx.AsyncClient(timeout=30, headers=headers) as client:
+        started = time.perf_counter()
+        tasks = []
+        for n, order_id in enumerate(ids):
+            delay = started + n / STEADY_RATE - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(_post(client, url, order_id, base + n, out)))
+        await asyncio.gather(*tasks)
+        out.seconds = time.perf_counter() - started
+    return out
+
+
+async def _post(client: httpx.AsyncClient, url: str, order_id: str, n: int, out: Posted) -> None:
+    payload = body(order_id, n)
+    out.sent_at[order_id] = time.time()
+    t0 = time.perf_counter()
+    try:
+        answer = await client.post(url, content=payload, headers=JSON_BODY)
+    except httpx.HTTPError as exc:
+        out.errors.append(f"{order_id}: {type(exc).__name__}")
+        return
+    out.latencies_ms.append((time.perf_counter() - t0) * 1000)
+    if answer.status_code != 201:
+        out.errors.append(f"{order_id}: HTTP {answer.status_code} {answer.text[:120]}")
+
+
+async def wait_sent(dsn: str, ids: list[str], limit_s: float) -> int:
+    """Until every order's confirmation is sent (or the limit passes); the number sent."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        deadline = time.monotonic() + limit_s
+        sent = 0
+        while time.monotonic() < deadline:
+            sent = await conn.fetchval(
+                "SELECT count(*) FROM notifications n JOIN orders o ON o.id = n.order_uuid "
+                "WHERE o.order_id = ANY($1::text[]) AND n.sent_at IS NOT NULL",
+                ids,
+            )
+            if sent >= len(ids):
+                break
+            await asyncio.sleep(0.5)
+        return int(sent)
+    finally:
+        await conn.close()
+
+
+async def drain_window(dsn: str, ids: list[str]) -> tuple[float, int]:
+    """Seconds from the first sync attempt to the last confirmation sent, and the jobs done."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        row = await conn.fetchrow(
+            "SELECT min(s.created_at) AS first, max(n.sent_at) AS last, count(n.sent_at) AS sent,"
+            " count(s.synced) FILTER (WHERE s.synced) AS synced"
+            " FROM orders o JOIN contact_syncs s ON s.order_uuid = o.id"
+            " LEFT JOIN notifications n ON n.order_uuid = o.id"
+            " WHERE o.order_id = ANY($1::text[])",
+            ids,
+        )
+        return (row["last"] - row["first"]).total_seconds(), int(row["sent"]) + int(row["synced"])
+    finally:
+        await conn.close()
+
+
+async def e2e_latencies(dsn: str, posted: Posted) -> list[float]:
+    conn = await asyncpg.connect(dsn)
+    try:
+        rows = await conn.fetch(
+            "SELECT o.order_id, extract(epoch FROM n.sent_at) AS sent FROM orders o"
+            " JOIN notifications n ON n.order_uuid = o.id WHERE o.order_id = ANY($1::text[])",
+            list(posted.sent_at),
+        )
+        return [(float(r["sent"]) - posted.sent_at[r["order_id"]]) * 1000 for r in rows]
+    finally:
+        await conn.close()
+
+
+def start_process(argv: list[str], env: dict[str, str], log: Path) -> servers.Server:
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            argv,
+            cwd=ROOT,
+            env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    return servers.Server(argv[1], 0, proc, log)
+
+
+def noop_baseline(env: dict[str, str], jobs: int) -> float:
+    """Jobs/min of the no-op actor through the same broker setup (tests/bench/noop_worker.py)."""
+    argv = [sys.executable, "-m", "tests.bench.noop_worker", str(jobs), str(WORKER_PROCESSES)]
+    done = subprocess.run(
+        argv,
+        cwd=ROOT,
+        env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=DRAIN_LIMIT_S,
+        check=False,
+    )
+    lines = done.stdout.strip().splitlines()
+    if done.returncode != 0 or not lines:
+        raise RuntimeError(f"no-op baseline failed:\n{done.stderr[-1500:]}")
+    return float(lines[-1].split()[-1])
+
+
+async def bench(tmp: Path) -> str:
+    async with bench_database() as db, redis_namespace() as namespace:
+        auth = await bench_auth(db, namespace, VISAPI)
+        vendor_port = servers.free_port()
+        vendor = start_process(
+            [str(VISAPI), "fake-vendors", "--port", str(vendor_port), "--token", TOKEN],
+            {},
+            tmp / "vendor.log",
+        )
+        env = {
+            **auth.settings,
+            "VISAPI_DATABASE_URL": db.url,
+            "VISAPI_REDIS_URL": REDIS_URL,
+            "VISAPI_REDIS_NAMESPACE": namespace,
+            "VISAPI_CBB_BASE_URL": f"http://127.0.0.1:{vendor_port}",
+            "VISAPI_CBB_TOKEN": TOKEN,
+            "VISAPI_LOG_LEVEL": "WARNING",
+            "VISAPI_WORKER_THREADS": str(WORKER_THREADS),
+        }
+        api = servers.start("product", API_WORKERS, env, tmp / "api.log")
+        workers: servers.Server | None = None
+        try:
+            await servers.wait_ready(api, "/api/v1/healthz", None, API_WORKERS)
+            url = api.url(WEBHOOK)
+            ids = [f"IL{261128000000 + n}" for n in range(ORDERS)]
+            print(f"bench: intake of {ORDERS} orders, {CONNECTIONS} connections", flush=True)
+            intake = await post_all(url, auth.headers, ids, 0)
+            print(f"bench: drain with {WORKER_PROCESSES}x{WORKER_THREADS} workers", flush=True)
+            worker_argv = [str(VISAPI), "worker"]
+            if WORKER_PROCESSES > 1:
+                worker_argv += ["--processes", str(WORKER_PROCESSES)]
+            workers = start_process(worker_argv, env, tmp / "worker.log")
+            sent = await wait_sent(db.dsn, ids, DRAIN_LIMIT_S)
+            drain_s, jobs = await drain_window(db.dsn, ids)
+
+            steady_ids = [f"IL{262228000000 + n}" for n in range(int(STEADY_RATE * STEADY_S))]
+            print(f"bench: steady {STEADY_RATE:.0f} orders/s for {STEADY_S:.0f} s", flush=True)
+            steady = await post_paced(url, auth.headers, steady_ids, ORDERS)
+            steady_sent = await wait_sent(db.dsn, steady_ids, 120)
+            e2e = await e2e_latencies(db.dsn, steady)
+            rss = peak_rss_mb(workers.pgid)
+        finally:
+            for proc in (workers, api, vendor):
+                if proc is not None:
+                    servers.stop(proc)
+        baseline = noop_baseline(env, max(jobs, 1000))
+
+    jobs_per_min = jobs / drain_s * 60 if drain_s > 0 else float("nan")
+    intake_rate = len(intake.latencies_ms) / intake.seconds
+    peak = max(rss.values(), default=0.0)
+    lines = [
+        "# VisAPI pipeline bench",
+        "",
+        tree_line(ROOT),
+        f"API: visapi serve --workers {API_WORKERS}; workers: {WORKER_PROCESSES} process(es) x "
+        f"{WORKER_THREADS} threads; fake vendor: visapi fake-vendors (CBB API); PostgreSQL + Redis",
+        "",
+        "| measure | value | target | met |",
+        "|---|---|---|---|",
+        _row("intake orders/s (50 conns)", intake_rate, ">= 300", intake_rate >= 300),
+        _row(
+            "intake p50 / p95 / p99 ms",
+            None,
+            "p95 <= 100",
+            pct(intake.latencies_ms, 0.95) <= 100,
+            "{:.0f} / {:.0f} / {:.0f}".format(
+                *(pct(intake.latencies_ms, q) for q in (0.5, 0.95, 0.99))
+            ),
+        ),
+        _row("jobs/min (sync + confirmation)", jobs_per_min, ">= 6000", jobs_per_min >= 6000),
+        _row("no-op actor jobs/min (baseline)", baseline, "-", None),
+        _row("ratio to no-op", jobs_per_min / baseline if baseline else None, "-", None, None, 2),
+        _row(
+            f"end to end p50 / p95 ms at {STEADY_RATE:.0f}/s",
+            None,
+            "p95 <= 2000",
+            pct(e2e, 0.95) <= 2000,
+            f"{pct(e2e, 0.5):.0f} / {pct(e2e, 0.95):.0f}",
+        ),
+        _row("worker peak RSS MB (max)", peak, "<= 150", peak <= 150),
+        "",
+        f"intake: {len(intake.latencies_ms)} answers in {intake.seconds:.1f} s, "
+        f"{len(intake.errors)} errors {intake.errors[:3]}",
+        f"drain: {jobs} jobs in {drain_s:.1f} s; confirmations sent {sent}/{ORDERS}",
+        f"steady: {len(steady.latencies_ms)} posted in {steady.seconds:.1f} s, "
+        f"{len(steady.errors)} errors; confirmations sent {steady_sent}/{len(steady_ids)}; "
+        f"intake p95 at {STEADY_RATE:.0f}/s {pct(steady.latencies_ms, 0.95):.0f} ms",
+        f"worker RSS by pid (MB): {', '.join(f'{p}: {m:.0f}' for p, m in rss.items())}",
+        f"e2e spread: mean {statistics.fmean(e2e) if e2e else float('nan'):.0f} ms, "
+        f"max {max(e2e, default=float('nan')):.0f} ms",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _row(
+    name: str,
+    value: float | None,
+    target: str,
+    met: bool | None,
+    text: str | None = None,
+    digits: int = 0,
+) -> str:
+    shown = text if text is not None else ("-" if value is None else f"{value:,.{digits}f}")
+    verdict = "-" if met is None else ("yes" if met else "**no**")
+    return f"| {name} | {shown} | {target} | {verdict} |"
+
+
+def main() -> int:
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="visapi-pipeline-") as tmp:
+        text = asyncio.run(bench(Path(tmp)))
+    REPORT.write_text(text)
+    print(text, flush=True)
+    print(f"bench: report written to {REPORT}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
