@@ -80,6 +80,14 @@ class FakeVendor:
         found: list[dict[str, Any]] = self._json("GET", "/_fake/messages")
         return found
 
+    def slack_posts(self) -> list[dict[str, Any]]:
+        """Bodies the Slack webhook accepted (path in `_path`), oldest first."""
+        return [
+            {**r["body"], "_path": r["path"].removeprefix("/slack/")}
+            for r in self.requests("slack.send")
+            if r.get("status") == 200 and isinstance(r["body"], dict)
+        ]
+
     def add_fields(self, **fields: int) -> None:
         """Custom fields beyond the reference registry: name=id."""
         self._json("POST", "/_fake/fields", json={"fields": fields})
