@@ -7,7 +7,7 @@ TEMPLATE), so each test starts from the migrated schema in ~100 ms without re-ru
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from app.main.settings import Settings
 from infrastructure.db.migrate import upgrade_async
 from tests.services import postgres_url_or_skip, redis_url_or_skip
+from tests.vendor import FakeVendor, fake_vendor_server
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -89,3 +90,16 @@ def redis_url() -> str:
 def settings(db_url: str) -> Settings:
     """Embedded-mode settings (memory cache, StubBroker) on the parametrised database."""
     return Settings(database_url=db_url, redis_url=None, db_pool_size=5)
+
+
+@pytest.fixture(scope="session")
+def fake_vendor_session() -> Iterator[FakeVendor]:
+    with fake_vendor_server() as fake:
+        yield fake
+
+
+@pytest.fixture
+def fake_vendor(fake_vendor_session: FakeVendor) -> FakeVendor:
+    """The fake CBB/Slack server (tests/vendor.py), emptied and unscripted for this test."""
+    fake_vendor_session.reset()
+    return fake_vendor_session

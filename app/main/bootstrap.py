@@ -20,20 +20,23 @@ from app.contacts.ports import ContactSync
 from app.jobs import ActorSpec
 from app.main.access import Access, build_access
 from app.main.settings import Settings
+from app.main.vendors import build_vendors
+from app.notifications.ports import Messaging
 from app.orders.commands import CreateOrder, MarkOrdersProcessed
 from app.orders.handlers import create_order, mark_orders_processed
 from app.orders.policies import jobs_for
 from app.orders.queries import OrderQueries, bind_order_queries
 from app.ports import Cache, OrderReads, UnitOfWorkFactory
+from app.sandbox import SandboxRecords
 from infrastructure.cache.memory import MemoryCache
 from infrastructure.cache.redis import RedisCache, redis_client
 from infrastructure.db.contact_syncs import contact_sync_units
 from infrastructure.db.engine import create_engine
 from infrastructure.db.order_reads import SqlOrderReads
+from infrastructure.db.sandbox_reads import SqlSandboxRecords
 from infrastructure.db.uow import SqlUnitOfWork
 from infrastructure.queue.broker import create_broker
 from infrastructure.queue.relay import OutboxRelay
-from infrastructure.vendors.sandbox import SandboxContactSync
 
 
 def utcnow() -> datetime:
@@ -55,8 +58,12 @@ class Container:
     relay: OutboxRelay
     uow: UnitOfWorkFactory
     access: Access
+    contacts: ContactSync
+    messaging: Messaging
+    sandbox_records: SandboxRecords
     redis: Any = None
-    contacts: ContactSync | None = None
+    # Adapters passed to bootstrap, which the embedded worker's container shares (vendors.py).
+    given_vendors: dict[str, Any] = field(default_factory=dict)
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     async def aclose(self) -> None:
@@ -73,6 +80,7 @@ def bootstrap(
     uow: UnitOfWorkFactory | None = None,
     reads: OrderReads | None = None,
     contacts: ContactSync | None = None,
+    messaging: Messaging | None = None,
     now: Callable[[], datetime] = utcnow,
 ) -> Container:
     """Compose the application. Opens no connection: engines and clients connect lazily.
@@ -111,8 +119,7 @@ def bootstrap(
             after_commit=[relay.publish_committed],
         )
     assert uow is not None
-    # The CBB adapter replaces the sandbox when VISAPI_CBB_BASE_URL is set (later issue).
-    contacts = contacts or SandboxContactSync()
+    vendors = build_vendors(settings, engine, closers, contacts=contacts, messaging=messaging)
     new_id = uuid.uuid4
     access = build_access(
         settings, engine=engine, cache=cache, redis=redis, uow=uow, now=now, new_id=new_id
@@ -122,7 +129,7 @@ def bootstrap(
             CreateOrder: partial(create_order, uow=uow, cache=cache, now=now, new_id=new_id),
             MarkOrdersProcessed: partial(mark_orders_processed, uow=uow, cache=cache, now=now),
             SyncContact: partial(
-                sync_contact, syncs=contact_sync_units(engine), contacts=contacts, now=now
+                sync_contact, syncs=contact_sync_units(engine), contacts=vendors.contacts, now=now
             ),
             **access.commands,
         },
@@ -149,6 +156,9 @@ def bootstrap(
         uow=uow,
         access=access,
         redis=redis,
-        contacts=contacts,
+        contacts=vendors.contacts,
+        messaging=vendors.messaging,
+        sandbox_records=SqlSandboxRecords(read_engine),
+        given_vendors=vendors.given,
         closers=closers,
     )

@@ -1,4 +1,5 @@
-"""The `visapi` command: serve, worker, scheduler, migrate, export-schema, seed."""
+"""The `visapi` command: serve, worker, scheduler, migrate, export-schema, seed, keys,
+fake-vendors."""
 
 from __future__ import annotations
 
@@ -124,6 +125,30 @@ def seed(count: int, batch: int) -> None:
     settings = _settings()
     with tqdm(total=count, unit="order", file=sys.stderr) as bar:
         asyncio.run(seed_orders(settings.database_url, count, batch=batch, progress=bar.update))
+
+
+@main.command("fake-vendors")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8900, show_default=True, type=int)
+@click.option(
+    "--token",
+    default="fake-cbb-token",
+    show_default=True,
+    help="The X-ACCESS-TOKEN it accepts; give the API the same as VISAPI_CBB_TOKEN.",
+)
+def fake_vendors(host: str, port: int, token: str) -> None:
+    """Run the fake CBB and Slack webhook server (scripted from /_fake/, for tests and demos)."""
+    import uvicorn
+
+    from infrastructure.vendors.fake_server import create_fake_vendor
+
+    if not token.strip():
+        raise click.ClickException("--token must not be blank")
+    click.echo(
+        f"fake vendors on http://{host}:{port}: VISAPI_CBB_BASE_URL=http://{host}:{port}",
+        err=True,
+    )
+    uvicorn.run(create_fake_vendor(token), host=host, port=port, log_level="warning")
 
 
 @main.group()

@@ -53,6 +53,8 @@ class Settings:
     cbb_timeout_s: float = 10.0
     # In-process retries of one vendor call (5xx and timeouts only), before the job's own retry.
     cbb_retries: int = 2
+    # First pause between those retries, doubled each time.
+    cbb_backoff_s: float = 0.5
     # A notification claimed longer ago than this is presumed abandoned by a dead worker.
     notification_stale_claim_s: float = 120.0
     # A repeated X-Idempotency-Key gets the first answer for this long.
@@ -141,7 +143,20 @@ def _check(s: Settings) -> None:
         raise SettingsError("VISAPI_REDIS_NAMESPACE must be letters, digits, - or _")
     if s.request_timeout_s <= 0:
         raise SettingsError("VISAPI_REQUEST_TIMEOUT_S must be positive")
+    _check_vendors(s)
     _check_access(s)
+
+
+def _check_vendors(s: Settings) -> None:
+    if bool(s.cbb_base_url) != bool(s.cbb_token):
+        # One without the other would silently fall back to the sandbox: nothing reaches the CRM.
+        raise SettingsError("set both VISAPI_CBB_BASE_URL and VISAPI_CBB_TOKEN, or neither")
+    if s.cbb_base_url and not s.cbb_base_url.startswith(("https://", "http://")):
+        raise SettingsError("VISAPI_CBB_BASE_URL must start with https:// or http://")
+    if s.cbb_timeout_s <= 0:
+        raise SettingsError("VISAPI_CBB_TIMEOUT_S must be positive")
+    if s.cbb_retries < 0 or s.cbb_backoff_s < 0:
+        raise SettingsError("VISAPI_CBB_RETRIES and VISAPI_CBB_BACKOFF_S must not be negative")
 
 
 def _check_access(s: Settings) -> None:

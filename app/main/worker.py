@@ -118,13 +118,12 @@ class EmbeddedWorker:
 
 
 def embedded_worker(api: Container) -> EmbeddedWorker:
-    """The worker of embedded `serve`: same StubBroker, same memory cache and sandbox vendors
-    as the API (so evictions and sandbox records are shared), its own engine on its own loop."""
+    """The worker of embedded `serve`: same StubBroker and memory cache as the API (so
+    evictions are shared), its own engine and vendor adapters on its own loop (the sandboxes
+    record in the shared database); adapters passed to the API's bootstrap are shared."""
     return EmbeddedWorker(
         api.broker,
-        lambda broker: bootstrap(
-            api.settings, broker=broker, cache=api.cache, contacts=api.contacts
-        ),
+        lambda broker: bootstrap(api.settings, broker=broker, cache=api.cache, **api.given_vendors),
         # How long a worker thread waits on an empty queue: also what a shutdown waits (x2).
         worker_timeout_ms=100,
     )

@@ -35,6 +35,7 @@ DOMAIN_GRANTS: dict[str, str | None] = {
     "Query.apiKeys": "keys:read",
     "Query.me": None,  # any valid credentials
     "Query.users": "users:admin",
+    "Query.sandboxMessages": "jobs:read",
     "Mutation.createOrder": "orders:write",
     "Mutation.markOrdersProcessed": "orders:write",
     "Mutation.createApiKey": "keys:write",
@@ -53,6 +54,7 @@ DOCUMENTS: dict[str, tuple[str, dict[str, Any]]] = {
     "Query.apiKeys": ("{ apiKeys(first: 1) { totalCount } }", {}),
     "Query.me": ("{ me { kind } }", {}),
     "Query.users": ("{ users(first: 1) { totalCount } }", {}),
+    "Query.sandboxMessages": ("{ sandboxMessages(first: 1) { totalCount } }", {}),
     "Mutation.createOrder": (
         "mutation($p: JSON!) { createOrder(payload: $p) { __typename } }",
         {"p": _TEST_ORDER},

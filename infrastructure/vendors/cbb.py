@@ -1,0 +1,158 @@
+"""The CBB HTTP client: one httpx.AsyncClient, the token header, in-process retries of
+transient failures, and the mapping of every failure onto the vendor error taxonomy.
+
+Errors name the operation ("contact.get"), never the URL: paths carry phone numbers, and the
+message is stored on the sync row and shown in GraphQL. The token never appears in a message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+
+from app.vendors import VendorError
+
+log = logging.getLogger("visapi.vendors")
+
+# In-process retries cover timeouts, network errors and 5xx only: the request may never have
+# reached the vendor, or the vendor failed on its side. 4xx and `success: false` are answers
+# (sending the same again changes nothing), and 429 waits for the job's Retry-After delay.
+DEFAULT_BACKOFF_S = 0.5  # doubled per retry: 0.5 s, 1 s, ...
+MAX_DETAIL_CHARS = 200
+
+
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """RFC 9110 Retry-After: delay-seconds or an HTTP date; None when absent or malformed."""
+    if not value:
+        return None
+    text = value.strip()
+    try:
+        return max(0.0, float(text))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+class CbbClient:
+    """Requests to the CBB API. One per container (its connection pool is bound to the loop
+    that first uses it); `aclose` is registered with the container's closers."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        timeout_s: float,
+        retries: int,
+        backoff_s: float = DEFAULT_BACKOFF_S,
+    ) -> None:
+        self._token = token
+        self._retries = max(0, retries)
+        self._backoff_s = backoff_s
+        self._timeout_s = timeout_s
+        self._http = httpx.AsyncClient(
+            base_url=base_url,
+            headers={"X-ACCESS-TOKEN": token, "Accept": "application/json"},
+            timeout=httpx.Timeout(timeout_s),
+            follow_redirects=False,
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        operation: str,
+        error: type[VendorError],
+        json: Any = None,
+        form: dict[str, str] | None = None,
+    ) -> Any:
+        """The decoded JSON answer of a successful call, else `error(category, message)`."""
+        attempts = self._retries + 1
+        for attempt in range(1, attempts + 1):
+            failure, retried = await self._attempt(method, path, operation, error, json, form)
+            if not isinstance(failure, VendorError):
+                return failure
+            if not retried or attempt == attempts:
+                raise failure
+            delay = self._backoff_s * 2 ** (attempt - 1)
+            log.warning(
+                "cbb %s failed (%s), retry %d of %d in %.2fs",
+                operation,
+                failure.category,
+                attempt,
+                self._retries,
+                delay,
+            )
+            await asyncio.sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _attempt(
+        self,
+        method: str,
+        path: str,
+        operation: str,
+        error: type[VendorError],
+        json: Any,
+        form: dict[str, str] | None,
+    ) -> tuple[Any, bool]:
+        """(decoded answer, _) or (the error, whether to retry it in process)."""
+        try:
+            response = await self._http.request(method, path, json=json, data=form)
+        except httpx.TimeoutException:
+            return error("timeout", f"{operation}: no answer within {self._timeout_s:g}s"), True
+        except httpx.TransportError as exc:
+            detail = self._redact(str(exc)) or type(exc).__name__
+            return error("network", f"{operation}: {detail}"), True
+        status = response.status_code
+        if status >= 500:
+            return error("vendor_error", self._detail(operation, response)), True
+        if status == 429:
+            wait = retry_after_seconds(response.headers.get("retry-after"))
+            return error("rate_limit", self._detail(operation, response), retry_after_s=wait), False
+        if status in (401, 403):
+            return error("auth", f"{operation}: HTTP {status}, the token was refused"), False
+        if status >= 400:
+            return error("validation", self._detail(operation, response)), False
+        if status >= 300:
+            return error("vendor_error", f"{operation}: unexpected HTTP {status}"), False
+        return self._decoded(operation, response, error), False
+
+    def _decoded(self, operation: str, response: httpx.Response, error: type[VendorError]) -> Any:
+        try:
+            body = response.json() if response.content else {}
+        except ValueError:
+            return error("vendor_error", f"{operation}: HTTP {response.status_code}, not JSON")
+        # CBB reports some failures as HTTP 200 with `success: false`.
+        if isinstance(body, dict) and body.get("success") is False:
+            reason = body.get("message") or body.get("error") or "no reason given"
+            return error("vendor_error", f"{operation}: success false: {self._clip(str(reason))}")
+        return body
+
+    def _detail(self, operation: str, response: httpx.Response) -> str:
+        text = response.text.strip()
+        if not text:
+            return f"{operation}: HTTP {response.status_code}"
+        return f"{operation}: HTTP {response.status_code}: {self._clip(text)}"
+
+    def _clip(self, text: str) -> str:
+        text = self._redact(text)
+        return text if len(text) <= MAX_DETAIL_CHARS else text[:MAX_DETAIL_CHARS] + "..."
+
+    def _redact(self, text: str) -> str:
+        # A vendor echoing the request back (or an exception quoting it) must not leak it.
+        return text.replace(self._token, "[redacted]") if self._token else text

@@ -1,0 +1,235 @@
+"""A fake CBB (and Slack incoming webhook) for tests and local runs: `visapi fake-vendors`.
+
+CBB: `GET /contacts/{phone}` (`{}` when unknown), `POST /contacts`, `POST /contacts/{id}/
+custom_fields/{field_id}` (form `value=`), `POST /contacts/{phone}/send_content`; each checks
+`X-ACCESS-TOKEN` (401 otherwise). Slack: `POST /slack/{path}`. Control under `/_fake/`:
+`POST script` ({operation, outcome, times, status, retry_after, delay, message}), `GET requests
+?operation=` (the token redacted), `GET contacts`, `GET messages`, `POST fields`, `POST reset`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from infrastructure.vendors.fake_state import FakeVendorState, Scripted, ScriptError
+
+Handler = Callable[[Request, Any, bool], Awaitable[Response]]
+
+
+def _refuse(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"success": False, "message": message}, status)
+
+
+async def _body(request: Request) -> Any:
+    raw = await request.body()
+    if not raw:
+        return None
+    kind = request.headers.get("content-type", "")
+    if kind.startswith("application/x-www-form-urlencoded"):
+        return dict(await request.form())
+    try:
+        return await request.json()
+    except ValueError:
+        return raw.decode(errors="replace")
+
+
+def _headers(request: Request) -> dict[str, str]:
+    return {k: ("[redacted]" if k == "x-access-token" else v) for k, v in request.headers.items()}
+
+
+def create_fake_vendor(token: str) -> Starlette:
+    state = FakeVendorState(token)
+
+    def vendor(operation: str, handle: Handler, *, checks_token: bool = True) -> Any:
+        async def endpoint(request: Request) -> Response:
+            body = await _body(request)
+            sent = request.headers.get("x-access-token")
+            record = state.record(
+                {
+                    "operation": operation,
+                    "method": request.method,
+                    "path": request.url.path,
+                    "query": dict(request.query_params),
+                    "headers": _headers(request),
+                    "body": body,
+                    "token_ok": sent == token,
+                }
+            )
+            if checks_token and sent != token:
+                response: Response = _refuse(401, "invalid access token")
+            else:
+                response = await _answer(state.take(operation), request, body, handle)
+            record["status"] = response.status_code
+            return response
+
+        return endpoint
+
+    async def _answer(
+        scripted: Scripted | None, request: Request, body: Any, handle: Handler
+    ) -> Response:
+        if scripted is None:
+            return await handle(request, body, False)
+        await asyncio.sleep(scripted.delay_s)
+        if scripted.outcome == "success_false":
+            return JSONResponse({"success": False, "message": scripted.message})
+        if scripted.outcome == "status":
+            return _refuse(scripted.status, scripted.message)
+        if scripted.outcome == "rate_limit":
+            response = _refuse(429, "too many requests")
+            response.headers["retry-after"] = scripted.retry_after
+            return response
+        return await handle(request, body, scripted.outcome == "omit_id")
+
+    async def get_contact(request: Request, body: Any, omit_id: bool) -> Response:
+        contact = state.find(request.path_params["phone"])
+        if contact is None:
+            return JSONResponse({})  # CBB's answer for a phone it does not know
+        return JSONResponse(_without_id(contact) if omit_id else contact)
+
+    async def create_contact(request: Request, body: Any, omit_id: bool) -> Response:
+        phone = body.get("phone") if isinstance(body, dict) else None
+        if not isinstance(body, dict) or not isinstance(phone, str) or not phone:
+            return _refuse(400, "phone is required")
+        fields: dict[str, str] = {}
+        for action in body.get("actions") or []:
+            if not isinstance(action, dict) or action.get("action") != "set_field_value":
+                return _refuse(400, "unsupported action")
+            name = action.get("field_name")
+            if not isinstance(name, str):
+                return _refuse(400, "field_name is required (field_id is not accepted here)")
+            if state.field_id(name) is None:
+                return _refuse(400, f"unknown custom field {name!r}")
+            fields[name] = str(action.get("value", ""))
+        basic = {k: body.get(k) for k in ("phone", "first_name", "last_name", "email", "gender")}
+        basic["language"] = body.get("language")
+        contact = state.create(basic, fields)
+        answer = {"success": True, "id": contact["id"], "phone": contact["phone"]}
+        return JSONResponse(_without_id(answer) if omit_id else answer)
+
+    async def update_field(request: Request, body: Any, omit_id: bool) -> Response:
+        contact = state.find(request.path_params["contact"])
+        if contact is None:
+            return _refuse(404, "contact not found")
+        name = state.field_name(request.path_params["field_id"])
+        if name is None:
+            return _refuse(400, f"unknown custom field {request.path_params['field_id']}")
+        if not isinstance(body, dict) or "value" not in body:
+            return _refuse(400, "value is required (form-encoded)")
+        state.set_field(contact["id"], name, str(body["value"]))
+        return JSONResponse({"success": True})
+
+    async def send_content(request: Request, body: Any, omit_id: bool) -> Response:
+        phone = request.path_params["phone"]
+        if state.find(phone) is None:
+            return _refuse(404, "contact not found")
+        messages = body.get("messages") if isinstance(body, dict) else None
+        if not isinstance(messages, list) or not messages:
+            return _refuse(400, "messages must be a non-empty list")
+        parsed = [_template(m) for m in messages]
+        if any(p is None for p in parsed):
+            return _refuse(400, "each message needs a template with a name and a language code")
+        ids = [state.add_message({"phone": phone, **p})["id"] for p in parsed if p]
+        if omit_id:
+            return JSONResponse({"success": True})
+        return JSONResponse({"success": True, "messages": [{"id": i} for i in ids]})
+
+    async def slack(request: Request, body: Any, omit_id: bool) -> Response:
+        if not isinstance(body, dict):
+            return PlainTextResponse("invalid_payload", 400)
+        if not body.get("text") and not body.get("blocks"):
+            return PlainTextResponse("no_text", 400)
+        return PlainTextResponse("ok")
+
+    async def script(request: Request) -> Response:
+        try:
+            operation, entry = Scripted.parse(await _body(request))
+        except ScriptError as exc:
+            return _refuse(400, str(exc))
+        state.script(operation, entry)
+        return JSONResponse({"scripts": state.scripts()})
+
+    async def requests(request: Request) -> Response:
+        return JSONResponse(state.requests(request.query_params.get("operation")))
+
+    async def contacts(request: Request) -> Response:
+        return JSONResponse(state.contacts())
+
+    async def messages(request: Request) -> Response:
+        return JSONResponse(state.messages())
+
+    async def fields(request: Request) -> Response:
+        body = await _body(request)
+        given = body.get("fields") if isinstance(body, dict) else None
+        if not isinstance(given, dict) or not all(isinstance(v, int) for v in given.values()):
+            return _refuse(400, 'send {"fields": {"name": id, ...}} with integer ids')
+        state.add_fields(given)
+        return JSONResponse({"success": True})
+
+    async def reset(request: Request) -> Response:
+        state.reset()
+        return JSONResponse({"success": True})
+
+    app = Starlette(
+        routes=[
+            Route("/contacts", vendor("contact.create", create_contact), methods=["POST"]),
+            Route("/contacts/{phone}", vendor("contact.get", get_contact), methods=["GET"]),
+            Route(
+                "/contacts/{contact}/custom_fields/{field_id:int}",
+                vendor("field.update", update_field),
+                methods=["POST"],
+            ),
+            Route(
+                "/contacts/{phone}/send_content",
+                vendor("message.send", send_content),
+                methods=["POST"],
+            ),
+            Route(
+                "/slack/{path:path}",
+                vendor("slack.send", slack, checks_token=False),
+                methods=["POST"],
+            ),
+            Route("/_fake/script", script, methods=["POST"]),
+            Route("/_fake/requests", requests, methods=["GET"]),
+            Route("/_fake/contacts", contacts, methods=["GET"]),
+            Route("/_fake/messages", messages, methods=["GET"]),
+            Route("/_fake/fields", fields, methods=["POST"]),
+            Route("/_fake/reset", reset, methods=["POST"]),
+        ]
+    )
+    app.state.fake = state
+    return app
+
+
+def _without_id(answer: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in answer.items() if k != "id"}
+
+
+def _template(message: Any) -> dict[str, Any] | None:
+    """The template of one Meta-style message, or None when it is not one."""
+    template = message.get("template") if isinstance(message, dict) else None
+    if not isinstance(template, dict) or not template.get("name"):
+        return None
+    language = template.get("language")
+    code = language.get("code") if isinstance(language, dict) else None
+    components = template.get("components") or []
+    if not code or not isinstance(components, list):
+        return None
+    params = [
+        p.get("text") if isinstance(p, dict) else p
+        for c in components
+        if isinstance(c, dict) and c.get("type") == "body"
+        for p in c.get("parameters") or []
+    ]
+    return {
+        "template": template["name"],
+        "language": code,
+        "params": params,
+        "reference": message.get("biz_opaque_callback_data"),
+    }

@@ -1,0 +1,136 @@
+"""`sandboxMessages` over HTTP in both modes: what another process's sandbox recorded, newest
+first, by phone, in pages; `jobs:read` required; bad arguments answered INVALID_INPUT."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from typing import Any
+
+import httpx
+import pytest
+
+from app.contacts.ports import Contact
+from app.main.settings import Settings
+from app.notifications.ports import TemplateMessage
+from infrastructure.db.engine import create_engine
+from infrastructure.vendors.sandbox import SandboxContactSync, SandboxMessaging
+from tests.auth import codes, key, running
+from tests.processes import CLI, ROOT
+from tests.services import free_port
+
+PHONE = "972501234567"
+QUERY = """query($first: Int, $after: String, $phone: String) {
+  sandboxMessages(first: $first, after: $after, phone: $phone) {
+    totalCount pageInfo { hasNextPage endCursor }
+    edges { cursor node { id vendor operation phone payload createdAt } } } }"""
+
+
+async def record_elsewhere(settings: Settings) -> str:
+    """What a worker process would record: its own engine, its own sandboxes."""
+    engine = create_engine(settings.database_url, pool_size=1)
+    try:
+        await SandboxContactSync(engine).upsert(
+            Contact(phone=PHONE, name="Dana", email=None, language="he")
+        )
+        await SandboxContactSync(engine).upsert(
+            Contact(phone="15550001111", name="Sam", email=None, language="en")
+        )
+        sent = await SandboxMessaging(engine).send_template(
+            TemplateMessage(PHONE, "order_confirmation_global", "he", ("Dana", "2"), "ref-1")
+        )
+        assert sent is not None
+        return sent
+    finally:
+        await engine.dispose()
+
+
+async def ask(client: httpx.AsyncClient, secret: str | None, **variables: Any) -> httpx.Response:
+    headers = {"X-API-Key": secret} if secret else {}
+    return await client.post(
+        "/graphql", json={"query": QUERY, "variables": variables}, headers=headers
+    )
+
+
+async def test_sandbox_messages_list_what_workers_recorded(app_settings: Settings) -> None:
+    async with running(app_settings) as (container, client):
+        provider_id = await record_elsewhere(app_settings)
+        reader = await key(container, "jobs:read")
+
+        everything = (await ask(client, reader)).json()["data"]["sandboxMessages"]
+        nodes = [e["node"] for e in everything["edges"]]
+        assert [(n["operation"], n["phone"]) for n in nodes] == [
+            ("message.send", PHONE),
+            ("contact.create", "15550001111"),
+            ("contact.create", PHONE),
+        ]
+        assert everything["totalCount"] == 3
+        assert nodes[0]["payload"]["params"] == ["Dana", "2"]
+        assert nodes[0]["payload"]["provider_message_id"] == provider_id
+        assert {n["vendor"] for n in nodes} == {"cbb"}
+
+        mine = (await ask(client, reader, phone="+972 50-123-4567")).json()["data"]
+        assert [e["node"]["phone"] for e in mine["sandboxMessages"]["edges"]] == [PHONE, PHONE]
+        assert mine["sandboxMessages"]["totalCount"] == 2
+
+        page = (await ask(client, reader, first=2)).json()["data"]["sandboxMessages"]
+        assert page["pageInfo"]["hasNextPage"] is True
+        after = page["pageInfo"]["endCursor"]
+        rest = (await ask(client, reader, first=2, after=after)).json()["data"]["sandboxMessages"]
+        assert [e["node"]["id"] for e in page["edges"] + rest["edges"]] == [n["id"] for n in nodes]
+        assert rest["pageInfo"]["hasNextPage"] is False
+
+
+async def test_sandbox_messages_need_jobs_read(app_settings: Settings) -> None:
+    async with running(app_settings) as (container, client):
+        assert (await ask(client, None)).status_code == 401
+        orders_only = await key(container, "orders:read")
+        refused = await ask(client, orders_only)
+        assert codes(refused) == ["FORBIDDEN"]
+        assert refused.json()["data"] is None
+        admin = await key(container, "admin")
+        assert codes(await ask(client, admin)) == []
+
+
+@pytest.mark.parametrize(
+    ("variables", "field"),
+    [({"first": 101}, "first"), ({"after": "not-a-cursor"}, "after"), ({"phone": "abc"}, "phone")],
+)
+async def test_bad_arguments_are_invalid_input(
+    app_settings: Settings, variables: dict[str, Any], field: str
+) -> None:
+    async with running(app_settings) as (container, client):
+        answer = await ask(client, await key(container, "jobs:read"), **variables)
+        [error] = answer.json()["errors"]
+        assert (error["extensions"]["code"], error["extensions"].get("field")) == (
+            "INVALID_INPUT",
+            field,
+        )
+
+
+def wait_for_port(process: subprocess.Popen[bytes], port: int) -> None:
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/_fake/contacts", timeout=1)
+            return
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            pytest.fail("`visapi fake-vendors` did not start", pytrace=False)
+        time.sleep(0.1)
+
+
+def test_the_fake_vendors_command_serves_the_fake_crm() -> None:
+    port, token = free_port(), "cli-token-42"
+    command = [*CLI, "fake-vendors", "--port", str(port), "--token", token]
+    process = subprocess.Popen(command, cwd=ROOT, stderr=subprocess.DEVNULL)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_for_port(process, port)
+        assert httpx.get(f"{base}/contacts/{PHONE}", headers={"X-ACCESS-TOKEN": token}).json() == {}
+        assert httpx.get(f"{base}/contacts/{PHONE}").status_code == 401
+        assert httpx.get(f"{base}/_fake/requests").json()[0]["operation"] == "contact.get"
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
