@@ -26,6 +26,10 @@ DEFAULT_BACKOFF_S = 0.5  # doubled per retry: 0.5 s, 1 s, ...
 MAX_DETAIL_CHARS = 200
 
 
+# Failures before the request left this process: retrying them cannot act twice at the vendor.
+_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
 def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
     """RFC 9110 Retry-After: delay-seconds or an HTTP date; None when absent or malformed."""
     if not value:
@@ -80,11 +84,19 @@ class CbbClient:
         error: type[VendorError],
         json: Any = None,
         form: dict[str, str] | None = None,
+        idempotent: bool = True,
     ) -> Any:
-        """The decoded JSON answer of a successful call, else `error(category, message)`."""
+        """The decoded JSON answer of a successful call, else `error(category, message)`.
+
+        A call that is not idempotent (sending a message) is retried in process only when the
+        request surely never reached the vendor (no connection): after a read timeout or a 5xx
+        the vendor may have acted, and sending again could deliver the message twice.
+        """
         attempts = self._retries + 1
         for attempt in range(1, attempts + 1):
             failure, retried = await self._attempt(method, path, operation, error, json, form)
+            if retried and not idempotent:
+                retried = isinstance(failure.__cause__, _NEVER_SENT)
             if not isinstance(failure, VendorError):
                 return failure
             if not retried or attempt == attempts:
@@ -113,11 +125,15 @@ class CbbClient:
         """(decoded answer, _) or (the error, whether to retry it in process)."""
         try:
             response = await self._http.request(method, path, json=json, data=form)
-        except httpx.TimeoutException:
-            return error("timeout", f"{operation}: no answer within {self._timeout_s:g}s"), True
+        except httpx.TimeoutException as exc:
+            failure = error("timeout", f"{operation}: no answer within {self._timeout_s:g}s")
+            failure.__cause__ = exc
+            return failure, True
         except httpx.TransportError as exc:
             detail = self._redact(str(exc)) or type(exc).__name__
-            return error("network", f"{operation}: {detail}"), True
+            failure = error("network", f"{operation}: {detail}")
+            failure.__cause__ = exc
+            return failure, True
         status = response.status_code
         if status >= 500:
             return error("vendor_error", self._detail(operation, response)), True

@@ -138,5 +138,6 @@ class CbbMessaging:
             json=send_content_body(message),
             operation="message.send",
             error=MessagingError,
+            idempotent=False,
         )
         return _message_id(answer)

@@ -284,3 +284,42 @@ async def test_a_message_to_an_unknown_contact_is_refused(
     with pytest.raises(MessagingError) as caught:
         await CbbMessaging(client).send_template(message("15550001111"))
     assert caught.value.category == "validation"
+
+
+@pytest.mark.parametrize(
+    ("outcome", "extra", "category"),
+    [
+        ("slow", {"delay": 1}, "timeout"),
+        ("status", {"status": 502}, "vendor_error"),
+    ],
+)
+async def test_a_send_the_vendor_may_have_acted_on_is_never_repeated_in_process(
+    fake_vendor: FakeVendor, outcome: str, extra: dict[str, Any], category: str
+) -> None:
+    """After a read timeout or a 5xx the vendor may have sent the message: only the job (with
+    its claim) decides to try again; contact reads and field updates are retried in process."""
+    cbb = CbbClient(fake_vendor.base_url, fake_vendor.token, timeout_s=0.3, retries=2, backoff_s=0)
+    try:
+        await CbbContactSync(cbb).upsert(contact())
+        fake_vendor.script("message.send", outcome, times=None, **extra)
+        with pytest.raises(MessagingError) as caught:
+            await CbbMessaging(cbb).send_template(message())
+    finally:
+        await cbb.aclose()
+    assert caught.value.category == category
+    assert len(fake_vendor.requests("message.send")) == 1
+
+
+async def test_a_send_that_never_connected_is_retried_in_process(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING)
+    cbb = CbbClient(f"http://127.0.0.1:{free_port()}", "t0k3n", timeout_s=2, retries=2, backoff_s=0)
+    try:
+        with pytest.raises(MessagingError) as caught:
+            await CbbMessaging(cbb).send_template(message())
+    finally:
+        await cbb.aclose()
+    assert caught.value.category == "network"
+    retries = [r for r in caplog.records if "message.send failed (network), retry" in r.message]
+    assert len(retries) == 2
