@@ -14,25 +14,30 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.actors import actor_registry
 from app.bus import MessageBus
-from app.contacts.commands import SyncContact
-from app.contacts.handlers import sync_contact
+from app.contacts.commands import ResyncContact, SyncContact
+from app.contacts.handlers import resync_contact, sync_contact
 from app.contacts.ports import ContactSync
 from app.jobs import ActorSpec
 from app.main.access import Access, build_access
 from app.main.settings import Settings
-from app.orders.commands import CreateOrder, MarkOrdersProcessed
+from app.notifications.commands import ResendConfirmation, SendNotification
+from app.notifications.handlers import send_notification
+from app.notifications.ports import Messaging
+from app.notifications.resend import resend_confirmation
+from app.orders.commands import CreateOrder, MarkOrdersProcessed, RetriggerOrder
 from app.orders.handlers import create_order, mark_orders_processed
 from app.orders.policies import jobs_for
 from app.orders.queries import OrderQueries, bind_order_queries
+from app.orders.retrigger import retrigger_order
 from app.ports import Cache, OrderReads, UnitOfWorkFactory
 from infrastructure.cache.memory import MemoryCache
 from infrastructure.cache.redis import RedisCache, redis_client
-from infrastructure.db.contact_syncs import contact_sync_units
 from infrastructure.db.engine import create_engine
 from infrastructure.db.order_reads import SqlOrderReads
 from infrastructure.db.uow import SqlUnitOfWork
 from infrastructure.queue.broker import create_broker
 from infrastructure.queue.relay import OutboxRelay
+from infrastructure.vendors.memory_messaging import InMemoryMessaging
 from infrastructure.vendors.sandbox import SandboxContactSync
 
 
@@ -57,6 +62,7 @@ class Container:
     access: Access
     redis: Any = None
     contacts: ContactSync | None = None
+    messaging: Messaging | None = None
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     async def aclose(self) -> None:
@@ -73,6 +79,7 @@ def bootstrap(
     uow: UnitOfWorkFactory | None = None,
     reads: OrderReads | None = None,
     contacts: ContactSync | None = None,
+    messaging: Messaging | None = None,
     now: Callable[[], datetime] = utcnow,
 ) -> Container:
     """Compose the application. Opens no connection: engines and clients connect lazily.
@@ -113,6 +120,7 @@ def bootstrap(
     assert uow is not None
     # The CBB adapter replaces the sandbox when VISAPI_CBB_BASE_URL is set (later issue).
     contacts = contacts or SandboxContactSync()
+    messaging = messaging or InMemoryMessaging()
     new_id = uuid.uuid4
     access = build_access(
         settings, engine=engine, cache=cache, redis=redis, uow=uow, now=now, new_id=new_id
@@ -121,9 +129,18 @@ def bootstrap(
         commands={
             CreateOrder: partial(create_order, uow=uow, cache=cache, now=now, new_id=new_id),
             MarkOrdersProcessed: partial(mark_orders_processed, uow=uow, cache=cache, now=now),
-            SyncContact: partial(
-                sync_contact, syncs=contact_sync_units(engine), contacts=contacts, now=now
+            SyncContact: partial(sync_contact, uow=uow, contacts=contacts, now=now, new_id=new_id),
+            SendNotification: partial(
+                send_notification,
+                uow=uow,
+                messaging=messaging,
+                now=now,
+                new_token=lambda: str(uuid.uuid4()),
+                stale_claim_s=settings.notification_stale_claim_s,
             ),
+            ResyncContact: partial(resync_contact, uow=uow, now=now),
+            ResendConfirmation: partial(resend_confirmation, uow=uow, now=now, new_id=new_id),
+            RetriggerOrder: partial(retrigger_order, uow=uow, now=now),
             **access.commands,
         },
         events={},
@@ -150,5 +167,6 @@ def bootstrap(
         access=access,
         redis=redis,
         contacts=contacts,
+        messaging=messaging,
         closers=closers,
     )
