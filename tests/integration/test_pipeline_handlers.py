@@ -4,12 +4,7 @@ fakes of the vendor ports (the database is real): what is stored, queued and sen
 from __future__ import annotations
 
 import asyncio
-import copy
-import json
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -19,60 +14,11 @@ from sqlalchemy import select, update
 from app.contacts.commands import SyncContact, SyncOutcome
 from app.contacts.ports import ContactSyncError
 from app.jobs import RetryLater
-from app.main.bootstrap import Container, bootstrap
-from app.main.settings import Settings
 from app.notifications.commands import SendNotification, SendOutcome
 from app.notifications.ports import MessagingError
-from app.orders.commands import CreateOrder, OrderAccepted
-from infrastructure.cache.memory import MemoryCache
-from infrastructure.db.tables import contact_syncs, events, message_templates, notifications, outbox
+from infrastructure.db.tables import contact_syncs, events, message_templates, notifications
 from infrastructure.db.uow import SqlUnitOfWork
-from tests.fakes import FakeContactSync, FakeMessaging
-
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "vizi-orders"
-
-
-def body(name: str = "il-uk-eta.json", **client: Any) -> dict[str, Any]:
-    data = copy.deepcopy(json.loads((FIXTURES / name).read_text()))
-    data["form"]["client"].update(client)
-    return data
-
-
-@dataclass
-class Pipeline:
-    c: Container
-    crm: FakeContactSync
-    wa: FakeMessaging
-
-    async def order(self, payload: dict[str, Any]) -> UUID:
-        outcome = await self.c.bus.handle(CreateOrder(payload=payload))
-        assert isinstance(outcome, OrderAccepted)
-        return outcome.order.id
-
-    async def rows(self, query: Any) -> list[Any]:
-        async with self.c.engine.connect() as conn:
-            return list((await conn.execute(query)).all())
-
-    async def notes(self, order_uuid: UUID) -> list[Any]:
-        query = select(notifications).where(notifications.c.order_uuid == order_uuid)
-        return await self.rows(query.order_by(notifications.c.created_at))
-
-    async def jobs(self, actor: str) -> list[Any]:
-        return await self.rows(select(outbox).where(outbox.c.actor == actor))
-
-    async def execute(self, statement: Any) -> None:
-        async with self.c.engine.begin() as conn:
-            await conn.execute(statement)
-
-
-@pytest.fixture
-async def p(settings: Settings) -> AsyncIterator[Pipeline]:
-    crm, wa = FakeContactSync(), FakeMessaging()
-    c = bootstrap(settings, cache=MemoryCache(), contacts=crm, messaging=wa)
-    try:
-        yield Pipeline(c, crm, wa)
-    finally:
-        await c.aclose()
+from tests.pipeline import Pipeline, body
 
 
 async def synced_with_confirmation(p: Pipeline) -> tuple[UUID, UUID]:
