@@ -9,6 +9,7 @@ from uuid import UUID
 from app.bus import MessageBus
 from app.contacts.commands import SyncContact
 from app.jobs import ActorSpec, Queue
+from app.notifications.commands import SendNotification
 
 log = logging.getLogger("visapi.actors")
 
@@ -41,10 +42,16 @@ def _uuid(raw: object, name: str) -> UUID | None:
 # Actor bodies: decode ids, build one command, hand it to the bus. Raising asks for a retry.
 
 
-async def sync_contact(bus: MessageBus, *, order_id: str) -> None:
+async def sync_contact(bus: MessageBus, *, order_id: str, resync: bool = False) -> None:
     order_uuid = _uuid(order_id, "sync_contact")
     if order_uuid is not None:
-        await bus.handle(SyncContact(order_uuid))
+        await bus.handle(SyncContact(order_uuid, resync=resync is True))
+
+
+async def send_notification(bus: MessageBus, *, notification_id: str) -> None:
+    notification_uuid = _uuid(notification_id, "send_notification")
+    if notification_uuid is not None:
+        await bus.handle(SendNotification(notification_uuid))
 
 
 def actor_registry(settings: JobSettings) -> dict[str, ActorSpec]:
@@ -54,6 +61,15 @@ def actor_registry(settings: JobSettings) -> dict[str, ActorSpec]:
             name="sync_contact",
             queue=Queue.DEFAULT,
             handler=sync_contact,
+            max_retries=settings.job_max_retries,
+            min_backoff_ms=settings.job_min_backoff_ms,
+            max_backoff_ms=settings.job_max_backoff_ms,
+            time_limit_ms=settings.job_time_limit_ms,
+        ),
+        ActorSpec(
+            name="send_notification",
+            queue=Queue.CRITICAL,
+            handler=send_notification,
             max_retries=settings.job_max_retries,
             min_backoff_ms=settings.job_min_backoff_ms,
             max_backoff_ms=settings.job_max_backoff_ms,

@@ -10,7 +10,9 @@ from typing import Any, Protocol, Self
 from uuid import UUID
 
 from app.auth.ports import ApiKeys, Users
+from app.contacts.ports import ContactSyncs
 from app.jobs import Job
+from app.notifications.ports import MessageTexts, Notifications
 from app.orders.side_views import ContactSyncView, NotificationView
 from app.orders.views import EventView, Keyset, OrderPage, OrderView, Sort, StatsBucket, StatsGroup
 from domain.orders.model import Order
@@ -41,6 +43,8 @@ class Orders(Protocol):
 
     def add(self, order: Order) -> None: ...
 
+    async def get(self, id: UUID) -> Order | None: ...
+
     async def get_by_order_id(self, order_id: str) -> Order | None: ...
 
     async def mark_processed(self, ids: Sequence[UUID], at: datetime) -> list[UUID]:
@@ -51,6 +55,10 @@ class Orders(Protocol):
 class WebhookPayloads(Protocol):
     def add(self, payload: ArchivedPayload) -> None: ...
 
+    async def body_of_order(self, order_uuid: UUID) -> Any | None:
+        """The archived body the order was created from; None when none was kept."""
+        ...
+
 
 class UnitOfWork(Protocol):
     """One transaction; on commit it also stores the recorded events and the jobs they cause."""
@@ -59,6 +67,9 @@ class UnitOfWork(Protocol):
     payloads: WebhookPayloads
     api_keys: ApiKeys
     users: Users
+    contact_syncs: ContactSyncs
+    notifications: Notifications
+    texts: MessageTexts
 
     async def __aenter__(self) -> Self: ...
 

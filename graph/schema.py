@@ -27,12 +27,13 @@ from graph.keys import KeyMutation, KeyQuery
 from graph.mutations import Mutation as OrderMutation
 from graph.permissions import AuthenticationGate
 from graph.queries import Query as OrderQuery
+from graph.repairs import RepairMutation
 from graph.sandbox import SandboxQuery
 from graph.scalars import SCALAR_MAP
 from graph.users import UserMutation, UserQuery
 
 Query = merge_types("Query", (OrderQuery, KeyQuery, UserQuery, SandboxQuery))
-Mutation = merge_types("Mutation", (OrderMutation, KeyMutation, UserMutation))
+Mutation = merge_types("Mutation", (OrderMutation, KeyMutation, UserMutation, RepairMutation))
 
 # Distinct documents a process remembers parsed and validated; dashboards send a few dozen.
 DOCUMENT_CACHE_SIZE = 1024

@@ -97,6 +97,9 @@ class ContactSync:
 class Notification:
     id: strawberry.ID
     kind: str
+    item: str = strawberry.field(
+        description='"" for the first message of its kind; `resend-<n>` for an admin resend.'
+    )
     status: NotificationStatus
     template: str
     language: str
@@ -106,13 +109,17 @@ class Notification:
     delivered_at: datetime | None
     read_at: datetime | None
     failed_at: datetime | None
-    failure_reason: str | None
+    failure_reason: str | None = strawberry.field(
+        description="Why it failed; while QUEUED again, why the last attempt did not send."
+    )
+    attempts: int = strawberry.field(description="Send attempts (claims taken) so far.")
 
     @classmethod
     def from_view(cls, v: NotificationView) -> Notification:
         return cls(
             id=strawberry.ID(str(v.id)),
             kind=v.kind,
+            item=v.item,
             status=NotificationStatus(v.status),
             template=v.template,
             language=v.language,
@@ -123,6 +130,7 @@ class Notification:
             read_at=v.read_at,
             failed_at=v.failed_at,
             failure_reason=v.failure_reason,
+            attempts=v.attempts,
         )
 
 

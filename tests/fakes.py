@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import datetime
 from types import TracebackType
@@ -100,3 +101,42 @@ class FakeUnitOfWorkFactory:
 
     def __call__(self, **context: Any) -> FakeUnitOfWork:
         return FakeUnitOfWork(self.store, **context)
+
+
+class FakeContactSync:
+    """The CRM port in memory, keyed by phone; `fail_next` scripts vendor errors."""
+
+    def __init__(self) -> None:
+        self.contacts: dict[str, Any] = {}  # phone -> the last Contact pushed
+        self.upserts: list[Any] = []
+        self.failures: list[Exception] = []
+
+    async def upsert(self, contact: Any) -> tuple[str, bool]:
+        self.upserts.append(contact)
+        if self.failures:
+            raise self.failures.pop(0)
+        created = contact.phone not in self.contacts
+        self.contacts[contact.phone] = contact
+        return f"c_{contact.phone}", created
+
+
+class FakeMessaging:
+    """The messaging port in memory: what was sent, scripted failures, and a gate that holds
+    a send in flight until the test opens it (to race two attempts deterministically)."""
+
+    def __init__(self) -> None:
+        self.sent: list[Any] = []
+        self.failures: list[Exception] = []
+        self.calls = 0
+        self.gate: asyncio.Event | None = None
+        self.entered = asyncio.Event()
+
+    async def send_template(self, message: Any) -> str | None:
+        self.calls += 1
+        self.entered.set()
+        if self.gate is not None:
+            await self.gate.wait()
+        if self.failures:
+            raise self.failures.pop(0)
+        self.sent.append(message)
+        return f"wamid.{len(self.sent)}"

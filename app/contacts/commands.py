@@ -1,4 +1,4 @@
-"""Contact sync commands: carried by the `sync_contact` job, handled through the bus."""
+"""Contact sync commands: carried by the `sync_contact` job, or sent by an admin."""
 
 from __future__ import annotations
 
@@ -9,9 +9,20 @@ from uuid import UUID
 
 @dataclass(frozen=True)
 class SyncContact:
-    """Push the order's client to the CRM (idempotent: a synced order is left alone)."""
+    """Push the order's client to the CRM (idempotent: a synced order is left alone unless
+    `resync`, which pushes every custom field again)."""
 
     order_uuid: UUID
+    resync: bool = False
+
+
+@dataclass(frozen=True)
+class ResyncContact:
+    """Admin repair: queue the order's contact sync again, through the outbox."""
+
+    order_uuid: UUID
+    actor: str | None = None
+    correlation_id: str | None = None
 
 
 class SyncOutcome(StrEnum):
@@ -21,3 +32,4 @@ class SyncOutcome(StrEnum):
     ALREADY_SYNCED = "already_synced"
     UNKNOWN_ORDER = "unknown_order"
     NO_PHONE = "no_phone"
+    INVALID_CONTACT = "invalid_contact"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -12,7 +11,7 @@ from uuid import UUID
 from app.vendors import ERROR_CATEGORIES, VendorError
 from domain.contacts.fields import CustomField
 
-__all__ = ["ERROR_CATEGORIES", "Contact", "ContactSync", "ContactSyncError"]
+__all__ = ["ERROR_CATEGORIES", "Contact", "ContactSync", "ContactSyncError", "ContactSyncs"]
 
 
 @dataclass(frozen=True)
@@ -33,38 +32,28 @@ class ContactSyncError(VendorError):
 
 
 class ContactSync(Protocol):
-    """The CRM: create the contact when the phone is new, else update it."""
+    """The CRM: create the contact when the phone is new, else update it (every custom field)."""
 
     async def upsert(self, contact: Contact) -> tuple[str, bool]:
         """Return the vendor's contact id and whether the contact was created."""
         ...
 
 
-@dataclass(frozen=True)
-class OrderContact:
-    """The part of an order the sync reads."""
-
-    order_uuid: UUID
-    branch: str
-    name: str
-    email: str | None
-    phone: str | None
-
-
 class ContactSyncs(Protocol):
-    """The `contact_syncs` rows, inside one transaction."""
+    """The `contact_syncs` rows, on the connection of a unit of work."""
 
-    async def order_contact(self, order_uuid: UUID) -> OrderContact | None: ...
-
-    async def ensure(
+    async def upsert(
         self, order_uuid: UUID, language: str, translated: Mapping[str, Any], at: datetime
     ) -> None:
-        """Create the row of the order unless it exists."""
+        """Create the row of the order, or refresh its language and translated fields."""
         ...
 
-    async def begin_attempt(self, order_uuid: UUID, at: datetime) -> int | None:
-        """Count one more attempt; return the attempt number, or None when already synced."""
+    async def begin_attempt(self, order_uuid: UUID, at: datetime, *, force: bool) -> int | None:
+        """Count one more attempt; return the attempt number, or None when already synced
+        (`force`: count it anyway, an admin resync pushes a synced contact again)."""
         ...
+
+    async def is_synced(self, order_uuid: UUID) -> bool: ...
 
     async def record_success(
         self, order_uuid: UUID, contact_id: str, created: bool, at: datetime
@@ -73,9 +62,3 @@ class ContactSyncs(Protocol):
     async def record_failure(
         self, order_uuid: UUID, category: str, message: str, at: datetime
     ) -> None: ...
-
-
-class ContactSyncsFactory(Protocol):
-    """Opens one transaction; commits when the block exits cleanly, rolls back otherwise."""
-
-    def __call__(self) -> AbstractAsyncContextManager[ContactSyncs]: ...

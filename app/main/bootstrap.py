@@ -14,23 +14,26 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.actors import actor_registry
 from app.bus import MessageBus
-from app.contacts.commands import SyncContact
-from app.contacts.handlers import sync_contact
+from app.contacts.commands import ResyncContact, SyncContact
+from app.contacts.handlers import resync_contact, sync_contact
 from app.contacts.ports import ContactSync
 from app.jobs import ActorSpec
 from app.main.access import Access, build_access
 from app.main.settings import Settings
 from app.main.vendors import build_vendors
+from app.notifications.commands import ResendConfirmation, SendNotification
+from app.notifications.handlers import send_notification
 from app.notifications.ports import Messaging
-from app.orders.commands import CreateOrder, MarkOrdersProcessed
+from app.notifications.resend import resend_confirmation
+from app.orders.commands import CreateOrder, MarkOrdersProcessed, RetriggerOrder
 from app.orders.handlers import create_order, mark_orders_processed
 from app.orders.policies import jobs_for
 from app.orders.queries import OrderQueries, bind_order_queries
+from app.orders.retrigger import retrigger_order
 from app.ports import Cache, OrderReads, UnitOfWorkFactory
 from app.sandbox import SandboxRecords
 from infrastructure.cache.memory import MemoryCache
 from infrastructure.cache.redis import RedisCache, redis_client
-from infrastructure.db.contact_syncs import contact_sync_units
 from infrastructure.db.engine import create_engine
 from infrastructure.db.order_reads import SqlOrderReads
 from infrastructure.db.sandbox_reads import SqlSandboxRecords
@@ -129,8 +132,19 @@ def bootstrap(
             CreateOrder: partial(create_order, uow=uow, cache=cache, now=now, new_id=new_id),
             MarkOrdersProcessed: partial(mark_orders_processed, uow=uow, cache=cache, now=now),
             SyncContact: partial(
-                sync_contact, syncs=contact_sync_units(engine), contacts=vendors.contacts, now=now
+                sync_contact, uow=uow, contacts=vendors.contacts, now=now, new_id=new_id
             ),
+            SendNotification: partial(
+                send_notification,
+                uow=uow,
+                messaging=vendors.messaging,
+                now=now,
+                new_token=lambda: str(uuid.uuid4()),
+                stale_claim_s=settings.notification_stale_claim_s,
+            ),
+            ResyncContact: partial(resync_contact, uow=uow, now=now),
+            ResendConfirmation: partial(resend_confirmation, uow=uow, now=now, new_id=new_id),
+            RetriggerOrder: partial(retrigger_order, uow=uow, now=now),
             **access.commands,
         },
         events={},

@@ -144,6 +144,12 @@ def _check(s: Settings) -> None:
     if s.request_timeout_s <= 0:
         raise SettingsError("VISAPI_REQUEST_TIMEOUT_S must be positive")
     _check_vendors(s)
+    if s.notification_stale_claim_s * 1000 <= s.job_time_limit_ms:
+        # A live attempt still sending would be taken for a dead one: a second message.
+        raise SettingsError(
+            "VISAPI_NOTIFICATION_STALE_CLAIM_S must exceed the job time limit"
+            " (VISAPI_JOB_TIME_LIMIT_MS)"
+        )
     _check_access(s)
 
 

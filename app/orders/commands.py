@@ -45,3 +45,18 @@ class OrderRejected:
 
 
 CreateOrderOutcome = OrderAccepted | OrderSkipped | OrderRejected
+
+
+@dataclass(frozen=True)
+class RetriggerOrder:
+    """Admin repair: re-run an existing order's side effects from its archived body."""
+
+    order_uuid: UUID
+    actor: str | None = None
+    correlation_id: str | None = None
+
+
+@dataclass(frozen=True)
+class OrderRetriggered:
+    order: Order
+    jobs: list[str]  # actor names queued again

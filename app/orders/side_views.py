@@ -25,6 +25,7 @@ class NotificationView:
     id: UUID
     order_id: UUID  # the order's uuid (notifications.order_uuid)
     kind: str
+    item: str  # "" for an order's first message of a kind; `resend-<n>` for admin resends
     status: str
     template: str
     language: str
@@ -35,3 +36,4 @@ class NotificationView:
     read_at: datetime | None
     failed_at: datetime | None
     failure_reason: str | None
+    attempts: int

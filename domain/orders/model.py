@@ -117,3 +117,11 @@ class Order:
 def is_test_order_id(order_id: str) -> bool:
     """Storefront test orders end in `-TEST`: answered `skipped`, never stored as orders."""
     return order_id.upper().endswith("-TEST")
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderRetriggered(OrderCreated):
+    """An admin re-ran an order's side effects from its archived body. A subclass of
+    OrderCreated so it causes exactly the jobs a new order causes (all of them idempotent)."""
+
+    type = "order.retriggered"

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import case, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.ports import ArchivedPayload
@@ -41,6 +41,10 @@ class SqlOrders:
     def add(self, order: Order) -> None:
         self.added.append(order)
 
+    async def get(self, id: UUID) -> Order | None:
+        row = (await self._conn.execute(select(orders).where(orders.c.id == id))).first()
+        return order_from_row(row) if row else None
+
     async def get_by_order_id(self, order_id: str) -> Order | None:
         result = await self._conn.execute(select(orders).where(orders.c.order_id == order_id))
         row = result.first()
@@ -67,6 +71,19 @@ class SqlWebhookPayloads:
 
     def add(self, payload: ArchivedPayload) -> None:
         self.added.append(payload)
+
+    async def body_of_order(self, order_uuid: UUID) -> Any | None:
+        """The body the order was created from (else the newest repeat that named it)."""
+        accepted_first = case((webhook_payloads.c.status == "accepted", 0), else_=1)
+        row = (
+            await self._conn.execute(
+                select(webhook_payloads.c.body)
+                .where(webhook_payloads.c.order_uuid == order_uuid)
+                .order_by(accepted_first, webhook_payloads.c.received_at.desc())
+                .limit(1)
+            )
+        ).first()
+        return row.body if row else None
 
     async def flush(self) -> None:
         if not self.added:

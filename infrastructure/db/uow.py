@@ -18,7 +18,10 @@ from app.jobs import ActorSpec, Job, check_jobs
 from app.ports import OrderAlreadyExists
 from domain.events import DomainEvent
 from infrastructure.db.access import SqlApiKeys, SqlUsers
+from infrastructure.db.contact_syncs import SqlContactSyncs
 from infrastructure.db.engine import SQLITE_BEGIN
+from infrastructure.db.message_texts import SqlMessageTexts
+from infrastructure.db.notifications import SqlNotifications
 from infrastructure.db.orders import SqlOrders, SqlWebhookPayloads
 from infrastructure.db.tables import events as events_table
 from infrastructure.db.tables import outbox
@@ -68,6 +71,9 @@ class SqlUnitOfWork:
         self.payloads = SqlWebhookPayloads(conn)
         self.api_keys = SqlApiKeys(conn)
         self.users = SqlUsers(conn)
+        self.contact_syncs = SqlContactSyncs(conn)
+        self.notifications = SqlNotifications(conn)
+        self.texts = SqlMessageTexts(conn)
         return self
 
     async def __aexit__(

@@ -42,6 +42,9 @@ DOMAIN_GRANTS: dict[str, str | None] = {
     "Mutation.revokeApiKey": "keys:write",
     "Mutation.rotateApiKey": "keys:write",
     "Mutation.setUserRole": "users:admin",
+    "Mutation.resyncContact": "orders:write",
+    "Mutation.resendConfirmation": "orders:write",
+    "Mutation.retriggerOrder": "orders:write",
 }
 
 _ANY = str(uuid.UUID(int=7))
@@ -75,6 +78,19 @@ DOCUMENTS: dict[str, tuple[str, dict[str, Any]]] = {
     ),
     "Mutation.setUserRole": (
         "mutation($id: ID!) { setUserRole(userId: $id, role: ADMIN) { id } }",
+        {"id": _ANY},
+    ),
+    # Unknown order: answered OrderNotFound, nothing queued.
+    "Mutation.resyncContact": (
+        "mutation($id: ID!) { resyncContact(orderId: $id) { __typename } }",
+        {"id": _ANY},
+    ),
+    "Mutation.resendConfirmation": (
+        "mutation($id: ID!) { resendConfirmation(orderId: $id) { __typename } }",
+        {"id": _ANY},
+    ),
+    "Mutation.retriggerOrder": (
+        "mutation($id: ID!) { retriggerOrder(orderId: $id) { __typename } }",
         {"id": _ANY},
     ),
 }

@@ -12,7 +12,11 @@ import redis.asyncio
 from app.ports import Cache
 from infrastructure.cache.memory import MemoryCache
 from infrastructure.cache.redis import RedisCache, redis_client
+from tests.pipeline import pipeline
 from tests.services import redis_url_or_skip
+
+# A container on the parametrised database with fake vendors (tests/pipeline.py).
+p = pytest.fixture(pipeline)
 
 
 async def _drop_namespace(client: redis.asyncio.Redis, namespace: str) -> None:

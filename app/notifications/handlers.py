@@ -1,0 +1,131 @@
+"""The `send_notification` handler: send one notification row exactly once.
+
+Exactly once is a claim in the database, taken before sending, in one UPDATE that only one of
+two racing attempts can win: status `queued` (or `pending` with a claim older than the stale
+window) becomes `pending`, with `claimed_at` and a fresh `claim_token`. Then:
+
+- a row already `sent` (or delivered, read) is done: the redelivered job is acknowledged;
+- a fresh claim held by another attempt: raise `RetryLater` (never acknowledge: that attempt
+  may yet fail and release the row, and then this job is the one that must send it);
+- a send failure releases the claim (back to `queued`, only while our token holds it) and
+  re-raises the `VendorError`: the broker retries, or dead-letters a permanent error, which
+  first marks the row `failed` with the reason;
+- a success records `sent`, `sent_at` and the provider's message id, guarded by our token.
+
+The one window no claim closes: the vendor accepted the message and the worker died (or lost
+its database) before recording `sent`. The row stays `pending`; once the stale window passes,
+a redelivery takes the claim over and sends a second message. The window is the time between
+the vendor's answer and one UPDATE, and two things cover it: the vendor's delivery events are
+matched to our rows (by message id, else by phone within minutes), so a stale `pending` row
+whose message was delivered shows up as such; and admins review `pending` rows older than the
+stale window before forcing anything. Narrowing it further would need the vendor to
+deduplicate by our reference, which the CRM does not do. The stale window (setting
+`notification_stale_claim_s`) must exceed the job time limit, so a slow live attempt is never
+taken for a dead one; the settings check enforces it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from app.jobs import RetryLater
+from app.notifications.commands import SendNotification, SendOutcome
+from app.notifications.ports import ClaimState, Messaging, TemplateMessage
+from app.ports import UnitOfWorkFactory
+from app.vendors import VendorError
+from domain.notifications.status import NotificationStatus as S
+
+log = logging.getLogger("visapi.notifications")
+
+ACTOR = "job:send_notification"
+DONE = frozenset({S.SENT.value, S.DELIVERED.value, S.READ.value})
+# A claim that vanished between our UPDATE and our read (released by a failing attempt) is
+# worth another try soon; a held one is retried when it would turn stale.
+RACE_RETRY_MS = 1_000
+
+
+async def send_notification(
+    cmd: SendNotification,
+    *,
+    uow: UnitOfWorkFactory,
+    messaging: Messaging,
+    now: Callable[[], datetime],
+    new_token: Callable[[], str],
+    stale_claim_s: float,
+) -> SendOutcome:
+    nid, token, at = cmd.notification_id, new_token(), now()
+    async with uow(actor=ACTOR) as unit:
+        claim = await unit.notifications.claim(
+            nid, token, at, at - timedelta(seconds=stale_claim_s)
+        )
+        state = None if claim is not None else await unit.notifications.state(nid)
+        await unit.commit()
+    if claim is None:
+        return _not_claimed(nid, state, at, stale_claim_s)
+
+    message = TemplateMessage(
+        phone=claim.phone,
+        template=claim.template,
+        language=claim.language,
+        params=claim.params,
+        reference=str(nid),
+    )
+    try:
+        provider_id = await messaging.send_template(message)
+    except VendorError as exc:
+        if exc.retryable:
+            await _release(uow, nid, token, str(exc), now())
+        else:
+            await _fail(uow, nid, token, str(exc), now())
+        raise
+    except BaseException as exc:
+        # Anything else (a bug, the time limit's cancellation): let the next attempt claim it
+        # at once instead of waiting out the stale window.
+        await _release(uow, nid, token, f"{type(exc).__name__}: {exc}", now())
+        raise
+    async with uow(actor=ACTOR) as unit:
+        recorded = await unit.notifications.record_sent(nid, token, provider_id, now())
+        await unit.commit()
+    if not recorded:
+        # Our claim went stale while the vendor was answering and another attempt took it
+        # over: the one case where the customer may get the message twice (see above).
+        log.error("send_notification: %s sent but its claim was taken over; review it", nid)
+    else:
+        log.info("send_notification: %s sent (provider id %s)", nid, provider_id)
+    return SendOutcome.SENT
+
+
+def _not_claimed(nid: UUID, state: ClaimState | None, at: datetime, stale_s: float) -> SendOutcome:
+    if state is None:
+        log.warning("send_notification: no notification %s; job acknowledged", nid)
+        return SendOutcome.UNKNOWN
+    if state.status in DONE:
+        return SendOutcome.ALREADY_SENT
+    if state.status == S.FAILED.value:
+        return SendOutcome.FAILED_BEFORE
+    delay_ms = RACE_RETRY_MS
+    if state.status == S.PENDING.value and state.claimed_at is not None:
+        stale_at = state.claimed_at + timedelta(seconds=stale_s)
+        delay_ms = max(RACE_RETRY_MS, int((stale_at - at).total_seconds() * 1000) + 1)
+    raise RetryLater(f"notification {nid} is claimed by another attempt", delay_ms=delay_ms)
+
+
+async def _release(uow: UnitOfWorkFactory, nid: UUID, token: str, why: str, at: datetime) -> None:
+    async with uow(actor=ACTOR) as unit:
+        held = await unit.notifications.release(nid, token, why, at)
+        await unit.commit()
+    log.warning("send_notification: %s not sent, released (%s)%s", nid, why, _lost(held))
+
+
+async def _fail(uow: UnitOfWorkFactory, nid: UUID, token: str, why: str, at: datetime) -> None:
+    async with uow(actor=ACTOR) as unit:
+        held = await unit.notifications.record_failed(nid, token, why, at)
+        await unit.commit()
+    log.error("send_notification: %s failed for good (%s)%s", nid, why, _lost(held))
+
+
+def _lost(held: bool) -> str:
+    return "" if held else "; our claim had been taken over"

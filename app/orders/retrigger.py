@@ -1,0 +1,59 @@
+"""Admin repair: re-run an existing order's side effects from the body it was created from.
+
+The archived body is parsed again with today's rules, so a fix to normalisation applies; the
+order row itself is not rewritten (it is the record of what was accepted). The jobs are those
+a new order causes, and every one of them is idempotent: a synced contact is not pushed
+again, a sent confirmation is not sent again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from app.errors import InvalidInput, NotFound
+from app.orders.commands import OrderRetriggered as Retriggered
+from app.orders.commands import RetriggerOrder
+from app.orders.policies import jobs_for
+from app.ports import UnitOfWorkFactory
+from domain.errors import InvalidOrderBody
+from domain.orders.intake import order_from_body
+from domain.orders.model import OrderRetriggered
+
+
+async def retrigger_order(
+    cmd: RetriggerOrder, *, uow: UnitOfWorkFactory, now: Callable[[], datetime]
+) -> Retriggered:
+    at = now()
+    async with uow(actor=cmd.actor, correlation_id=cmd.correlation_id) as unit:
+        order = await unit.orders.get(cmd.order_uuid)
+        if order is None:
+            raise NotFound(f"no order {cmd.order_uuid}", field="orderId")
+        body = await unit.payloads.body_of_order(order.id)
+        if body is None:
+            raise InvalidInput(
+                f"order {order.order_id} has no archived body to re-run from", field="orderId"
+            )
+        try:
+            again = order_from_body(body, id=order.id, now=at)
+        except InvalidOrderBody as exc:
+            raise InvalidInput(f"the archived body no longer parses: {exc.message}") from None
+        if again.order_id != order.order_id:
+            raise InvalidInput(
+                f"the archived body names order {again.order_id}, not {order.order_id}",
+                field="orderId",
+            )
+        event = OrderRetriggered(
+            aggregate_id=order.id,
+            occurred_at=at,
+            actor=cmd.actor,
+            order_id=order.order_id,
+            branch=again.branch,
+            product_country=again.product_country,
+            is_urgent=again.is_urgent,
+            phone_valid=again.phone_valid,
+            whatsapp_alerts_enabled=again.whatsapp_alerts_enabled,
+        )
+        unit.record([event])
+        await unit.commit()
+    return Retriggered(order=order, jobs=[job.actor for job in jobs_for(event)])
