@@ -23,6 +23,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from graph.errors import CodedMaskErrors
+from graph.jobs import JobMutation, JobQuery
 from graph.keys import KeyMutation, KeyQuery
 from graph.mutations import Mutation as OrderMutation
 from graph.permissions import AuthenticationGate
@@ -30,8 +31,8 @@ from graph.queries import Query as OrderQuery
 from graph.scalars import SCALAR_MAP
 from graph.users import UserMutation, UserQuery
 
-Query = merge_types("Query", (OrderQuery, KeyQuery, UserQuery))
-Mutation = merge_types("Mutation", (OrderMutation, KeyMutation, UserMutation))
+Query = merge_types("Query", (OrderQuery, KeyQuery, UserQuery, JobQuery))
+Mutation = merge_types("Mutation", (OrderMutation, KeyMutation, UserMutation, JobMutation))
 
 # Distinct documents a process remembers parsed and validated; dashboards send a few dozen.
 DOCUMENT_CACHE_SIZE = 1024

@@ -32,6 +32,7 @@ from app.main.scheduler import PeriodicRunner, periodic_runner
 from app.main.settings import Settings, load_settings
 from app.main.worker import EmbeddedWorker, embedded_worker
 from app.orders.queries import OrderQueries
+from app.queues.queries import QueueQueries
 from graph.schema import build_schema
 from graph.view import GraphQLView
 from infrastructure.queue.broker import close_broker
@@ -68,6 +69,10 @@ class Started:
     @property
     def access(self) -> AccessReads:
         return self.get().access.reads
+
+    @property
+    def queues(self) -> QueueQueries:
+        return self.get().queues
 
 
 def create_app(settings: Settings | None = None) -> Starlette:

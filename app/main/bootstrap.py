@@ -17,14 +17,17 @@ from app.bus import MessageBus
 from app.contacts.commands import SyncContact
 from app.contacts.handlers import sync_contact
 from app.contacts.ports import ContactSync
-from app.jobs import ActorSpec
+from app.jobs import ActorSpec, jobs_by_policy
 from app.main.access import Access, build_access
+from app.main.queues import build_queues
 from app.main.settings import Settings
 from app.orders.commands import CreateOrder, MarkOrdersProcessed
 from app.orders.handlers import create_order, mark_orders_processed
-from app.orders.policies import jobs_for
+from app.orders.policies import JOB_POLICIES as ORDER_JOB_POLICIES
 from app.orders.queries import OrderQueries, bind_order_queries
 from app.ports import Cache, OrderReads, UnitOfWorkFactory
+from app.queues.policies import JOB_POLICIES as QUEUE_JOB_POLICIES
+from app.queues.queries import QueueQueries
 from infrastructure.cache.memory import MemoryCache
 from infrastructure.cache.redis import RedisCache, redis_client
 from infrastructure.db.contact_syncs import contact_sync_units
@@ -55,6 +58,7 @@ class Container:
     relay: OutboxRelay
     uow: UnitOfWorkFactory
     access: Access
+    queues: QueueQueries
     redis: Any = None
     contacts: ContactSync | None = None
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
@@ -106,7 +110,7 @@ def bootstrap(
         uow = partial(  # type: ignore[assignment]
             SqlUnitOfWork,
             engine,
-            jobs_for=jobs_for,
+            jobs_for=jobs_by_policy({**ORDER_JOB_POLICIES, **QUEUE_JOB_POLICIES}),
             registry=registry,
             after_commit=[relay.publish_committed],
         )
@@ -117,6 +121,16 @@ def bootstrap(
     access = build_access(
         settings, engine=engine, cache=cache, redis=redis, uow=uow, now=now, new_id=new_id
     )
+    queues = build_queues(
+        settings,
+        read_engine=read_engine,
+        broker=broker,
+        redis=redis,
+        registry=registry,
+        uow=uow,
+        now=now,
+    )
+    closers.extend(queues.closers)
     bus = MessageBus(
         commands={
             CreateOrder: partial(create_order, uow=uow, cache=cache, now=now, new_id=new_id),
@@ -125,6 +139,7 @@ def bootstrap(
                 sync_contact, syncs=contact_sync_units(engine), contacts=contacts, now=now
             ),
             **access.commands,
+            **queues.commands,
         },
         events={},
     )
@@ -148,6 +163,7 @@ def bootstrap(
         relay=relay,
         uow=uow,
         access=access,
+        queues=queues.queries,
         redis=redis,
         contacts=contacts,
         closers=closers,

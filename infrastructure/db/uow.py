@@ -19,6 +19,7 @@ from app.ports import OrderAlreadyExists
 from domain.events import DomainEvent
 from infrastructure.db.access import SqlApiKeys, SqlUsers
 from infrastructure.db.engine import SQLITE_BEGIN
+from infrastructure.db.failed_jobs import SqlFailedJobs
 from infrastructure.db.orders import SqlOrders, SqlWebhookPayloads
 from infrastructure.db.tables import events as events_table
 from infrastructure.db.tables import outbox
@@ -68,6 +69,7 @@ class SqlUnitOfWork:
         self.payloads = SqlWebhookPayloads(conn)
         self.api_keys = SqlApiKeys(conn)
         self.users = SqlUsers(conn)
+        self.failed_jobs = SqlFailedJobs(conn)
         return self
 
     async def __aexit__(

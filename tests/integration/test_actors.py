@@ -164,7 +164,7 @@ async def test_exhausted_job_is_written_to_failed_jobs(settings: Settings) -> No
     settings = fast(settings, job_max_retries=2)
     broker = create_broker(settings)
     sandbox = SandboxContactSync()
-    sandbox.fail_always("auth", "token rejected")
+    sandbox.fail_always("vendor_error", "HTTP 503")
     api = bootstrap(settings, broker=broker, contacts=sandbox)
     try:
         with worker_on(broker, settings, sandbox) as worker:
@@ -182,7 +182,7 @@ async def test_exhausted_job_is_written_to_failed_jobs(settings: Settings) -> No
         )
         assert dead.arguments == {"order_id": str(order_uuid)}
         assert dead.attempts == 3
-        assert dead.error == "ContactSyncError: auth: token rejected"
+        assert dead.error == "ContactSyncError: vendor_error: HTTP 503"
     finally:
         await api.aclose()
 
