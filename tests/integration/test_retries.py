@@ -62,7 +62,8 @@ async def test_backoff_grows_and_the_exhausted_message_is_a_dead_letter(
         [dead] = await dead_letters(api)
         assert (dead.actor, dead.queue, dead.message_id) == ("scripted", "default", message_id)
         assert (dead.attempts, dead.error) == (4, "RuntimeError: boom")
-        assert dead.arguments == {"key": "k"} and dead.replayed_at is None
+        assert dead.arguments == {"key": "k"}
+        assert dead.replayed_at is None
     finally:
         await api.aclose()
 
