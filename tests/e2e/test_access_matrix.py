@@ -41,6 +41,10 @@ DOMAIN_GRANTS: dict[str, str | None] = {
     "Mutation.revokeApiKey": "keys:write",
     "Mutation.rotateApiKey": "keys:write",
     "Mutation.setUserRole": "users:admin",
+    "Query.failedJobs": "jobs:read",
+    "Query.queueStats": "jobs:read",
+    "Mutation.replayFailedJob": "jobs:write",
+    "Mutation.replayFailedJobs": "jobs:write",
 }
 
 _ANY = str(uuid.UUID(int=7))
@@ -75,6 +79,13 @@ DOCUMENTS: dict[str, tuple[str, dict[str, Any]]] = {
         "mutation($id: ID!) { setUserRole(userId: $id, role: ADMIN) { id } }",
         {"id": _ANY},
     ),
+    "Query.failedJobs": ("{ failedJobs(first: 1) { totalCount } }", {}),
+    "Query.queueStats": ("{ queueStats { queue } }", {}),
+    "Mutation.replayFailedJob": (
+        "mutation($id: ID!) { replayFailedJob(id: $id) { __typename } }",
+        {"id": _ANY},
+    ),
+    "Mutation.replayFailedJobs": ("mutation { replayFailedJobs { count } }", {}),
 }
 
 
