@@ -56,6 +56,19 @@ class RetryLater(Exception):
         self.delay_ms = delay_ms
 
 
+JobPolicy = Callable[[Any], list[Job]]
+
+
+def jobs_by_policy(policies: Mapping[type, JobPolicy]) -> JobPolicy:
+    """`jobs_for(event)`: the jobs the policy of the event's type names; none for the rest."""
+
+    def jobs_for(event: Any) -> list[Job]:
+        policy = policies.get(type(event))
+        return policy(event) if policy else []
+
+    return jobs_for
+
+
 def check_jobs(jobs: list[Job], registry: Mapping[str, ActorSpec]) -> None:
     """Refuse to write a job no worker would consume (the reference queued names nobody read)."""
     for job in jobs:

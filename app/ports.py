@@ -15,6 +15,7 @@ from app.jobs import Job
 from app.notifications.ports import MessageTexts, Notifications
 from app.orders.side_views import ContactSyncView, NotificationView
 from app.orders.views import EventView, Keyset, OrderPage, OrderView, Sort, StatsBucket, StatsGroup
+from app.queues.ports import FailedJobs
 from domain.orders.model import Order
 from domain.orders.specs import Spec
 
@@ -70,6 +71,7 @@ class UnitOfWork(Protocol):
     contact_syncs: ContactSyncs
     notifications: Notifications
     texts: MessageTexts
+    failed_jobs: FailedJobs
 
     async def __aenter__(self) -> Self: ...
 

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from app.auth.ports import AccessReads
 from app.bus import MessageBus
 from app.orders.queries import OrderQueries
+from app.queues.queries import QueueQueries
 from app.sandbox import SandboxRecords
 from domain.auth.permissions import Principal
 from graph.loaders import Loaders
@@ -29,6 +30,9 @@ class Services(Protocol):
     @property
     def sandbox_records(self) -> SandboxRecords: ...
 
+    @property
+    def queues(self) -> QueueQueries: ...
+
 
 @dataclass
 class Context:
@@ -40,6 +44,7 @@ class Context:
     principal: Principal | None = None
     access: AccessReads | None = None
     sandbox_records: SandboxRecords | None = None
+    queues: QueueQueries | None = None
     actor: str | None = None
     request: Any = None
     response: Any = None

@@ -23,6 +23,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from graph.errors import CodedMaskErrors
+from graph.jobs import JobMutation, JobQuery
 from graph.keys import KeyMutation, KeyQuery
 from graph.mutations import Mutation as OrderMutation
 from graph.permissions import AuthenticationGate
@@ -32,8 +33,10 @@ from graph.sandbox import SandboxQuery
 from graph.scalars import SCALAR_MAP
 from graph.users import UserMutation, UserQuery
 
-Query = merge_types("Query", (OrderQuery, KeyQuery, UserQuery, SandboxQuery))
-Mutation = merge_types("Mutation", (OrderMutation, KeyMutation, UserMutation, RepairMutation))
+Query = merge_types("Query", (OrderQuery, KeyQuery, UserQuery, SandboxQuery, JobQuery))
+Mutation = merge_types(
+    "Mutation", (OrderMutation, KeyMutation, UserMutation, RepairMutation, JobMutation)
+)
 
 # Distinct documents a process remembers parsed and validated; dashboards send a few dozen.
 DOCUMENT_CACHE_SIZE = 1024

@@ -32,6 +32,7 @@ from app.main.scheduler import PeriodicRunner, periodic_runner
 from app.main.settings import Settings, load_settings
 from app.main.worker import EmbeddedWorker, embedded_worker
 from app.orders.queries import OrderQueries
+from app.queues.queries import QueueQueries
 from app.sandbox import SandboxRecords
 from graph.schema import build_schema
 from graph.view import GraphQLView
@@ -73,6 +74,10 @@ class Started:
     @property
     def sandbox_records(self) -> SandboxRecords:
         return self.get().sandbox_records
+
+    @property
+    def queues(self) -> QueueQueries:
+        return self.get().queues
 
 
 def create_app(settings: Settings | None = None) -> Starlette:

@@ -17,8 +17,9 @@ from app.bus import MessageBus
 from app.contacts.commands import ResyncContact, SyncContact
 from app.contacts.handlers import resync_contact, sync_contact
 from app.contacts.ports import ContactSync
-from app.jobs import ActorSpec
+from app.jobs import ActorSpec, jobs_by_policy
 from app.main.access import Access, build_access
+from app.main.queues import build_queues
 from app.main.settings import Settings
 from app.main.vendors import build_vendors
 from app.notifications.commands import ResendConfirmation, SendNotification
@@ -27,10 +28,12 @@ from app.notifications.ports import Messaging
 from app.notifications.resend import resend_confirmation
 from app.orders.commands import CreateOrder, MarkOrdersProcessed, RetriggerOrder
 from app.orders.handlers import create_order, mark_orders_processed
-from app.orders.policies import jobs_for
+from app.orders.policies import JOB_POLICIES as ORDER_JOB_POLICIES
 from app.orders.queries import OrderQueries, bind_order_queries
 from app.orders.retrigger import retrigger_order
 from app.ports import Cache, OrderReads, UnitOfWorkFactory
+from app.queues.policies import JOB_POLICIES as QUEUE_JOB_POLICIES
+from app.queues.queries import QueueQueries
 from app.sandbox import SandboxRecords
 from infrastructure.cache.memory import MemoryCache
 from infrastructure.cache.redis import RedisCache, redis_client
@@ -64,6 +67,7 @@ class Container:
     contacts: ContactSync
     messaging: Messaging
     sandbox_records: SandboxRecords
+    queues: QueueQueries
     redis: Any = None
     # Adapters passed to bootstrap, which the embedded worker's container shares (vendors.py).
     given_vendors: dict[str, Any] = field(default_factory=dict)
@@ -117,7 +121,7 @@ def bootstrap(
         uow = partial(  # type: ignore[assignment]
             SqlUnitOfWork,
             engine,
-            jobs_for=jobs_for,
+            jobs_for=jobs_by_policy({**ORDER_JOB_POLICIES, **QUEUE_JOB_POLICIES}),
             registry=registry,
             after_commit=[relay.publish_committed],
         )
@@ -127,6 +131,16 @@ def bootstrap(
     access = build_access(
         settings, engine=engine, cache=cache, redis=redis, uow=uow, now=now, new_id=new_id
     )
+    queues = build_queues(
+        settings,
+        read_engine=read_engine,
+        broker=broker,
+        redis=redis,
+        registry=registry,
+        uow=uow,
+        now=now,
+    )
+    closers.extend(queues.closers)
     bus = MessageBus(
         commands={
             CreateOrder: partial(create_order, uow=uow, cache=cache, now=now, new_id=new_id),
@@ -146,6 +160,7 @@ def bootstrap(
             ResendConfirmation: partial(resend_confirmation, uow=uow, now=now, new_id=new_id),
             RetriggerOrder: partial(retrigger_order, uow=uow, now=now),
             **access.commands,
+            **queues.commands,
         },
         events={},
     )
@@ -169,6 +184,7 @@ def bootstrap(
         relay=relay,
         uow=uow,
         access=access,
+        queues=queues.queries,
         redis=redis,
         contacts=vendors.contacts,
         messaging=vendors.messaging,

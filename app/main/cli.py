@@ -70,9 +70,31 @@ def serve(host: str, port: int, workers: int) -> None:
     )
 
 
+def _queues(ctx: click.Context, param: click.Parameter, value: str | None) -> list[str] | None:
+    """`critical,default` → the names, each one of the queues; None (all) when omitted."""
+    from app.jobs import Queue
+
+    if value is None:
+        return None
+    names = [n.strip() for n in value.split(",") if n.strip()]
+    known = [q.value for q in Queue]
+    unknown = [n for n in names if n not in known]
+    if unknown or not names:
+        what = f"unknown queue(s) {', '.join(unknown)}" if unknown else "no queue named"
+        raise click.BadParameter(f"{what}; queues are {', '.join(known)}")
+    return list(dict.fromkeys(names))
+
+
 @main.command()
-@click.option("--queues", default=None, help="Comma-separated queues (default: all).")
-def worker(queues: str | None) -> None:
+@click.option(
+    "--queues",
+    default=None,
+    callback=_queues,
+    help="Comma-separated queues to consume: critical, default, bulk (default: all).",
+)
+@click.option("--processes", default=1, show_default=True, type=click.IntRange(min=1))
+@click.option("--threads", default=None, type=click.IntRange(min=1), help="Per process.")
+def worker(queues: list[str] | None, processes: int, threads: int | None) -> None:
     """Run a job worker (needs VISAPI_REDIS_URL)."""
     settings = _settings()
     _require_redis(settings, "worker")
@@ -80,7 +102,7 @@ def worker(queues: str | None) -> None:
     from app.main.worker import run_worker
 
     configure_logging(settings.log_level)
-    run_worker(settings, queues.split(",") if queues else None)
+    run_worker(settings, queues, processes=processes, threads=threads)
 
 
 @main.command()

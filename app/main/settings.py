@@ -40,6 +40,9 @@ class Settings:
     job_min_backoff_ms: int = 1_000
     job_max_backoff_ms: int = 300_000
     job_time_limit_ms: int = 60_000
+    # RetryLater ("another attempt holds the claim") is not counted against job_max_retries;
+    # it has this cap of its own (see infrastructure/queue/retries.py).
+    job_max_deferrals: int = 100
     # Redis broker: a worker silent this long is presumed dead and its messages requeued.
     job_heartbeat_timeout_ms: int = 60_000
     job_dead_message_ttl_ms: int = 604_800_000
@@ -139,6 +142,14 @@ def _check(s: Settings) -> None:
     for name in ("db_pool_size", "max_body_bytes", "max_page_size", "worker_threads"):
         if getattr(s, name) <= 0:
             raise SettingsError(f"VISAPI_{name.upper()} must be positive")
+    for name in ("job_max_retries", "job_max_deferrals"):
+        if getattr(s, name) < 0:
+            raise SettingsError(f"VISAPI_{name.upper()} must not be negative")
+    for name in ("job_min_backoff_ms", "job_max_backoff_ms"):
+        if getattr(s, name) <= 0:
+            raise SettingsError(f"VISAPI_{name.upper()} must be positive")
+    if s.job_min_backoff_ms > s.job_max_backoff_ms:
+        raise SettingsError("VISAPI_JOB_MIN_BACKOFF_MS must not exceed VISAPI_JOB_MAX_BACKOFF_MS")
     if not s.redis_namespace.replace("-", "").replace("_", "").isalnum():
         raise SettingsError("VISAPI_REDIS_NAMESPACE must be letters, digits, - or _")
     if s.request_timeout_s <= 0:

@@ -20,6 +20,7 @@ from domain.events import DomainEvent
 from infrastructure.db.access import SqlApiKeys, SqlUsers
 from infrastructure.db.contact_syncs import SqlContactSyncs
 from infrastructure.db.engine import SQLITE_BEGIN
+from infrastructure.db.failed_jobs import SqlFailedJobs
 from infrastructure.db.message_texts import SqlMessageTexts
 from infrastructure.db.notifications import SqlNotifications
 from infrastructure.db.orders import SqlOrders, SqlWebhookPayloads
@@ -74,6 +75,7 @@ class SqlUnitOfWork:
         self.contact_syncs = SqlContactSyncs(conn)
         self.notifications = SqlNotifications(conn)
         self.texts = SqlMessageTexts(conn)
+        self.failed_jobs = SqlFailedJobs(conn)
         return self
 
     async def __aexit__(

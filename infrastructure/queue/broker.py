@@ -8,14 +8,17 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 import dramatiq
+import redis
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
-from dramatiq.middleware import AsyncIO, CurrentMessage, Middleware, Retries, TimeLimit
+from dramatiq.middleware import AsyncIO, CurrentMessage, Middleware, TimeLimit
 
 from app.actors import JobSettings
 from app.bus import MessageBus
 from app.jobs import ActorSpec, Queue
 from infrastructure.queue.dead_letters import DeadLetters
+from infrastructure.queue.retries import RetryPolicy
+from infrastructure.queue.throughput import CountSink, JobCounters, MemoryCounts, RedisCounts
 
 
 class BrokerSettings(JobSettings, Protocol):
@@ -31,20 +34,26 @@ class BrokerSettings(JobSettings, Protocol):
     @property
     def job_dead_message_ttl_ms(self) -> int: ...
 
+    @property
+    def job_max_deferrals(self) -> int: ...
 
-def middleware(settings: BrokerSettings) -> list[Middleware]:
-    """The middleware stack, in order. `after_*` hooks run in reverse order, so DeadLetters,
-    listed first, sees a message after Retries has decided to fail it and after TimeLimit has
-    disarmed the timer (its database write cannot be interrupted by the actor's time limit)."""
+
+def middleware(settings: BrokerSettings, counts: CountSink) -> list[Middleware]:
+    """The middleware stack, in order. `after_*` hooks run in reverse order, so DeadLetters
+    and JobCounters, listed first, see a message after RetryPolicy has decided to fail it,
+    and after TimeLimit has disarmed the timer (its database write cannot be interrupted by
+    the actor's time limit)."""
     return [
         DeadLetters(),
+        JobCounters(counts),
         TimeLimit(time_limit=settings.job_time_limit_ms),
         AsyncIO(),
         CurrentMessage(),
-        Retries(
+        RetryPolicy(
             max_retries=settings.job_max_retries,
             min_backoff=settings.job_min_backoff_ms,
             max_backoff=settings.job_max_backoff_ms,
+            max_deferrals=settings.job_max_deferrals,
         ),
     ]
 
@@ -83,10 +92,13 @@ def create_broker(settings: BrokerSettings) -> dramatiq.Broker:
     """RedisBroker when `redis_url` is set, else an in-process StubBroker. Connects lazily."""
     broker: dramatiq.Broker
     if settings.redis_url:
+        # Our client rather than the broker's own, so the counters share its pool.
+        client = redis.Redis(connection_pool=redis.ConnectionPool.from_url(settings.redis_url))
+        counts = RedisCounts(client, settings.redis_namespace)
         broker = RedisBroker(  # type: ignore[no-untyped-call]  # dramatiq leaves it untyped
-            url=settings.redis_url,
+            client=client,
             namespace=settings.redis_namespace,
-            middleware=middleware(settings),
+            middleware=middleware(settings, counts),
             heartbeat_timeout=settings.job_heartbeat_timeout_ms,
             dead_message_ttl=settings.job_dead_message_ttl_ms,
         )
@@ -94,7 +106,8 @@ def create_broker(settings: BrokerSettings) -> dramatiq.Broker:
         # join() in tests must not re-raise actor errors by default: failures are asserted
         # on rows (failed_jobs, contact_syncs), and embedded serve never joins.
         broker = StubBroker(
-            middleware=[*middleware(settings), InMemoryMessages()], fail_fast_default=False
+            middleware=[*middleware(settings, MemoryCounts()), InMemoryMessages()],
+            fail_fast_default=False,
         )
     for queue in Queue:
         broker.declare_queue(queue.value)
@@ -104,6 +117,14 @@ def create_broker(settings: BrokerSettings) -> dramatiq.Broker:
 def in_memory_messages(broker: dramatiq.Broker) -> InMemoryMessages | None:
     """The tracker of a StubBroker made by `create_broker`; None for a durable broker."""
     return next((m for m in broker.middleware if isinstance(m, InMemoryMessages)), None)
+
+
+def job_counts_of(broker: dramatiq.Broker) -> CountSink:
+    """Where the broker's JobCounters count (installed by `create_broker`)."""
+    for m in broker.middleware:
+        if isinstance(m, JobCounters):
+            return m.sink
+    raise LookupError("broker has no JobCounters middleware; build it with create_broker")
 
 
 def close_broker(broker: dramatiq.Broker) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from infrastructure.db.tables import failed_jobs
+from infrastructure.queue.retries import attempts_of
 
 log = logging.getLogger("visapi.dead_letters")
 
@@ -74,8 +75,8 @@ class DeadLetters(Middleware):
             # Our producers send keyword arguments only; positional ones are kept if present.
             arguments={**message.kwargs, **({"_args": list(message.args)} if message.args else {})},
             error=describe(exception),
-            # Retries counts failures including this one: that is the number of attempts.
-            attempts=int(message.options.get("retries", 1)),
+            # Every attempt that raised was counted (retries or deferrals), this one included.
+            attempts=attempts_of(message),
             failed_at=datetime.now(UTC),
         )
         loop_thread = get_event_loop_thread()

@@ -45,6 +45,10 @@ DOMAIN_GRANTS: dict[str, str | None] = {
     "Mutation.resyncContact": "orders:write",
     "Mutation.resendConfirmation": "orders:write",
     "Mutation.retriggerOrder": "orders:write",
+    "Query.failedJobs": "jobs:read",
+    "Query.queueStats": "jobs:read",
+    "Mutation.replayFailedJob": "jobs:write",
+    "Mutation.replayFailedJobs": "jobs:write",
 }
 
 _ANY = str(uuid.UUID(int=7))
@@ -93,6 +97,13 @@ DOCUMENTS: dict[str, tuple[str, dict[str, Any]]] = {
         "mutation($id: ID!) { retriggerOrder(orderId: $id) { __typename } }",
         {"id": _ANY},
     ),
+    "Query.failedJobs": ("{ failedJobs(first: 1) { totalCount } }", {}),
+    "Query.queueStats": ("{ queueStats { queue } }", {}),
+    "Mutation.replayFailedJob": (
+        "mutation($id: ID!) { replayFailedJob(id: $id) { __typename } }",
+        {"id": _ANY},
+    ),
+    "Mutation.replayFailedJobs": ("mutation { replayFailedJobs { count } }", {}),
 }
 
 

@@ -231,7 +231,11 @@ async def test_an_extension_refusing_the_operation_picks_the_status(
 
     schema = strawberry.Schema(query=Query, extensions=[Refuse, CodedMaskErrors])
     view = GraphQLView(
-        schema, cast(Any, SimpleNamespace(bus=None, orders=None, access=None, sandbox_records=None))
+        schema,
+        cast(
+            Any,
+            SimpleNamespace(bus=None, orders=None, access=None, sandbox_records=None, queues=None),
+        ),
     )
     transport = httpx.ASGITransport(view)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:

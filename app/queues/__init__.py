@@ -1,0 +1,1 @@
+"""Queues from the operator's side: dead letters, their replay, and queue statistics."""
