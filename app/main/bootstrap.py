@@ -17,9 +17,12 @@ from app.bus import MessageBus
 from app.contacts.commands import SyncContact
 from app.contacts.handlers import sync_contact
 from app.contacts.ports import ContactSync
+from app.idempotency import Idempotency
 from app.jobs import ActorSpec
 from app.main.access import Access, build_access
 from app.main.settings import Settings
+from app.notifications.deliveries import RecordDeliveryEvents, record_delivery_events
+from app.orders.archive import ArchiveBody, archive_body
 from app.orders.commands import CreateOrder, MarkOrdersProcessed
 from app.orders.handlers import create_order, mark_orders_processed
 from app.orders.policies import jobs_for
@@ -28,7 +31,9 @@ from app.ports import Cache, OrderReads, UnitOfWorkFactory
 from infrastructure.cache.memory import MemoryCache
 from infrastructure.cache.redis import RedisCache, redis_client
 from infrastructure.db.contact_syncs import contact_sync_units
+from infrastructure.db.deliveries import SqlDeliveries
 from infrastructure.db.engine import create_engine
+from infrastructure.db.idempotency import SqlIdempotency
 from infrastructure.db.order_reads import SqlOrderReads
 from infrastructure.db.uow import SqlUnitOfWork
 from infrastructure.queue.broker import create_broker
@@ -55,6 +60,7 @@ class Container:
     relay: OutboxRelay
     uow: UnitOfWorkFactory
     access: Access
+    idempotency: Idempotency
     redis: Any = None
     contacts: ContactSync | None = None
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
@@ -120,9 +126,13 @@ def bootstrap(
     bus = MessageBus(
         commands={
             CreateOrder: partial(create_order, uow=uow, cache=cache, now=now, new_id=new_id),
+            ArchiveBody: partial(archive_body, uow=uow, now=now, new_id=new_id),
             MarkOrdersProcessed: partial(mark_orders_processed, uow=uow, cache=cache, now=now),
             SyncContact: partial(
                 sync_contact, syncs=contact_sync_units(engine), contacts=contacts, now=now
+            ),
+            RecordDeliveryEvents: partial(
+                record_delivery_events, deliveries=SqlDeliveries(engine), now=now, new_id=new_id
             ),
             **access.commands,
         },
@@ -148,6 +158,7 @@ def bootstrap(
         relay=relay,
         uow=uow,
         access=access,
+        idempotency=SqlIdempotency(engine),
         redis=redis,
         contacts=contacts,
         closers=closers,
