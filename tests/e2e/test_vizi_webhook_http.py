@@ -9,14 +9,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import func, select
 
 from app.main.bootstrap import Container
 from app.main.settings import Settings
 from infrastructure.db.tables import orders, outbox, webhook_payloads
-from tests.auth import errors_of, key, running
+from tests.auth import errors_of, key, running, with_auth
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "vizi-orders"
 URL = "/api/v1/webhooks/vizi/orders"
@@ -154,10 +153,4 @@ async def test_an_admin_key_may_post(sqlite_url: str) -> None:
 
 
 def _settings(sqlite_url: str) -> Settings:
-    from tests.auth import with_auth
-
     return with_auth(Settings(database_url=sqlite_url))
-
-
-async def _post(http: httpx.AsyncClient, body: Any, **headers: str) -> httpx.Response:
-    return await http.post(URL, json=body, headers=headers)
