@@ -10,6 +10,7 @@ from typing import Protocol
 # schedule_ticks only needs to outlive the longest interval; a day leaves room for inspection.
 TICK_RETENTION = timedelta(days=1)
 PRUNE_TICKS_INTERVAL_S = 3600.0
+PURGE_IDEMPOTENCY_INTERVAL_S = 3600.0
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -54,6 +55,7 @@ def periodic_jobs(
     sweep_outbox: Callable[[float], Awaitable[int]],
     prune_ticks: Callable[[datetime], Awaitable[int]],
     flush_key_usage: Callable[[], Awaitable[int]],
+    purge_idempotency_keys: Callable[[datetime], Awaitable[int]],
     now: Callable[[], datetime],
 ) -> list[PeriodicJob]:
     """The periodic jobs of the system, bound to their adapters by the composition root."""
@@ -64,10 +66,16 @@ def periodic_jobs(
     async def prune() -> int:
         return await prune_ticks(now() - TICK_RETENTION)
 
+    async def purge_keys() -> int:
+        return await purge_idempotency_keys(now())
+
     return [
         PeriodicJob("outbox_sweep", settings.outbox_sweep_interval_s, sweep),
         PeriodicJob("prune_schedule_ticks", PRUNE_TICKS_INTERVAL_S, prune),
         # API key use gathers in Redis (or memory) and reaches `last_used_at` here, in one
         # UPDATE per flush instead of one write per request.
         PeriodicJob("flush_key_usage", settings.key_usage_flush_interval_s, flush_key_usage),
+        # Expired idempotency keys answer nothing (a repeat past the TTL runs afresh); this
+        # only keeps the table small.
+        PeriodicJob("purge_idempotency_keys", PURGE_IDEMPOTENCY_INTERVAL_S, purge_keys),
     ]

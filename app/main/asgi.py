@@ -30,6 +30,8 @@ from app.main.gate import GateMiddleware
 from app.main.middleware import build_middleware, error_body
 from app.main.scheduler import PeriodicRunner, periodic_runner
 from app.main.settings import Settings, load_settings
+from app.main.vizi import vizi_routes
+from app.main.whatsapp import whatsapp_routes
 from app.main.worker import EmbeddedWorker, embedded_worker
 from app.orders.queries import OrderQueries
 from app.queues.queries import QueueQueries
@@ -137,6 +139,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/api/v1/healthz", healthz, methods=["GET"]),
         Route("/api/v1/readyz", readyz, methods=["GET"]),
         Route("/api/v1/version", version, methods=["GET"]),
+        *vizi_routes(started.get),
+        *whatsapp_routes(started.get),
     ]
     return Starlette(
         routes=routes,

@@ -17,15 +17,18 @@ from app.bus import MessageBus
 from app.contacts.commands import ResyncContact, SyncContact
 from app.contacts.handlers import resync_contact, sync_contact
 from app.contacts.ports import ContactSync
+from app.idempotency import Idempotency
 from app.jobs import ActorSpec, jobs_by_policy
 from app.main.access import Access, build_access
 from app.main.queues import build_queues
 from app.main.settings import Settings
 from app.main.vendors import build_vendors
 from app.notifications.commands import ResendConfirmation, SendNotification
+from app.notifications.deliveries import RecordDeliveryEvents, record_delivery_events
 from app.notifications.handlers import send_notification
 from app.notifications.ports import Messaging
 from app.notifications.resend import resend_confirmation
+from app.orders.archive import ArchiveBody, archive_body
 from app.orders.commands import CreateOrder, MarkOrdersProcessed, RetriggerOrder
 from app.orders.handlers import create_order, mark_orders_processed
 from app.orders.policies import JOB_POLICIES as ORDER_JOB_POLICIES
@@ -37,7 +40,9 @@ from app.queues.queries import QueueQueries
 from app.sandbox import SandboxRecords
 from infrastructure.cache.memory import MemoryCache
 from infrastructure.cache.redis import RedisCache, redis_client
+from infrastructure.db.deliveries import SqlDeliveries
 from infrastructure.db.engine import create_engine
+from infrastructure.db.idempotency import SqlIdempotency
 from infrastructure.db.order_reads import SqlOrderReads
 from infrastructure.db.sandbox_reads import SqlSandboxRecords
 from infrastructure.db.uow import SqlUnitOfWork
@@ -68,6 +73,7 @@ class Container:
     messaging: Messaging
     sandbox_records: SandboxRecords
     queues: QueueQueries
+    idempotency: Idempotency
     redis: Any = None
     # Adapters passed to bootstrap, which the embedded worker's container shares (vendors.py).
     given_vendors: dict[str, Any] = field(default_factory=dict)
@@ -144,6 +150,7 @@ def bootstrap(
     bus = MessageBus(
         commands={
             CreateOrder: partial(create_order, uow=uow, cache=cache, now=now, new_id=new_id),
+            ArchiveBody: partial(archive_body, uow=uow, now=now, new_id=new_id),
             MarkOrdersProcessed: partial(mark_orders_processed, uow=uow, cache=cache, now=now),
             SyncContact: partial(
                 sync_contact, uow=uow, contacts=vendors.contacts, now=now, new_id=new_id
@@ -159,6 +166,9 @@ def bootstrap(
             ResyncContact: partial(resync_contact, uow=uow, now=now),
             ResendConfirmation: partial(resend_confirmation, uow=uow, now=now, new_id=new_id),
             RetriggerOrder: partial(retrigger_order, uow=uow, now=now),
+            RecordDeliveryEvents: partial(
+                record_delivery_events, deliveries=SqlDeliveries(engine), now=now, new_id=new_id
+            ),
             **access.commands,
             **queues.commands,
         },
@@ -185,6 +195,7 @@ def bootstrap(
         uow=uow,
         access=access,
         queues=queues.queries,
+        idempotency=SqlIdempotency(engine),
         redis=redis,
         contacts=vendors.contacts,
         messaging=vendors.messaging,

@@ -23,7 +23,17 @@ from domain.auth.permissions import Permission, Principal
 log = logging.getLogger("visapi.access")
 
 # Probes and scrapers must answer even for a client over its limit, and carry no credentials.
-EXEMPT = frozenset({"/api/v1/healthz", "/api/v1/readyz", "/api/v1/version", "/metrics"})
+# Meta's webhook carries no API key: its HMAC signature is its authentication (checked by the
+# route), and its bursts of statuses must not count against the anonymous per-IP limit.
+EXEMPT = frozenset(
+    {
+        "/api/v1/healthz",
+        "/api/v1/readyz",
+        "/api/v1/version",
+        "/metrics",
+        "/api/v1/webhooks/whatsapp",
+    }
+)
 MAX_CREDENTIAL = 4096
 CHALLENGE = (b"www-authenticate", b'Bearer realm="visapi"')
 JSON = "application/json; charset=utf-8"

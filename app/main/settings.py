@@ -62,6 +62,11 @@ class Settings:
     notification_stale_claim_s: float = 120.0
     # A repeated X-Idempotency-Key gets the first answer for this long.
     idempotency_ttl_s: float = 86_400.0
+    # A repeat arriving while the first request runs waits this long for its answer, then 409.
+    idempotency_wait_s: float = 10.0
+    # A key whose first request never answered (its process died) is free again after this long;
+    # it must exceed the request timeout, which cancels (and so releases) any live request.
+    idempotency_reclaim_s: float = 60.0
     whatsapp_app_secret: str | None = None
     whatsapp_verify_token: str | None = None
     jwt_secret: str | None = None
@@ -161,6 +166,7 @@ def _check(s: Settings) -> None:
             "VISAPI_NOTIFICATION_STALE_CLAIM_S must exceed the job time limit"
             " (VISAPI_JOB_TIME_LIMIT_MS)"
         )
+    _check_idempotency(s)
     _check_access(s)
 
 
@@ -174,6 +180,21 @@ def _check_vendors(s: Settings) -> None:
         raise SettingsError("VISAPI_CBB_TIMEOUT_S must be positive")
     if s.cbb_retries < 0 or s.cbb_backoff_s < 0:
         raise SettingsError("VISAPI_CBB_RETRIES and VISAPI_CBB_BACKOFF_S must not be negative")
+
+
+def _check_idempotency(s: Settings) -> None:
+    for name in ("idempotency_ttl_s", "idempotency_wait_s", "idempotency_reclaim_s"):
+        if getattr(s, name) <= 0:
+            raise SettingsError(f"VISAPI_{name.upper()} must be positive")
+    if s.idempotency_wait_s >= s.request_timeout_s:
+        # A repeat must hear 409 "in progress" before its own request times out.
+        raise SettingsError(
+            "VISAPI_IDEMPOTENCY_WAIT_S must be shorter than VISAPI_REQUEST_TIMEOUT_S"
+        )
+    if s.idempotency_reclaim_s <= s.request_timeout_s:
+        raise SettingsError(
+            "VISAPI_IDEMPOTENCY_RECLAIM_S must be longer than VISAPI_REQUEST_TIMEOUT_S"
+        )
 
 
 def _check_access(s: Settings) -> None:
