@@ -31,7 +31,9 @@ from infrastructure.db.contact_syncs import contact_sync_units
 from infrastructure.db.engine import create_engine
 from infrastructure.db.order_reads import SqlOrderReads
 from infrastructure.db.uow import SqlUnitOfWork
+from infrastructure.metrics import PrometheusMetrics
 from infrastructure.queue.broker import create_broker
+from infrastructure.queue.metrics import queue_depths
 from infrastructure.queue.relay import OutboxRelay
 from infrastructure.vendors.sandbox import SandboxContactSync
 
@@ -55,6 +57,7 @@ class Container:
     relay: OutboxRelay
     uow: UnitOfWorkFactory
     access: Access
+    metrics: PrometheusMetrics
     redis: Any = None
     contacts: ContactSync | None = None
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
@@ -73,12 +76,16 @@ def bootstrap(
     uow: UnitOfWorkFactory | None = None,
     reads: OrderReads | None = None,
     contacts: ContactSync | None = None,
+    metrics: PrometheusMetrics | None = None,
     now: Callable[[], datetime] = utcnow,
 ) -> Container:
     """Compose the application. Opens no connection: engines and clients connect lazily.
 
     Unit tests pass in-memory `uow` and `reads` fakes; everything else is built from settings.
+    The app passes its `metrics` (its /metrics route exists before the lifespan bootstraps), and
+    the embedded worker the API's, so both count into the one registry that is scraped.
     """
+    metrics = metrics or PrometheusMetrics()
     engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
     read_engine = (
         create_engine(settings.read_database_url, pool_size=settings.db_pool_size)
@@ -94,12 +101,13 @@ def bootstrap(
         if settings.redis_url:
             redis = redis_client(settings.redis_url)
             closers.append(redis.aclose)
-            cache = RedisCache(redis, namespace=settings.redis_namespace)
+            cache = RedisCache(redis, namespace=settings.redis_namespace, metrics=metrics)
         else:
-            cache = MemoryCache()
+            cache = MemoryCache(metrics=metrics)
 
     registry = actor_registry(settings)
-    broker = broker or create_broker(settings)
+    broker = broker or create_broker(settings, metrics)
+    metrics.watch_queues(partial(queue_depths, broker))
     relay = OutboxRelay(engine, broker, registry)
 
     if uow is None:
@@ -148,6 +156,7 @@ def bootstrap(
         relay=relay,
         uow=uow,
         access=access,
+        metrics=metrics,
         redis=redis,
         contacts=contacts,
         closers=closers,

@@ -123,7 +123,7 @@ def embedded_worker(api: Container) -> EmbeddedWorker:
     return EmbeddedWorker(
         api.broker,
         lambda broker: bootstrap(
-            api.settings, broker=broker, cache=api.cache, contacts=api.contacts
+            api.settings, broker=broker, cache=api.cache, contacts=api.contacts, metrics=api.metrics
         ),
         # How long a worker thread waits on an empty queue: also what a shutdown waits (x2).
         worker_timeout_ms=100,

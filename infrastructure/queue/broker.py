@@ -15,7 +15,9 @@ from dramatiq.middleware import AsyncIO, CurrentMessage, Middleware, Retries, Ti
 from app.actors import JobSettings
 from app.bus import MessageBus
 from app.jobs import ActorSpec, Queue
+from app.metrics import NO_METRICS, Metrics
 from infrastructure.queue.dead_letters import DeadLetters
+from infrastructure.queue.metrics import JobMetrics
 
 
 class BrokerSettings(JobSettings, Protocol):
@@ -32,11 +34,13 @@ class BrokerSettings(JobSettings, Protocol):
     def job_dead_message_ttl_ms(self) -> int: ...
 
 
-def middleware(settings: BrokerSettings) -> list[Middleware]:
+def middleware(settings: BrokerSettings, metrics: Metrics = NO_METRICS) -> list[Middleware]:
     """The middleware stack, in order. `after_*` hooks run in reverse order, so DeadLetters,
     listed first, sees a message after Retries has decided to fail it and after TimeLimit has
-    disarmed the timer (its database write cannot be interrupted by the actor's time limit)."""
+    disarmed the timer (its database write cannot be interrupted by the actor's time limit);
+    JobMetrics likewise sees whether Retries gave up."""
     return [
+        JobMetrics(metrics),
         DeadLetters(),
         TimeLimit(time_limit=settings.job_time_limit_ms),
         AsyncIO(),
@@ -79,14 +83,14 @@ class InMemoryMessages(Middleware):
             return list(self._counts)
 
 
-def create_broker(settings: BrokerSettings) -> dramatiq.Broker:
+def create_broker(settings: BrokerSettings, metrics: Metrics = NO_METRICS) -> dramatiq.Broker:
     """RedisBroker when `redis_url` is set, else an in-process StubBroker. Connects lazily."""
     broker: dramatiq.Broker
     if settings.redis_url:
         broker = RedisBroker(  # type: ignore[no-untyped-call]  # dramatiq leaves it untyped
             url=settings.redis_url,
             namespace=settings.redis_namespace,
-            middleware=middleware(settings),
+            middleware=middleware(settings, metrics),
             heartbeat_timeout=settings.job_heartbeat_timeout_ms,
             dead_message_ttl=settings.job_dead_message_ttl_ms,
         )
@@ -94,7 +98,7 @@ def create_broker(settings: BrokerSettings) -> dramatiq.Broker:
         # join() in tests must not re-raise actor errors by default: failures are asserted
         # on rows (failed_jobs, contact_syncs), and embedded serve never joins.
         broker = StubBroker(
-            middleware=[*middleware(settings), InMemoryMessages()], fail_fast_default=False
+            middleware=[*middleware(settings, metrics), InMemoryMessages()], fail_fast_default=False
         )
     for queue in Queue:
         broker.declare_queue(queue.value)
