@@ -27,13 +27,30 @@ from graph.errors import CodedMaskErrors
 from graph.keys import KeyMutation, KeyQuery
 from graph.metrics import OperationMetrics
 from graph.mutations import Mutation as OrderMutation
+from graph.operations import OperationsMutation, OperationsQuery
 from graph.permissions import AuthenticationGate
 from graph.queries import Query as OrderQuery
 from graph.scalars import SCALAR_MAP
 from graph.users import UserMutation, UserQuery
 
-Query = merge_types("Query", (OrderQuery, KeyQuery, UserQuery))
-Mutation = merge_types("Mutation", (OrderMutation, KeyMutation, UserMutation))
+Query = merge_types(
+    "Query",
+    (
+        OrderQuery,
+        KeyQuery,
+        UserQuery,
+        OperationsQuery,
+    ),
+)
+Mutation = merge_types(
+    "Mutation",
+    (
+        OrderMutation,
+        KeyMutation,
+        UserMutation,
+        OperationsMutation,
+    ),
+)
 
 # Distinct documents a process remembers parsed and validated; dashboards send a few dozen.
 DOCUMENT_CACHE_SIZE = 1024

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.actors import actor_registry
 from app.bus import MessageBus
+from app.cache_admin import CacheStats, FlushCache, WarmCache, cache_stats, flush_cache, warm_cache
 from app.contacts.commands import SyncContact
 from app.contacts.handlers import sync_contact
 from app.contacts.ports import ContactSync
@@ -25,10 +26,12 @@ from app.orders.handlers import create_order, mark_orders_processed
 from app.orders.policies import jobs_for
 from app.orders.queries import OrderQueries, bind_order_queries
 from app.ports import Cache, OrderReads, UnitOfWorkFactory
+from app.replay import ReplayEvents, replay_events
 from infrastructure.cache.memory import MemoryCache
 from infrastructure.cache.redis import RedisCache, redis_client
 from infrastructure.db.contact_syncs import contact_sync_units
 from infrastructure.db.engine import create_engine
+from infrastructure.db.event_log import SqlEventLog
 from infrastructure.db.order_reads import SqlOrderReads
 from infrastructure.db.uow import SqlUnitOfWork
 from infrastructure.metrics import PrometheusMetrics
@@ -125,6 +128,14 @@ def bootstrap(
     access = build_access(
         settings, engine=engine, cache=cache, redis=redis, uow=uow, now=now, new_id=new_id
     )
+    reads = reads or SqlOrderReads(read_engine)
+    orders = bind_order_queries(
+        reads,
+        cache,
+        order_ttl=settings.cache_order_ttl_s,
+        stats_ttl=settings.cache_stats_ttl_s,
+        unprocessed_ttl=settings.cache_unprocessed_ttl_s,
+    )
     bus = MessageBus(
         commands={
             CreateOrder: partial(create_order, uow=uow, cache=cache, now=now, new_id=new_id),
@@ -133,16 +144,19 @@ def bootstrap(
                 sync_contact, syncs=contact_sync_units(engine), contacts=contacts, now=now
             ),
             **access.commands,
+            CacheStats: partial(cache_stats, counts=metrics.cache_counts),
+            FlushCache: partial(flush_cache, cache=cache),
+            WarmCache: partial(warm_cache, orders=orders),
         },
         events={},
     )
-    reads = reads or SqlOrderReads(read_engine)
-    orders = bind_order_queries(
-        reads,
-        cache,
-        order_ttl=settings.cache_order_ttl_s,
-        stats_ttl=settings.cache_stats_ttl_s,
-        unprocessed_ttl=settings.cache_unprocessed_ttl_s,
+    # Replay re-runs the bus's own event handlers, so it is bound to the bus once built.
+    bus.commands[ReplayEvents] = partial(
+        replay_events,
+        events=SqlEventLog(engine),
+        outbox=relay,
+        jobs_for=jobs_for,
+        publish=bus.publish,
     )
     return Container(
         settings=settings,
