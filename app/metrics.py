@@ -14,6 +14,13 @@ JOB_OK = "ok"
 JOB_RETRIED = "retried"
 JOB_FAILED = "failed"
 
+# Operation labels that are not client-chosen names: an operation without a name, one that
+# could not be identified (unparsable document, unknown operationName), and names past the cap.
+ANONYMOUS = "anonymous"
+INVALID = "invalid"
+OTHER = "other"
+FIXED_OPERATION_LABELS = frozenset({ANONYMOUS, INVALID, OTHER})
+
 
 class Metrics(Protocol):
     def http_request(self, method: str, route: str, status: int, seconds: float) -> None:

@@ -10,12 +10,10 @@ from graphql import DocumentNode, OperationDefinitionNode
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 
-from app.metrics import Metrics
+from app.metrics import ANONYMOUS, INVALID, Metrics
 
-ANONYMOUS = "anonymous"
-# No parsable document, or an operationName the document does not define: graphql-core refuses
-# those, and the name the client sent is not a label we may trust.
-INVALID = "invalid"
+# INVALID: no parsable document, or an operationName the document does not define (graphql-core
+# refuses those, and the name the client sent is not a label we may trust).
 _NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]{0,99}")
 
 

@@ -27,6 +27,8 @@ from prometheus_client import (
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from app.metrics import FIXED_OPERATION_LABELS, OTHER
+
 log = logging.getLogger("visapi.metrics")
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -36,7 +38,6 @@ JOB_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.
 # Operation names are chosen by clients: past this many distinct names a process labels the
 # rest "other", so a client inventing names cannot grow the series without bound.
 MAX_OPERATION_NAMES = 200
-OTHER = "other"
 
 # (queue, state) → messages; state is ready, delayed or dead.
 QueueDepths = Callable[[], Mapping[tuple[str, str], int]]
@@ -97,7 +98,7 @@ class PrometheusMetrics:
         self._http.labels(method, route, f"{status // 100}xx").observe(seconds)
 
     def graphql_operation(self, name: str, kind: str, ok: bool, seconds: float) -> None:
-        if name not in self._operations:
+        if name not in self._operations and name not in FIXED_OPERATION_LABELS:
             with self._lock:
                 if len(self._operations) < MAX_OPERATION_NAMES:
                     self._operations.add(name)
