@@ -161,3 +161,40 @@ class TaskQueue(Protocol):
     """Publishes jobs to the broker; used by the outbox relay, never directly by handlers."""
 
     async def enqueue(self, job: Job, *, message_id: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """A row of the `events` table: the audit trail, and the source of a replay."""
+
+    id: UUID
+    type: str
+    aggregate_id: UUID
+    payload: dict[str, Any]
+    actor: str | None
+    occurred_at: datetime
+
+
+class EventLog(Protocol):
+    """Reads stored events by time: `start <= occurred_at < end`, of the given types."""
+
+    async def count(self, start: datetime, end: datetime, types: Sequence[str]) -> int: ...
+
+    async def page(
+        self,
+        start: datetime,
+        end: datetime,
+        types: Sequence[str],
+        after: tuple[datetime, UUID] | None,
+        limit: int,
+    ) -> list[StoredEvent]:
+        """Oldest first (occurred_at, then id), after the keyset `after`."""
+        ...
+
+
+class JobOutbox(Protocol):
+    """Writes jobs to the outbox outside any change (a replay) and publishes them."""
+
+    async def add(self, jobs: Sequence[Job], *, correlation_id: str | None) -> int:
+        """Store the jobs in one transaction, then publish them; return how many were stored."""
+        ...

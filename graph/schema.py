@@ -22,10 +22,13 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from app.metrics import NO_METRICS, Metrics
 from graph.errors import CodedMaskErrors
 from graph.jobs import JobMutation, JobQuery
 from graph.keys import KeyMutation, KeyQuery
+from graph.metrics import OperationMetrics
 from graph.mutations import Mutation as OrderMutation
+from graph.operations import OperationsMutation, OperationsQuery
 from graph.permissions import AuthenticationGate
 from graph.queries import Query as OrderQuery
 from graph.repairs import RepairMutation
@@ -33,9 +36,12 @@ from graph.sandbox import SandboxQuery
 from graph.scalars import SCALAR_MAP
 from graph.users import UserMutation, UserQuery
 
-Query = merge_types("Query", (OrderQuery, KeyQuery, UserQuery, SandboxQuery, JobQuery))
+Query = merge_types(
+    "Query", (OrderQuery, KeyQuery, UserQuery, SandboxQuery, JobQuery, OperationsQuery)
+)
 Mutation = merge_types(
-    "Mutation", (OrderMutation, KeyMutation, UserMutation, RepairMutation, JobMutation)
+    "Mutation",
+    (OrderMutation, KeyMutation, UserMutation, RepairMutation, JobMutation, OperationsMutation),
 )
 
 # Distinct documents a process remembers parsed and validated; dashboards send a few dozen.
@@ -62,6 +68,7 @@ def build_schema(
     max_aliases: int = 30,
     max_tokens: int = 2_000,
     introspection: bool = True,
+    metrics: Metrics = NO_METRICS,
 ) -> Schema:
     # The limiters' rule classes are built once: ValidationCache keys on the rules as well as
     # the document, and a limiter built per request makes new classes, so it never hit.
@@ -71,6 +78,7 @@ def build_schema(
     ]
     # Factories, not instances: strawberry builds each extension per request.
     extensions: list[Callable[[], SchemaExtension]] = [
+        partial(OperationMetrics, metrics=metrics),  # first: it times the others too
         partial(MaxTokensLimiter, max_token_count=max_tokens),
         partial(ParserCache, maxsize=DOCUMENT_CACHE_SIZE),
         partial(ValidationCache, maxsize=DOCUMENT_CACHE_SIZE),

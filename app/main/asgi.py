@@ -27,6 +27,7 @@ from app.auth.ports import AccessReads
 from app.bus import MessageBus
 from app.main.bootstrap import Container, bootstrap
 from app.main.gate import GateMiddleware
+from app.main.http_metrics import HttpMetricsMiddleware, metrics_endpoint
 from app.main.middleware import build_middleware, error_body
 from app.main.scheduler import PeriodicRunner, periodic_runner
 from app.main.settings import Settings, load_settings
@@ -38,6 +39,7 @@ from app.queues.queries import QueueQueries
 from app.sandbox import SandboxRecords
 from graph.schema import build_schema
 from graph.view import GraphQLView
+from infrastructure.metrics import PrometheusMetrics
 from infrastructure.queue.broker import close_broker
 
 log = logging.getLogger("visapi.health")
@@ -85,10 +87,12 @@ class Started:
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or load_settings()
     started = Started()
+    # Built with the app, not in the lifespan: the schema's extension and the middleware need it.
+    metrics = PrometheusMetrics()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        container = bootstrap(settings)
+        container = bootstrap(settings, metrics=metrics)
         worker: EmbeddedWorker | None = None
         runner: PeriodicRunner | None = None
         try:
@@ -108,12 +112,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 await asyncio.to_thread(worker.stop)
             await container.aclose()
             await asyncio.to_thread(close_broker, container.broker)
+            metrics.retire()
 
     schema = build_schema(
         max_depth=settings.max_query_depth,
         max_aliases=settings.max_aliases,
         max_tokens=settings.max_tokens,
         introspection=settings.introspection,
+        metrics=metrics,
     )
     graphiql = settings.graphiql
     view = GraphQLView(
@@ -141,10 +147,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/api/v1/version", version, methods=["GET"]),
         *vizi_routes(started.get),
         *whatsapp_routes(started.get),
+        Route("/metrics", metrics_endpoint(metrics), methods=["GET"]),
     ]
     return Starlette(
         routes=routes,
         middleware=[
+            Middleware(HttpMetricsMiddleware, metrics=metrics, routes=routes),
             *build_middleware(settings),
             # Innermost: under the timeout (a key check may hash) and after the correlation id.
             Middleware(GateMiddleware, access=lambda: started.get().access, settings=settings),

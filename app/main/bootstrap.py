@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.actors import actor_registry
 from app.bus import MessageBus
+from app.cache_admin import CacheStats, FlushCache, WarmCache, cache_stats, flush_cache, warm_cache
 from app.contacts.commands import ResyncContact, SyncContact
 from app.contacts.handlers import resync_contact, sync_contact
 from app.contacts.ports import ContactSync
@@ -37,16 +38,20 @@ from app.orders.retrigger import retrigger_order
 from app.ports import Cache, OrderReads, UnitOfWorkFactory
 from app.queues.policies import JOB_POLICIES as QUEUE_JOB_POLICIES
 from app.queues.queries import QueueQueries
+from app.replay import ReplayEvents, replay_events
 from app.sandbox import SandboxRecords
 from infrastructure.cache.memory import MemoryCache
 from infrastructure.cache.redis import RedisCache, redis_client
 from infrastructure.db.deliveries import SqlDeliveries
 from infrastructure.db.engine import create_engine
+from infrastructure.db.event_log import SqlEventLog
 from infrastructure.db.idempotency import SqlIdempotency
 from infrastructure.db.order_reads import SqlOrderReads
 from infrastructure.db.sandbox_reads import SqlSandboxRecords
 from infrastructure.db.uow import SqlUnitOfWork
+from infrastructure.metrics import PrometheusMetrics
 from infrastructure.queue.broker import create_broker
+from infrastructure.queue.metrics import queue_depths
 from infrastructure.queue.relay import OutboxRelay
 
 
@@ -74,6 +79,7 @@ class Container:
     sandbox_records: SandboxRecords
     queues: QueueQueries
     idempotency: Idempotency
+    metrics: PrometheusMetrics
     redis: Any = None
     # Adapters passed to bootstrap, which the embedded worker's container shares (vendors.py).
     given_vendors: dict[str, Any] = field(default_factory=dict)
@@ -94,12 +100,16 @@ def bootstrap(
     reads: OrderReads | None = None,
     contacts: ContactSync | None = None,
     messaging: Messaging | None = None,
+    metrics: PrometheusMetrics | None = None,
     now: Callable[[], datetime] = utcnow,
 ) -> Container:
     """Compose the application. Opens no connection: engines and clients connect lazily.
 
     Unit tests pass in-memory `uow` and `reads` fakes; everything else is built from settings.
+    The app passes its `metrics` (its /metrics route exists before the lifespan bootstraps), and
+    the embedded worker the API's, so both count into the one registry that is scraped.
     """
+    metrics = metrics or PrometheusMetrics()
     engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
     read_engine = (
         create_engine(settings.read_database_url, pool_size=settings.db_pool_size)
@@ -115,19 +125,21 @@ def bootstrap(
         if settings.redis_url:
             redis = redis_client(settings.redis_url)
             closers.append(redis.aclose)
-            cache = RedisCache(redis, namespace=settings.redis_namespace)
+            cache = RedisCache(redis, namespace=settings.redis_namespace, metrics=metrics)
         else:
-            cache = MemoryCache()
+            cache = MemoryCache(metrics=metrics)
 
     registry = actor_registry(settings)
-    broker = broker or create_broker(settings)
+    broker = broker or create_broker(settings, metrics)
+    metrics.watch_queues(partial(queue_depths, broker))
     relay = OutboxRelay(engine, broker, registry)
 
+    jobs_for = jobs_by_policy({**ORDER_JOB_POLICIES, **QUEUE_JOB_POLICIES})
     if uow is None:
         uow = partial(  # type: ignore[assignment]
             SqlUnitOfWork,
             engine,
-            jobs_for=jobs_by_policy({**ORDER_JOB_POLICIES, **QUEUE_JOB_POLICIES}),
+            jobs_for=jobs_for,
             registry=registry,
             after_commit=[relay.publish_committed],
         )
@@ -147,6 +159,14 @@ def bootstrap(
         now=now,
     )
     closers.extend(queues.closers)
+    reads = reads or SqlOrderReads(read_engine)
+    orders = bind_order_queries(
+        reads,
+        cache,
+        order_ttl=settings.cache_order_ttl_s,
+        stats_ttl=settings.cache_stats_ttl_s,
+        unprocessed_ttl=settings.cache_unprocessed_ttl_s,
+    )
     bus = MessageBus(
         commands={
             CreateOrder: partial(create_order, uow=uow, cache=cache, now=now, new_id=new_id),
@@ -171,16 +191,19 @@ def bootstrap(
             ),
             **access.commands,
             **queues.commands,
+            CacheStats: partial(cache_stats, counts=metrics.cache_counts),
+            FlushCache: partial(flush_cache, cache=cache),
+            WarmCache: partial(warm_cache, orders=orders),
         },
         events={},
     )
-    reads = reads or SqlOrderReads(read_engine)
-    orders = bind_order_queries(
-        reads,
-        cache,
-        order_ttl=settings.cache_order_ttl_s,
-        stats_ttl=settings.cache_stats_ttl_s,
-        unprocessed_ttl=settings.cache_unprocessed_ttl_s,
+    # Replay re-runs the bus's own event handlers, so it is bound to the bus once built.
+    bus.commands[ReplayEvents] = partial(
+        replay_events,
+        events=SqlEventLog(engine),
+        outbox=relay,
+        jobs_for=jobs_for,
+        publish=bus.publish,
     )
     return Container(
         settings=settings,
@@ -196,6 +219,7 @@ def bootstrap(
         access=access,
         queues=queues.queries,
         idempotency=SqlIdempotency(engine),
+        metrics=metrics,
         redis=redis,
         contacts=vendors.contacts,
         messaging=vendors.messaging,

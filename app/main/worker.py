@@ -123,7 +123,13 @@ def embedded_worker(api: Container) -> EmbeddedWorker:
     record in the shared database); adapters passed to the API's bootstrap are shared."""
     return EmbeddedWorker(
         api.broker,
-        lambda broker: bootstrap(api.settings, broker=broker, cache=api.cache, **api.given_vendors),
+        lambda broker: bootstrap(
+            api.settings,
+            broker=broker,
+            cache=api.cache,
+            metrics=api.metrics,
+            **api.given_vendors,
+        ),
         # How long a worker thread waits on an empty queue: also what a shutdown waits (x2).
         worker_timeout_ms=100,
     )

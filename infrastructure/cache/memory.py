@@ -8,6 +8,8 @@ import time
 from collections import Counter
 from collections.abc import Callable
 
+from app.metrics import NO_METRICS, Metrics
+
 Clock = Callable[[], float]
 
 
@@ -20,11 +22,17 @@ class MemoryCache:
     `ttl=math.inf` stores without expiry.
     """
 
-    def __init__(self, max_entries: int = 10_000, clock: Clock = time.monotonic) -> None:
+    def __init__(
+        self,
+        max_entries: int = 10_000,
+        clock: Clock = time.monotonic,
+        metrics: Metrics = NO_METRICS,
+    ) -> None:
         if max_entries < 1:
             raise ValueError("max_entries must be at least 1")
         self.max_entries = max_entries
         self._clock = clock
+        self._metrics = metrics
         # (prefix, key) → (generation, expires_at, value); insertion order = age, for eviction.
         self._entries: dict[tuple[str, str], tuple[int, float, bytes]] = {}
         self._generations: Counter[str] = Counter()
@@ -56,13 +64,16 @@ class MemoryCache:
         with self._lock:
             generation = self._generations[prefix]
             entry = self._entries.get((prefix, key))
+            value = None
             if entry is not None and self._live(prefix, entry, self._clock()):
                 self._hits[prefix] += 1
-                return entry[2], generation
-            if entry is not None:
-                del self._entries[(prefix, key)]
-            self._misses[prefix] += 1
-            return None, generation
+                value = entry[2]
+            else:
+                if entry is not None:
+                    del self._entries[(prefix, key)]
+                self._misses[prefix] += 1
+        self._metrics.cache_lookup(prefix, value is not None)
+        return value, generation
 
     async def set(
         self, prefix: str, key: str, value: bytes, ttl: float, *, generation: int | None = None

@@ -15,6 +15,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from app.metrics import NO_METRICS, Metrics
+
 log = logging.getLogger("visapi.cache")
 
 # The scripts read the prefix's generation and touch the value key in one round trip. The value
@@ -68,9 +70,12 @@ class RedisCache:
     read is a miss); `error_count()` counts calls that could not use Redis, per prefix or in total.
     """
 
-    def __init__(self, client: redis.asyncio.Redis, namespace: str = "visapi") -> None:
+    def __init__(
+        self, client: redis.asyncio.Redis, namespace: str = "visapi", metrics: Metrics = NO_METRICS
+    ) -> None:
         self.client = client
         self.namespace = namespace
+        self._metrics = metrics
         self._get = client.register_script(_GET)
         self._set = client.register_script(_SET)
         self._del = client.register_script(_DEL)
@@ -93,6 +98,7 @@ class RedisCache:
         reply = await self._call(prefix, self._get, [gen_key], [stem, key])
         if reply is None:  # Redis skipped or failed: a miss, and nothing may be stored
             self._misses[prefix] += 1
+            self._metrics.cache_lookup(prefix, False)
             return None, None
         # bytes, as long as the client keeps decode_responses=False (the default).
         generation, value = reply
@@ -100,6 +106,7 @@ class RedisCache:
             self._misses[prefix] += 1
         else:
             self._hits[prefix] += 1
+        self._metrics.cache_lookup(prefix, value is not None)
         return value, int(generation)
 
     async def set(
@@ -122,6 +129,7 @@ class RedisCache:
     def note_hit(self, prefix: str) -> None:
         """Count a hit read by another script of this cache's keys (the admission script)."""
         self._hits[prefix] += 1
+        self._metrics.cache_lookup(prefix, True)
 
     def stats(self) -> dict[str, tuple[int, int]]:
         """Hits and misses per prefix counted by this process."""

@@ -117,7 +117,7 @@ class SqlUnitOfWork:
         if new_events:
             await conn.execute(insert(events_table), [self._event_row(e) for e in new_events])
         if messages:
-            await conn.execute(insert(outbox), [_outbox_row(m) for m in messages])
+            await conn.execute(insert(outbox), [outbox_row(m) for m in messages])
         await conn.commit()
         # Give the connection back before the hooks: the outbox relay needs one of its own,
         # and with every pooled connection held by a unit waiting in its hooks, none would
@@ -151,7 +151,7 @@ class SqlUnitOfWork:
         }
 
 
-def _outbox_row(m: OutboxMessage) -> dict[str, Any]:
+def outbox_row(m: OutboxMessage) -> dict[str, Any]:
     return {
         "id": m.id,
         "actor": m.job.actor,

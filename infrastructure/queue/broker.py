@@ -16,7 +16,9 @@ from dramatiq.middleware import AsyncIO, CurrentMessage, Middleware, TimeLimit
 from app.actors import JobSettings
 from app.bus import MessageBus
 from app.jobs import ActorSpec, Queue
+from app.metrics import NO_METRICS, Metrics
 from infrastructure.queue.dead_letters import DeadLetters
+from infrastructure.queue.metrics import JobMetrics
 from infrastructure.queue.retries import RetryPolicy
 from infrastructure.queue.throughput import CountSink, JobCounters, MemoryCounts, RedisCounts
 
@@ -38,12 +40,15 @@ class BrokerSettings(JobSettings, Protocol):
     def job_max_deferrals(self) -> int: ...
 
 
-def middleware(settings: BrokerSettings, counts: CountSink) -> list[Middleware]:
-    """The middleware stack, in order. `after_*` hooks run in reverse order, so DeadLetters
-    and JobCounters, listed first, see a message after RetryPolicy has decided to fail it,
-    and after TimeLimit has disarmed the timer (its database write cannot be interrupted by
-    the actor's time limit)."""
+def middleware(
+    settings: BrokerSettings, counts: CountSink, metrics: Metrics = NO_METRICS
+) -> list[Middleware]:
+    """The middleware stack, in order. `after_*` hooks run in reverse order, so JobMetrics,
+    DeadLetters and JobCounters, listed first, see a message after RetryPolicy has decided to
+    fail it, and after TimeLimit has disarmed the timer (its database write cannot be
+    interrupted by the actor's time limit)."""
     return [
+        JobMetrics(metrics),
         DeadLetters(),
         JobCounters(counts),
         TimeLimit(time_limit=settings.job_time_limit_ms),
@@ -88,7 +93,7 @@ class InMemoryMessages(Middleware):
             return list(self._counts)
 
 
-def create_broker(settings: BrokerSettings) -> dramatiq.Broker:
+def create_broker(settings: BrokerSettings, metrics: Metrics = NO_METRICS) -> dramatiq.Broker:
     """RedisBroker when `redis_url` is set, else an in-process StubBroker. Connects lazily."""
     broker: dramatiq.Broker
     if settings.redis_url:
@@ -98,7 +103,7 @@ def create_broker(settings: BrokerSettings) -> dramatiq.Broker:
         broker = RedisBroker(  # type: ignore[no-untyped-call]  # dramatiq leaves it untyped
             client=client,
             namespace=settings.redis_namespace,
-            middleware=middleware(settings, counts),
+            middleware=middleware(settings, counts, metrics),
             heartbeat_timeout=settings.job_heartbeat_timeout_ms,
             dead_message_ttl=settings.job_dead_message_ttl_ms,
         )
@@ -106,7 +111,7 @@ def create_broker(settings: BrokerSettings) -> dramatiq.Broker:
         # join() in tests must not re-raise actor errors by default: failures are asserted
         # on rows (failed_jobs, contact_syncs), and embedded serve never joins.
         broker = StubBroker(
-            middleware=[*middleware(settings, MemoryCounts()), InMemoryMessages()],
+            middleware=[*middleware(settings, MemoryCounts(), metrics), InMemoryMessages()],
             fail_fast_default=False,
         )
     for queue in Queue:

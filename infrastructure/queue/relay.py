@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -16,13 +17,13 @@ from typing import Any
 from uuid import UUID
 
 import dramatiq
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from app.jobs import ActorSpec
+from app.jobs import ActorSpec, Job, check_jobs
 from infrastructure.db.engine import SQLITE_BEGIN
 from infrastructure.db.tables import outbox
-from infrastructure.db.uow import OutboxMessage
+from infrastructure.db.uow import OutboxMessage, outbox_row
 
 log = logging.getLogger("visapi.relay")
 
@@ -66,6 +67,18 @@ class OutboxRelay:
         if published:
             async with self._transaction() as conn:
                 await self._mark_published(conn, published)
+
+    async def add(self, jobs: Sequence[Job], *, correlation_id: str | None) -> int:
+        """Implements `JobOutbox`: jobs caused by no new change (a replay), stored then published
+        as the unit of work's are; a publish that fails is left to the sweeper."""
+        check_jobs(list(jobs), self._registry)
+        messages = [OutboxMessage(uuid.uuid4(), job, correlation_id) for job in jobs]
+        if not messages:
+            return 0
+        async with self._transaction() as conn:
+            await conn.execute(insert(outbox), [outbox_row(m) for m in messages])
+        await self.publish_committed((), messages)
+        return len(messages)
 
     async def sweep(self, limit: int = SWEEP_LIMIT, older_than_s: float = SWEEP_AGE_S) -> int:
         """Publish unpublished rows older than `older_than_s`, oldest first; return how many.

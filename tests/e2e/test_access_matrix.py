@@ -49,12 +49,24 @@ DOMAIN_GRANTS: dict[str, str | None] = {
     "Query.queueStats": "jobs:read",
     "Mutation.replayFailedJob": "jobs:write",
     "Mutation.replayFailedJobs": "jobs:write",
+    "Query.cacheStats": "cache:admin",
+    "Mutation.flushCache": "cache:admin",
+    "Mutation.warmCache": "cache:admin",
+    "Mutation.replayEvents": "cache:admin",
 }
 
 _ANY = str(uuid.UUID(int=7))
 _TEST_ORDER = json.loads((FIXTURES / "il-test-order.json").read_text())  # skipped: no side effect
 # One harmless call per root field; allowed calls may answer NOT_FOUND, never a refusal.
 DOCUMENTS: dict[str, tuple[str, dict[str, Any]]] = {
+    "Query.cacheStats": ("{ cacheStats { prefix } }", {}),
+    "Mutation.flushCache": ('mutation { flushCache(pattern: "order-stats:*") }', {}),
+    "Mutation.warmCache": ("mutation { warmCache { name } }", {}),
+    "Mutation.replayEvents": (
+        'mutation { replayEvents(from: "2000-01-01T00:00:00Z", to: "2000-01-02T00:00:00Z")'
+        " { type } }",
+        {},
+    ),
     "Query.order": ("query($id: ID) { order(id: $id) { id } }", {"id": _ANY}),
     "Query.orders": ("{ orders(first: 1) { totalCount } }", {}),
     "Query.orderStats": ("{ orderStats(groupBy: BRANCH) { key } }", {}),

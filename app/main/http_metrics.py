@@ -1,0 +1,67 @@
+"""HTTP metrics: a pure ASGI middleware timing every answer by route template and status class,
+and the /metrics endpoint that exposes them (exempt from the gate, like health)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.metrics import Metrics
+from infrastructure.metrics import PrometheusMetrics
+
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+# Label of a path no route knows: raw paths would make one series per scanner probe.
+UNMATCHED = "unmatched"
+
+
+class HttpMetricsMiddleware:
+    """Outermost: it sees the final status, the 500s of ErrorMiddleware and the 401/429 of the
+    gate included. The route is the template the router matched (`scope["route"]`); for an
+    answer given before routing (the gate's), the routes are matched here."""
+
+    def __init__(self, app: ASGIApp, *, metrics: Metrics, routes: Sequence[BaseRoute]) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.routes = routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        status = 500  # what the server answers when the app raises before responding
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        started = time.perf_counter()
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            method = scope["method"] if scope["method"] in METHODS else "OTHER"
+            seconds = time.perf_counter() - started
+            self.metrics.http_request(method, self._route(scope), status, seconds)
+
+    def _route(self, scope: Scope) -> str:
+        route = scope.get("route")
+        if route is None:
+            route = next((r for r in self.routes if r.matches(scope)[0] is not Match.NONE), None)
+        path = getattr(route, "path", None)
+        return path if isinstance(path, str) else UNMATCHED
+
+
+def metrics_endpoint(metrics: PrometheusMetrics) -> Callable[[Request], Awaitable[Response]]:
+    async def scrape(request: Request) -> Response:
+        # Off the event loop: merging per-process files and asking Redis for queue lengths block.
+        body, media_type = await asyncio.to_thread(metrics.render)
+        return Response(body, media_type=media_type)
+
+    return scrape

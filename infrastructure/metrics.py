@@ -1,0 +1,183 @@
+"""Prometheus adapter of the Metrics port, and the /metrics exposition.
+
+One process (embedded `serve`, tests): every instance has its own registry, so two apps in one
+test process never share counts. Several processes (`serve --workers N`): the CLI sets
+PROMETHEUS_MULTIPROC_DIR to a fresh directory before the workers start; prometheus-client then
+keeps every value in per-process files there, and a scrape merges them all, so any worker answers
+with the same totals. Queue depth is not counted but read from the broker at scrape time.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+from prometheus_client.metrics_core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from app.metrics import FIXED_OPERATION_LABELS, OTHER
+
+log = logging.getLogger("visapi.metrics")
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+# Seconds. Requests and operations are usually milliseconds; jobs wait on vendors for seconds.
+REQUEST_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+JOB_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
+# Operation names are chosen by clients: past this many distinct names a process labels the
+# rest "other", so a client inventing names cannot grow the series without bound.
+MAX_OPERATION_NAMES = 200
+
+# (queue, state) → messages; state is ready, delayed or dead.
+QueueDepths = Callable[[], Mapping[tuple[str, str], int]]
+
+
+class PrometheusMetrics:
+    """Implements `app.metrics.Metrics` with prometheus-client counters and histograms."""
+
+    def __init__(self) -> None:
+        # prometheus-client picks file-backed values at import when the variable is set.
+        self.multiprocess_dir = os.environ.get(MULTIPROC_ENV) or None
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self._http = Histogram(
+            "visapi_http_request_duration_seconds",
+            "HTTP requests by route template, method and status class.",
+            ["method", "route", "status"],
+            buckets=REQUEST_BUCKETS,
+            registry=r,
+        )
+        self._graphql = Histogram(
+            "visapi_graphql_operation_duration_seconds",
+            "GraphQL operations by operation name, type and outcome (ok or error).",
+            ["operation", "type", "outcome"],
+            buckets=REQUEST_BUCKETS,
+            registry=r,
+        )
+        self._jobs = Histogram(
+            "visapi_job_duration_seconds",
+            "Job deliveries by actor and outcome (ok, retried, failed).",
+            ["actor", "outcome"],
+            buckets=JOB_BUCKETS,
+            registry=r,
+        )
+        self._hits = Counter("visapi_cache_hits", "Cache hits by prefix.", ["prefix"], registry=r)
+        self._misses = Counter(
+            "visapi_cache_misses", "Cache misses by prefix.", ["prefix"], registry=r
+        )
+        self._vendors = Histogram(
+            "visapi_vendor_call_duration_seconds",
+            "Vendor API calls by vendor, operation and outcome.",
+            ["vendor", "operation", "outcome"],
+            buckets=REQUEST_BUCKETS,
+            registry=r,
+        )
+        self._workflows = Counter(
+            "visapi_workflow_runs", "Workflow runs reaching a status.", ["status"], registry=r
+        )
+        self._operations: set[str] = set()
+        self._lock = threading.Lock()
+        self._depths: QueueDepths | None = None
+        if self.multiprocess_dir is None:
+            r.register(_QueueDepthCollector(self))
+
+    # The Metrics port. `labels()` is cached by prometheus-client per label tuple.
+
+    def http_request(self, method: str, route: str, status: int, seconds: float) -> None:
+        self._http.labels(method, route, f"{status // 100}xx").observe(seconds)
+
+    def graphql_operation(self, name: str, kind: str, ok: bool, seconds: float) -> None:
+        if name not in self._operations and name not in FIXED_OPERATION_LABELS:
+            with self._lock:
+                if len(self._operations) < MAX_OPERATION_NAMES:
+                    self._operations.add(name)
+                else:
+                    name = OTHER
+        self._graphql.labels(name, kind, "ok" if ok else "error").observe(seconds)
+
+    def job(self, actor: str, outcome: str, seconds: float) -> None:
+        self._jobs.labels(actor, outcome).observe(seconds)
+
+    def cache_lookup(self, prefix: str, hit: bool) -> None:
+        (self._hits if hit else self._misses).labels(prefix).inc()
+
+    def vendor_call(self, vendor: str, operation: str, outcome: str, seconds: float) -> None:
+        self._vendors.labels(vendor, operation, outcome).observe(seconds)
+
+    def workflow_run(self, status: str) -> None:
+        self._workflows.labels(status).inc()
+
+    def cache_counts(self) -> dict[str, tuple[int, int]]:
+        counts: defaultdict[str, list[int]] = defaultdict(lambda: [0, 0])
+        families: Iterable[Metric]
+        if self.multiprocess_dir is None:
+            families = [*self._hits.collect(), *self._misses.collect()]
+        else:
+            merged = multiprocess.MultiProcessCollector(None, self.multiprocess_dir)  # type: ignore[no-untyped-call]
+            families = merged.collect()  # type: ignore[no-untyped-call]
+        for family in families:
+            index = {"visapi_cache_hits": 0, "visapi_cache_misses": 1}.get(family.name)
+            if index is None:
+                continue
+            for sample in family.samples:
+                if sample.name.endswith("_total"):
+                    counts[sample.labels["prefix"]][index] += int(sample.value)
+        return {prefix: (hits, misses) for prefix, (hits, misses) in sorted(counts.items())}
+
+    # Exposition and lifecycle.
+
+    def watch_queues(self, depths: QueueDepths) -> None:
+        """Read queue depths with `depths` on every scrape (set once the broker exists)."""
+        self._depths = depths
+
+    def queue_depths(self) -> Mapping[tuple[str, str], int]:
+        if self._depths is None:
+            return {}
+        try:
+            return self._depths()
+        except Exception as exc:  # a scrape must answer even when the broker is down
+            log.warning("queue depth unavailable: %s: %s", type(exc).__name__, exc)
+            return {}
+
+    def render(self) -> tuple[bytes, str]:
+        """The text exposition of every metric (blocking: the broker may be asked over Redis)."""
+        registry = self.registry
+        if self.multiprocess_dir is not None:
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry, self.multiprocess_dir)  # type: ignore[no-untyped-call]
+            registry.register(_QueueDepthCollector(self))
+        return generate_latest(registry), CONTENT_TYPE_LATEST
+
+    def retire(self) -> None:
+        """At process exit: drop this process's live-gauge files (its counters stay counted)."""
+        if self.multiprocess_dir is not None:
+            multiprocess.mark_process_dead(os.getpid(), self.multiprocess_dir)  # type: ignore[no-untyped-call]
+
+
+class _QueueDepthCollector(Collector):
+    def __init__(self, metrics: PrometheusMetrics) -> None:
+        self._metrics = metrics
+
+    def describe(self) -> list[Any]:
+        return []  # nothing to check at registration; collect() asks the broker
+
+    def collect(self) -> Iterable[Metric]:
+        family = GaugeMetricFamily(
+            "visapi_queue_depth",
+            "Messages waiting in each job queue: ready, delayed (retry backoff) or dead.",
+            labels=["queue", "state"],
+        )
+        for (queue, state), count in sorted(self._metrics.queue_depths().items()):
+            family.add_metric([queue, state], count)
+        yield family

@@ -1,0 +1,178 @@
+"""cacheStats, flushCache, warmCache and replayEvents over HTTP: results, permissions, bad input,
+and a replay that re-runs a sync without syncing or confirming twice."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import func, select
+
+from app.main.settings import Settings
+from infrastructure.db.tables import contact_syncs, outbox, sandbox_messages
+from tests.auth import codes, errors_of, key, running, token
+from tests.scrape import create_order, eventually, order_body, scrape
+
+STATS = "{ cacheStats { prefix hits misses ratio } }"
+FLUSH = "mutation($p: String!) { flushCache(pattern: $p) }"
+WARM = "mutation { warmCache { prefix name items } }"
+REPLAY = """mutation($from: DateTime!, $to: DateTime!, $types: [String!]) {
+  replayEvents(from: $from, to: $to, types: $types) { type events jobs skipped } }"""
+ORDER_STATS = "{ orderStats(groupBy: BRANCH) { key count } }"
+WIDE = {"from": "2020-01-01T00:00:00Z", "to": "2030-01-01T00:00:00Z"}
+
+
+async def gql(
+    client: httpx.AsyncClient, headers: dict[str, str], query: str, **variables: Any
+) -> httpx.Response:
+    return await client.post(
+        "/graphql", json={"query": query, "variables": variables}, headers=headers
+    )
+
+
+def by_prefix(response: httpx.Response) -> dict[str, dict[str, Any]]:
+    return {s["prefix"]: s for s in response.json()["data"]["cacheStats"]}
+
+
+async def test_stats_flush_and_warm(app_settings: Settings) -> None:
+    async with running(app_settings) as (container, client):
+        admin = {"X-API-Key": await key(container, "cache:admin", "orders:read")}
+        fresh = by_prefix(await gql(client, admin, STATS))
+        assert fresh["order-stats"] == {"prefix": "order-stats", "hits": 0, "misses": 0,
+                                        "ratio": None}  # fmt: skip
+        assert {"order", "orders", "order-stats", "api-key-checks", "users"} <= set(fresh)
+
+        for _ in range(2):
+            await gql(client, admin, ORDER_STATS)
+        stats = by_prefix(await gql(client, admin, STATS))["order-stats"]
+        assert (stats["hits"], stats["misses"], stats["ratio"]) == (1, 1, 0.5)
+
+        flushed = await gql(client, admin, FLUSH, p="order-stats:*")
+        assert flushed.json()["data"]["flushCache"] == ["order-stats"]
+        await gql(client, admin, ORDER_STATS)  # evicted: a miss again
+        assert by_prefix(await gql(client, admin, STATS))["order-stats"]["misses"] == 2
+        everything = await gql(client, admin, FLUSH, p="*")
+        assert set(everything.json()["data"]["flushCache"]) == set(fresh)
+
+        writer = {"X-API-Key": await key(container, "orders:write")}
+        await create_order(client, writer, order_body())
+        await create_order(client, writer, order_body("se-india-uppercase-branch-extra-keys.json"))
+        warmed = (await gql(client, admin, WARM)).json()["data"]["warmCache"]
+        assert {(w["prefix"], w["name"], w["items"]) for w in warmed} == {
+            ("orders", "unprocessed orders, first 20", 2),
+            ("orders", "unprocessed orders count", 2),
+            ("order-stats", "order stats by branch", 2),
+            ("order-stats", "order stats by status", 1),
+        }
+        before = by_prefix(await gql(client, admin, STATS))["order-stats"]
+        answer = (await gql(client, admin, ORDER_STATS)).json()["data"]["orderStats"]
+        assert sorted((b["key"], b["count"]) for b in answer) == [("il", 1), ("se", 1)]
+        after = by_prefix(await gql(client, admin, STATS))["order-stats"]
+        assert (after["hits"], after["misses"]) == (before["hits"] + 1, before["misses"])
+        # cacheStats agrees with the scraped metrics.
+        samples = await scrape(client)
+        assert samples.get_value("visapi_cache_hits_total", prefix="order-stats") == after["hits"]
+
+
+async def test_bad_patterns_name_the_known_prefixes(app_settings: Settings) -> None:
+    async with running(app_settings) as (container, client):
+        admin = {"X-API-Key": await key(container, "admin")}
+        for pattern in ("nope:*", "ord*", "", "orders:x:*"):
+            response = await gql(client, admin, FLUSH, p=pattern)
+            [error] = errors_of(response)
+            assert error["extensions"] == {"code": "INVALID_INPUT", "field": "pattern"}, pattern
+            assert "known prefixes: order, orders, order-stats" in error["message"]
+            assert response.json()["data"] is None
+
+
+async def test_operations_need_cache_admin(app_settings: Settings) -> None:
+    async with running(app_settings) as (container, client):
+        viewer = {"Authorization": f"Bearer {token()}"}  # a new user: role viewer
+        keyed = {"X-API-Key": await key(container, "orders:read", "orders:write", "jobs:write")}
+        for headers in (viewer, keyed):
+            for query, variables in (
+                (STATS, {}),
+                (FLUSH, {"p": "*"}),
+                (WARM, {}),
+                (REPLAY, WIDE),
+            ):
+                response = await gql(client, headers, query, **variables)
+                assert codes(response) == ["FORBIDDEN"]
+                assert errors_of(response)[0]["extensions"]["permission"] == "cache:admin"
+        anonymous = await gql(client, {}, FLUSH, p="*")
+        assert anonymous.status_code == 401
+
+
+async def test_bad_replay_ranges_and_types(app_settings: Settings) -> None:
+    async with running(app_settings) as (container, client):
+        admin = {"X-API-Key": await key(container, "admin")}
+        now = datetime.now(UTC)
+        cases = [
+            ({"from": now.isoformat(), "to": now.isoformat()}, "to", "earlier"),
+            ({"from": now.isoformat(), "to": (now - timedelta(1)).isoformat()}, "to", "earlier"),
+            (
+                {**WIDE, "types": []},
+                "types",
+                "must not be empty",
+            ),
+            (
+                {**WIDE, "types": ["order.created", "api_key.created"]},
+                "types",
+                "not replayable: api_key.created; replayable types: order.created",
+            ),
+        ]
+        for variables, field, text in cases:
+            response = await gql(client, admin, REPLAY, **variables)
+            [error] = errors_of(response)
+            assert error["extensions"] == {"code": "INVALID_INPUT", "field": field}, variables
+            assert text in error["message"]
+        garbage = await gql(client, admin, REPLAY, **{"from": "yesterday", "to": "now"})
+        assert codes(garbage) == ["INVALID_INPUT", "INVALID_INPUT"]  # one per variable
+
+
+async def count(container: Any, table: Any, *where: Any) -> int:
+    async with container.engine.connect() as conn:
+        query = select(func.count()).select_from(table).where(*where)
+        return int((await conn.execute(query)).scalar_one())
+
+
+async def test_replay_re_runs_the_sync_job_without_a_second_sync(sqlite_url: str) -> None:
+    settings = replace(Settings(database_url=sqlite_url), api_key_hash_cost="low")
+    async with running(settings) as (container, client):
+        admin = {"X-API-Key": await key(container, "admin")}
+        started = datetime.now(UTC) - timedelta(seconds=1)
+        il = await create_order(client, admin, order_body())
+        await create_order(client, admin, order_body("se-india-uppercase-branch-extra-keys.json"))
+
+        async def processed(count_ok: int) -> bool:
+            samples = await scrape(client)
+            jobs = "visapi_job_duration_seconds_count"
+            return samples.get_value(jobs, actor="sync_contact", outcome="ok") == count_ok
+
+        await eventually(lambda: processed(1))
+        # The worker's sandbox CRM records each call in the database it shares with the API.
+        crm_calls = sandbox_messages.c.operation.like("contact.%")
+        assert await count(container, sandbox_messages, crm_calls) == 1
+        window = {"from": started.isoformat(), "to": (datetime.now(UTC) + timedelta(1)).isoformat()}
+        for replays in (1, 2):  # and again: replays repeat as safely as deliveries
+            response = await gql(client, admin, REPLAY, **window)
+            assert response.json()["data"]["replayEvents"] == [
+                {"type": "order.created", "events": 2, "jobs": 1, "skipped": 0},
+                {"type": "orders.processed", "events": 0, "jobs": 0, "skipped": 0},
+            ]
+            await eventually(lambda n=replays: processed(1 + n))  # type: ignore[misc]
+        # Three deliveries of sync_contact; the vendor was called once, the row attempted once.
+        assert await count(container, sandbox_messages, crm_calls) == 1
+        assert await count(container, outbox, outbox.c.actor == "sync_contact") == 3
+        async with container.engine.connect() as conn:
+            row = (await conn.execute(select(contact_syncs))).one()
+        assert (str(row.order_uuid), row.synced, row.attempts) == (il, True, 1)
+
+        only = await gql(client, admin, REPLAY, types=["order.created"], **{
+            "from": started.isoformat(), "to": (started + timedelta(microseconds=1)).isoformat()
+        })  # fmt: skip
+        assert only.json()["data"]["replayEvents"] == [
+            {"type": "order.created", "events": 0, "jobs": 0, "skipped": 0}
+        ]
