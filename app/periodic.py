@@ -47,6 +47,15 @@ class PeriodicSettings(Protocol):
     @property
     def key_usage_flush_interval_s(self) -> float: ...
 
+    @property
+    def log_retention_days(self) -> float: ...
+
+    @property
+    def log_retention_batch(self) -> int: ...
+
+    @property
+    def log_retention_interval_s(self) -> float: ...
+
 
 def periodic_jobs(
     settings: PeriodicSettings,
@@ -54,6 +63,7 @@ def periodic_jobs(
     sweep_outbox: Callable[[float], Awaitable[int]],
     prune_ticks: Callable[[datetime], Awaitable[int]],
     flush_key_usage: Callable[[], Awaitable[int]],
+    prune_logs: Callable[[datetime, int], Awaitable[int]],
     now: Callable[[], datetime],
 ) -> list[PeriodicJob]:
     """The periodic jobs of the system, bound to their adapters by the composition root."""
@@ -64,10 +74,17 @@ def periodic_jobs(
     async def prune() -> int:
         return await prune_ticks(now() - TICK_RETENTION)
 
+    async def retention() -> int:
+        before = now() - timedelta(days=settings.log_retention_days)
+        return await prune_logs(before, settings.log_retention_batch)
+
     return [
         PeriodicJob("outbox_sweep", settings.outbox_sweep_interval_s, sweep),
         PeriodicJob("prune_schedule_ticks", PRUNE_TICKS_INTERVAL_S, prune),
         # API key use gathers in Redis (or memory) and reaches `last_used_at` here, in one
         # UPDATE per flush instead of one write per request.
         PeriodicJob("flush_key_usage", settings.key_usage_flush_interval_s, flush_key_usage),
+        # Business logs past retention go in chunks of `log_retention_batch` rows, each DELETE
+        # its own short transaction, until none is left (DOMAIN.md "Batches").
+        PeriodicJob("log_retention", settings.log_retention_interval_s, retention),
     ]

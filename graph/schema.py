@@ -24,13 +24,14 @@ from strawberry.types import ExecutionContext
 
 from graph.errors import CodedMaskErrors
 from graph.keys import KeyMutation, KeyQuery
+from graph.logs import LogQuery
 from graph.mutations import Mutation as OrderMutation
 from graph.permissions import AuthenticationGate
 from graph.queries import Query as OrderQuery
 from graph.scalars import SCALAR_MAP
 from graph.users import UserMutation, UserQuery
 
-Query = merge_types("Query", (OrderQuery, KeyQuery, UserQuery))
+Query = merge_types("Query", (OrderQuery, KeyQuery, UserQuery, LogQuery))
 Mutation = merge_types("Mutation", (OrderMutation, KeyMutation, UserMutation))
 
 # Distinct documents a process remembers parsed and validated; dashboards send a few dozen.

@@ -100,3 +100,13 @@ class FakeUnitOfWorkFactory:
 
     def __call__(self, **context: Any) -> FakeUnitOfWork:
         return FakeUnitOfWork(self.store, **context)
+
+
+class FakeBusinessLog:
+    """Business logs kept in a list, as the handler wrote them (before any redaction)."""
+
+    def __init__(self) -> None:
+        self.entries: list[dict[str, Any]] = []
+
+    async def write(self, level: Any, message: str, **fields: Any) -> None:
+        self.entries.append({"level": str(level), "message": message, **fields})

@@ -25,8 +25,10 @@ from starlette.staticfiles import StaticFiles
 
 from app.auth.ports import AccessReads
 from app.bus import MessageBus
+from app.logs.ports import LogReads
 from app.main.bootstrap import Container, bootstrap
 from app.main.gate import GateMiddleware
+from app.main.log_export import export_route
 from app.main.middleware import build_middleware, error_body
 from app.main.scheduler import PeriodicRunner, periodic_runner
 from app.main.settings import Settings, load_settings
@@ -68,6 +70,10 @@ class Started:
     @property
     def access(self) -> AccessReads:
         return self.get().access.reads
+
+    @property
+    def logs(self) -> LogReads:
+        return self.get().logs
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -127,6 +133,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/api/v1/healthz", healthz, methods=["GET"]),
         Route("/api/v1/readyz", readyz, methods=["GET"]),
         Route("/api/v1/version", version, methods=["GET"]),
+        Route("/api/v1/logs/export", export_route(lambda: started.logs), methods=["GET"]),
     ]
     return Starlette(
         routes=routes,

@@ -18,6 +18,7 @@ from app.contacts.commands import SyncContact
 from app.contacts.handlers import sync_contact
 from app.contacts.ports import ContactSync
 from app.jobs import ActorSpec
+from app.logs.ports import BusinessLog, LogReads
 from app.main.access import Access, build_access
 from app.main.settings import Settings
 from app.orders.commands import CreateOrder, MarkOrdersProcessed
@@ -29,6 +30,7 @@ from infrastructure.cache.memory import MemoryCache
 from infrastructure.cache.redis import RedisCache, redis_client
 from infrastructure.db.contact_syncs import contact_sync_units
 from infrastructure.db.engine import create_engine
+from infrastructure.db.logs import SqlBusinessLog, SqlLogReads
 from infrastructure.db.order_reads import SqlOrderReads
 from infrastructure.db.uow import SqlUnitOfWork
 from infrastructure.queue.broker import create_broker
@@ -55,6 +57,8 @@ class Container:
     relay: OutboxRelay
     uow: UnitOfWorkFactory
     access: Access
+    business_log: BusinessLog
+    logs: LogReads
     redis: Any = None
     contacts: ContactSync | None = None
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
@@ -73,11 +77,13 @@ def bootstrap(
     uow: UnitOfWorkFactory | None = None,
     reads: OrderReads | None = None,
     contacts: ContactSync | None = None,
+    business_log: BusinessLog | None = None,
     now: Callable[[], datetime] = utcnow,
 ) -> Container:
     """Compose the application. Opens no connection: engines and clients connect lazily.
 
-    Unit tests pass in-memory `uow` and `reads` fakes; everything else is built from settings.
+    Unit tests pass in-memory `uow`, `reads` and `business_log` fakes; everything else is
+    built from settings.
     """
     engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
     read_engine = (
@@ -114,12 +120,21 @@ def bootstrap(
     # The CBB adapter replaces the sandbox when VISAPI_CBB_BASE_URL is set (later issue).
     contacts = contacts or SandboxContactSync()
     new_id = uuid.uuid4
+    # Handlers that tell operators what happened take this; it redacts before storing.
+    business_log = business_log or SqlBusinessLog(engine, now=now)
     access = build_access(
         settings, engine=engine, cache=cache, redis=redis, uow=uow, now=now, new_id=new_id
     )
     bus = MessageBus(
         commands={
-            CreateOrder: partial(create_order, uow=uow, cache=cache, now=now, new_id=new_id),
+            CreateOrder: partial(
+                create_order,
+                uow=uow,
+                cache=cache,
+                now=now,
+                new_id=new_id,
+                business_log=business_log,
+            ),
             MarkOrdersProcessed: partial(mark_orders_processed, uow=uow, cache=cache, now=now),
             SyncContact: partial(
                 sync_contact, syncs=contact_sync_units(engine), contacts=contacts, now=now
@@ -148,6 +163,8 @@ def bootstrap(
         relay=relay,
         uow=uow,
         access=access,
+        business_log=business_log,
+        logs=SqlLogReads(read_engine),
         redis=redis,
         contacts=contacts,
         closers=closers,

@@ -55,6 +55,11 @@ class Settings:
     cbb_retries: int = 2
     # A notification claimed longer ago than this is presumed abandoned by a dead worker.
     notification_stale_claim_s: float = 120.0
+    # Business logs older than this many days are deleted, `log_retention_batch` rows per
+    # statement, every `log_retention_interval_s`.
+    log_retention_days: float = 30.0
+    log_retention_batch: int = 1000
+    log_retention_interval_s: float = 3600.0
     # A repeated X-Idempotency-Key gets the first answer for this long.
     idempotency_ttl_s: float = 86_400.0
     whatsapp_app_secret: str | None = None
@@ -134,7 +139,15 @@ def _check(s: Settings) -> None:
         )
     if s.redis_url is not None and not s.redis_url.startswith(("redis://", "rediss://", "unix://")):
         raise SettingsError("VISAPI_REDIS_URL must start with redis://, rediss:// or unix://")
-    for name in ("db_pool_size", "max_body_bytes", "max_page_size", "worker_threads"):
+    for name in (
+        "db_pool_size",
+        "max_body_bytes",
+        "max_page_size",
+        "worker_threads",
+        "log_retention_days",
+        "log_retention_batch",
+        "log_retention_interval_s",
+    ):
         if getattr(s, name) <= 0:
             raise SettingsError(f"VISAPI_{name.upper()} must be positive")
     if not s.redis_namespace.replace("-", "").replace("_", "").isalnum():
