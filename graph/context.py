@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 from app.auth.ports import AccessReads
 from app.bus import MessageBus
-from app.logs.ports import LogReads
+from app.logs.queries import LogQueries
 from app.orders.queries import OrderQueries
 from domain.auth.permissions import Principal
 from graph.loaders import Loaders
@@ -27,7 +27,7 @@ class Services(Protocol):
     def access(self) -> AccessReads: ...
 
     @property
-    def logs(self) -> LogReads: ...
+    def logs(self) -> LogQueries: ...
 
 
 @dataclass
@@ -39,7 +39,7 @@ class Context:
     # The caller, set by the gate (app.main.gate); None when anonymous.
     principal: Principal | None = None
     access: AccessReads | None = None
-    logs: LogReads | None = None
+    logs: LogQueries | None = None
     actor: str | None = None
     request: Any = None
     response: Any = None

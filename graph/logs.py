@@ -13,7 +13,8 @@ from strawberry.types import Info
 from app.logs.filters import checked
 from app.logs.ports import LogFilter as Filter
 from app.logs.ports import LogLevel as Level
-from app.logs.ports import LogReads, LogView
+from app.logs.ports import LogView
+from app.logs.queries import LogQueries
 from domain.auth.permissions import Permission
 from graph.context import Context
 from graph.filters import given, page_size
@@ -32,7 +33,7 @@ _NAMES = {
 }
 
 
-def logs_of(info: Info[Context, None]) -> LogReads:
+def logs_of(info: Info[Context, None]) -> LogQueries:
     reads = info.context.logs
     if reads is None:
         raise RuntimeError("the GraphQL context has no log reads")

@@ -25,7 +25,7 @@ from starlette.staticfiles import StaticFiles
 
 from app.auth.ports import AccessReads
 from app.bus import MessageBus
-from app.logs.ports import LogReads
+from app.logs.queries import LogQueries
 from app.main.bootstrap import Container, bootstrap
 from app.main.gate import GateMiddleware
 from app.main.log_export import export_route
@@ -72,7 +72,7 @@ class Started:
         return self.get().access.reads
 
     @property
-    def logs(self) -> LogReads:
+    def logs(self) -> LogQueries:
         return self.get().logs
 
 

@@ -18,7 +18,8 @@ from app.contacts.commands import SyncContact
 from app.contacts.handlers import sync_contact
 from app.contacts.ports import ContactSync
 from app.jobs import ActorSpec
-from app.logs.ports import BusinessLog, LogReads
+from app.logs.ports import BusinessLog
+from app.logs.queries import LogQueries, bind_log_queries
 from app.main.access import Access, build_access
 from app.main.settings import Settings
 from app.orders.commands import CreateOrder, MarkOrdersProcessed
@@ -58,7 +59,7 @@ class Container:
     uow: UnitOfWorkFactory
     access: Access
     business_log: BusinessLog
-    logs: LogReads
+    logs: LogQueries
     redis: Any = None
     contacts: ContactSync | None = None
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
@@ -164,7 +165,9 @@ def bootstrap(
         uow=uow,
         access=access,
         business_log=business_log,
-        logs=SqlLogReads(read_engine),
+        logs=bind_log_queries(
+            SqlLogReads(read_engine), cache, stats_ttl=settings.cache_log_stats_ttl_s
+        ),
         redis=redis,
         contacts=contacts,
         closers=closers,

@@ -16,7 +16,8 @@ from starlette.responses import Response, StreamingResponse
 
 from app.errors import InvalidInput
 from app.logs.filters import checked
-from app.logs.ports import LogFilter, LogLevel, LogReads, LogView
+from app.logs.ports import LogFilter, LogLevel, LogView
+from app.logs.queries import LogQueries
 from app.main.gate import require
 from app.main.middleware import error_body
 from domain.auth.permissions import Permission
@@ -117,7 +118,7 @@ def parse(query: Any) -> tuple[str, LogFilter]:
     return fmt, checked(f)
 
 
-def export_route(logs: Callable[[], LogReads]) -> Callable[[Request], Any]:
+def export_route(logs: Callable[[], LogQueries]) -> Callable[[Request], Any]:
     async def export(request: Request) -> Response:
         refused = require(request, Permission.LOGS_READ)
         if refused is not None:

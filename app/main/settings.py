@@ -35,6 +35,7 @@ class Settings:
     cache_order_ttl_s: float = 300.0
     cache_unprocessed_ttl_s: float = 30.0
     cache_stats_ttl_s: float = 60.0
+    cache_log_stats_ttl_s: float = 30.0
     # Jobs: Dramatiq timings (milliseconds) and the outbox sweeper
     job_max_retries: int = 5
     job_min_backoff_ms: int = 1_000

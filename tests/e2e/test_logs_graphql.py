@@ -16,7 +16,7 @@ import pytest
 from app.main.logging import configure_logging
 from app.main.settings import Settings
 from tests.auth import codes, errors_of, key, running, with_auth
-from tests.e2e.logs_support import NOW, SAMPLE, WORKFLOW, gql, seed
+from tests.e2e.logs_support import NOW, SAMPLE, WORKFLOW, entry, gql, seed
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "vizi-orders"
 CREATE = "mutation($p: JSON!) { createOrder(payload: $p) { __typename } }"
@@ -126,6 +126,11 @@ async def test_logs_filters_pages_and_stats(app_settings: Settings) -> None:
         assert seen == messages(everything)
 
         stats = (await gql(client, STATS, viewer)).json()["data"]["logStats"]
+        # Stats scan every row: served from the cache for VISAPI_CACHE_LOG_STATS_TTL_S.
+        await seed(container, [entry(0, "one more")])
+        again = (await gql(client, STATS, viewer)).json()["data"]["logStats"]
+        assert again == stats
+        assert (await query()).json()["data"]["logs"]["totalCount"] == 6
     assert stats["total"] == 5
     assert {b["level"]: b["count"] for b in stats["byLevel"]} == {"INFO": 2, "WARN": 1, "ERROR": 2}
     assert stats["withPii"] == 1
