@@ -230,7 +230,9 @@ async def test_an_extension_refusing_the_operation_picks_the_status(
             yield
 
     schema = strawberry.Schema(query=Query, extensions=[Refuse, CodedMaskErrors])
-    view = GraphQLView(schema, cast(Any, SimpleNamespace(bus=None, orders=None, access=None)))
+    view = GraphQLView(
+        schema, cast(Any, SimpleNamespace(bus=None, orders=None, access=None, logs=None))
+    )
     transport = httpx.ASGITransport(view)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         response = await client.post(
