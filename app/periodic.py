@@ -48,6 +48,15 @@ class PeriodicSettings(Protocol):
     @property
     def key_usage_flush_interval_s(self) -> float: ...
 
+    @property
+    def log_retention_days(self) -> float: ...
+
+    @property
+    def log_retention_batch(self) -> int: ...
+
+    @property
+    def log_retention_interval_s(self) -> float: ...
+
 
 def periodic_jobs(
     settings: PeriodicSettings,
@@ -56,6 +65,7 @@ def periodic_jobs(
     prune_ticks: Callable[[datetime], Awaitable[int]],
     flush_key_usage: Callable[[], Awaitable[int]],
     purge_idempotency_keys: Callable[[datetime], Awaitable[int]],
+    prune_logs: Callable[[datetime, int], Awaitable[int]],
     now: Callable[[], datetime],
 ) -> list[PeriodicJob]:
     """The periodic jobs of the system, bound to their adapters by the composition root."""
@@ -69,6 +79,10 @@ def periodic_jobs(
     async def purge_keys() -> int:
         return await purge_idempotency_keys(now())
 
+    async def retention() -> int:
+        before = now() - timedelta(days=settings.log_retention_days)
+        return await prune_logs(before, settings.log_retention_batch)
+
     return [
         PeriodicJob("outbox_sweep", settings.outbox_sweep_interval_s, sweep),
         PeriodicJob("prune_schedule_ticks", PRUNE_TICKS_INTERVAL_S, prune),
@@ -78,4 +92,7 @@ def periodic_jobs(
         # Expired idempotency keys answer nothing (a repeat past the TTL runs afresh); this
         # only keeps the table small.
         PeriodicJob("purge_idempotency_keys", PURGE_IDEMPOTENCY_INTERVAL_S, purge_keys),
+        # Business logs past retention go in chunks of `log_retention_batch` rows, each DELETE
+        # its own short transaction, until none is left (DOMAIN.md "Batches").
+        PeriodicJob("log_retention", settings.log_retention_interval_s, retention),
     ]

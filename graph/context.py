@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from app.auth.ports import AccessReads
 from app.bus import MessageBus
+from app.logs.queries import LogQueries
 from app.orders.queries import OrderQueries
 from app.queues.queries import QueueQueries
 from app.sandbox import SandboxRecords
@@ -33,6 +34,9 @@ class Services(Protocol):
     @property
     def queues(self) -> QueueQueries: ...
 
+    @property
+    def logs(self) -> LogQueries: ...
+
 
 @dataclass
 class Context:
@@ -45,6 +49,7 @@ class Context:
     access: AccessReads | None = None
     sandbox_records: SandboxRecords | None = None
     queues: QueueQueries | None = None
+    logs: LogQueries | None = None
     actor: str | None = None
     request: Any = None
     response: Any = None

@@ -26,6 +26,7 @@ from app.metrics import NO_METRICS, Metrics
 from graph.errors import CodedMaskErrors
 from graph.jobs import JobMutation, JobQuery
 from graph.keys import KeyMutation, KeyQuery
+from graph.logs import LogQuery
 from graph.metrics import OperationMetrics
 from graph.mutations import Mutation as OrderMutation
 from graph.operations import OperationsMutation, OperationsQuery
@@ -37,7 +38,8 @@ from graph.scalars import SCALAR_MAP
 from graph.users import UserMutation, UserQuery
 
 Query = merge_types(
-    "Query", (OrderQuery, KeyQuery, UserQuery, SandboxQuery, JobQuery, OperationsQuery)
+    "Query",
+    (OrderQuery, KeyQuery, UserQuery, SandboxQuery, JobQuery, OperationsQuery, LogQuery),
 )
 Mutation = merge_types(
     "Mutation",

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from infrastructure.db.tables import metadata
+from infrastructure.db.tables.base import declared_for
 
 DEFAULT_URL = "sqlite+aiosqlite:///./visapi.db"
 
@@ -33,8 +34,18 @@ def database_url() -> str:
     )
 
 
+def include_object(item: Any, name: str | None, kind: str, reflected: bool, other: Any) -> bool:
+    """Autogenerate compares an index declared for one dialect only on that dialect."""
+    return reflected or declared_for(item, context.get_context().dialect.name)
+
+
 def _configure(**kwargs: Any) -> None:
-    context.configure(target_metadata=target_metadata, compare_type=True, **kwargs)
+    context.configure(
+        target_metadata=target_metadata,
+        compare_type=True,
+        include_object=include_object,
+        **kwargs,
+    )
 
 
 def run_migrations(connection: Connection) -> None:

@@ -140,3 +140,13 @@ class FakeMessaging:
             raise self.failures.pop(0)
         self.sent.append(message)
         return f"wamid.{len(self.sent)}"
+
+
+class FakeBusinessLog:
+    """Business logs kept in a list, as the handler wrote them (before any redaction)."""
+
+    def __init__(self) -> None:
+        self.entries: list[dict[str, Any]] = []
+
+    async def write(self, level: Any, message: str, **fields: Any) -> None:
+        self.entries.append({"level": str(level), "message": message, **fields})

@@ -25,9 +25,11 @@ from starlette.staticfiles import StaticFiles
 
 from app.auth.ports import AccessReads
 from app.bus import MessageBus
+from app.logs.queries import LogQueries
 from app.main.bootstrap import Container, bootstrap
 from app.main.gate import GateMiddleware
 from app.main.http_metrics import HttpMetricsMiddleware, metrics_endpoint
+from app.main.log_export import export_route
 from app.main.middleware import build_middleware, error_body
 from app.main.scheduler import PeriodicRunner, periodic_runner
 from app.main.settings import Settings, load_settings
@@ -82,6 +84,10 @@ class Started:
     @property
     def queues(self) -> QueueQueries:
         return self.get().queues
+
+    @property
+    def logs(self) -> LogQueries:
+        return self.get().logs
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -148,6 +154,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *vizi_routes(started.get),
         *whatsapp_routes(started.get),
         Route("/metrics", metrics_endpoint(metrics), methods=["GET"]),
+        Route("/api/v1/logs/export", export_route(lambda: started.logs), methods=["GET"]),
     ]
     return Starlette(
         routes=routes,

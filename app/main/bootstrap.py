@@ -20,6 +20,8 @@ from app.contacts.handlers import resync_contact, sync_contact
 from app.contacts.ports import ContactSync
 from app.idempotency import Idempotency
 from app.jobs import ActorSpec, jobs_by_policy
+from app.logs.ports import BusinessLog
+from app.logs.queries import LogQueries, bind_log_queries
 from app.main.access import Access, build_access
 from app.main.queues import build_queues
 from app.main.settings import Settings
@@ -46,6 +48,7 @@ from infrastructure.db.deliveries import SqlDeliveries
 from infrastructure.db.engine import create_engine
 from infrastructure.db.event_log import SqlEventLog
 from infrastructure.db.idempotency import SqlIdempotency
+from infrastructure.db.logs import SqlBusinessLog, SqlLogReads
 from infrastructure.db.order_reads import SqlOrderReads
 from infrastructure.db.sandbox_reads import SqlSandboxRecords
 from infrastructure.db.uow import SqlUnitOfWork
@@ -80,6 +83,8 @@ class Container:
     queues: QueueQueries
     idempotency: Idempotency
     metrics: PrometheusMetrics
+    business_log: BusinessLog
+    logs: LogQueries
     redis: Any = None
     # Adapters passed to bootstrap, which the embedded worker's container shares (vendors.py).
     given_vendors: dict[str, Any] = field(default_factory=dict)
@@ -101,13 +106,15 @@ def bootstrap(
     contacts: ContactSync | None = None,
     messaging: Messaging | None = None,
     metrics: PrometheusMetrics | None = None,
+    business_log: BusinessLog | None = None,
     now: Callable[[], datetime] = utcnow,
 ) -> Container:
     """Compose the application. Opens no connection: engines and clients connect lazily.
 
-    Unit tests pass in-memory `uow` and `reads` fakes; everything else is built from settings.
-    The app passes its `metrics` (its /metrics route exists before the lifespan bootstraps), and
-    the embedded worker the API's, so both count into the one registry that is scraped.
+    Unit tests pass in-memory `uow`, `reads` and `business_log` fakes; everything else is
+    built from settings. The app passes its `metrics` (its /metrics route exists before the
+    lifespan bootstraps), and the embedded worker the API's, so both count into the one
+    registry that is scraped.
     """
     metrics = metrics or PrometheusMetrics()
     engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
@@ -146,6 +153,8 @@ def bootstrap(
     assert uow is not None
     vendors = build_vendors(settings, engine, closers, contacts=contacts, messaging=messaging)
     new_id = uuid.uuid4
+    # Handlers that tell operators what happened take this; it redacts before storing.
+    business_log = business_log or SqlBusinessLog(engine, now=now)
     access = build_access(
         settings, engine=engine, cache=cache, redis=redis, uow=uow, now=now, new_id=new_id
     )
@@ -169,7 +178,14 @@ def bootstrap(
     )
     bus = MessageBus(
         commands={
-            CreateOrder: partial(create_order, uow=uow, cache=cache, now=now, new_id=new_id),
+            CreateOrder: partial(
+                create_order,
+                uow=uow,
+                cache=cache,
+                now=now,
+                new_id=new_id,
+                business_log=business_log,
+            ),
             ArchiveBody: partial(archive_body, uow=uow, now=now, new_id=new_id),
             MarkOrdersProcessed: partial(mark_orders_processed, uow=uow, cache=cache, now=now),
             SyncContact: partial(
@@ -220,6 +236,10 @@ def bootstrap(
         queues=queues.queries,
         idempotency=SqlIdempotency(engine),
         metrics=metrics,
+        business_log=business_log,
+        logs=bind_log_queries(
+            SqlLogReads(read_engine), cache, stats_ttl=settings.cache_log_stats_ttl_s
+        ),
         redis=redis,
         contacts=vendors.contacts,
         messaging=vendors.messaging,

@@ -13,7 +13,7 @@ import orjson
 from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.main.logging import correlation_id
+from app.context import correlation_id
 from app.main.settings import Settings
 
 log = logging.getLogger("visapi.http")

@@ -35,6 +35,7 @@ class Settings:
     cache_order_ttl_s: float = 300.0
     cache_unprocessed_ttl_s: float = 30.0
     cache_stats_ttl_s: float = 60.0
+    cache_log_stats_ttl_s: float = 30.0
     # Jobs: Dramatiq timings (milliseconds) and the outbox sweeper
     job_max_retries: int = 5
     job_min_backoff_ms: int = 1_000
@@ -60,6 +61,11 @@ class Settings:
     cbb_backoff_s: float = 0.5
     # A notification claimed longer ago than this is presumed abandoned by a dead worker.
     notification_stale_claim_s: float = 120.0
+    # Business logs older than this many days are deleted, `log_retention_batch` rows per
+    # statement, every `log_retention_interval_s`.
+    log_retention_days: float = 30.0
+    log_retention_batch: int = 1000
+    log_retention_interval_s: float = 3600.0
     # A repeated X-Idempotency-Key gets the first answer for this long.
     idempotency_ttl_s: float = 86_400.0
     # A repeat arriving while the first request runs waits this long for its answer, then 409.
@@ -144,7 +150,15 @@ def _check(s: Settings) -> None:
         )
     if s.redis_url is not None and not s.redis_url.startswith(("redis://", "rediss://", "unix://")):
         raise SettingsError("VISAPI_REDIS_URL must start with redis://, rediss:// or unix://")
-    for name in ("db_pool_size", "max_body_bytes", "max_page_size", "worker_threads"):
+    for name in (
+        "db_pool_size",
+        "max_body_bytes",
+        "max_page_size",
+        "worker_threads",
+        "log_retention_days",
+        "log_retention_batch",
+        "log_retention_interval_s",
+    ):
         if getattr(s, name) <= 0:
             raise SettingsError(f"VISAPI_{name.upper()} must be positive")
     for name in ("job_max_retries", "job_max_deferrals"):

@@ -10,6 +10,7 @@ from uuid import UUID
 
 from app.cache import cache_evict
 from app.errors import InvalidInput
+from app.logs.ports import BusinessLog, LogLevel
 from app.orders.commands import (
     CreateOrder,
     CreateOrderOutcome,
@@ -21,7 +22,7 @@ from app.orders.commands import (
 from app.ports import ArchivedPayload, Cache, OrderAlreadyExists, UnitOfWorkFactory
 from domain.errors import InvalidOrderBody
 from domain.orders.intake import order_from_body
-from domain.orders.model import OrdersProcessed, is_test_order_id
+from domain.orders.model import Order, OrdersProcessed, is_test_order_id
 
 log = logging.getLogger("visapi.orders")
 
@@ -45,6 +46,7 @@ async def create_order(
     cache: Cache | None,
     now: Callable[[], datetime],
     new_id: Callable[[], UUID],
+    business_log: BusinessLog | None = None,
 ) -> CreateOrderOutcome:
     received = now()
     external_id = _external_id(cmd.payload)
@@ -76,6 +78,12 @@ async def create_order(
         order = order_from_body(cmd.payload, id=new_id(), now=received)
     except InvalidOrderBody as exc:
         await store_archive_only(archive("rejected", error=exc.message))
+        if business_log is not None:
+            await business_log.write(
+                LogLevel.WARN,
+                f"order {external_id or '(no id)'} rejected: {exc.message}",
+                metadata={"order_id": external_id, "field": exc.field, "source": cmd.source},
+            )
         return OrderRejected(message=exc.message, field=exc.field)
 
     for _ in range(2):  # a concurrent insert of the same order id loses once, then reads it
@@ -84,6 +92,7 @@ async def create_order(
             if existing is not None:
                 unit.payloads.add(archive("duplicate", order=existing.id))
                 await unit.commit()
+                await _received(business_log, existing, cmd.source, duplicate=True)
                 return OrderAccepted(order=existing, created=False)
             order.record_created(actor=cmd.actor)
             unit.orders.add(order)
@@ -94,8 +103,29 @@ async def create_order(
                 order.events.clear()
                 continue
             log.info("order %s accepted", order.order_id, extra={"order_uuid": str(order.id)})
+            await _received(business_log, order, cmd.source, duplicate=False)
             return OrderAccepted(order=order, created=True)
     raise RuntimeError(f"order {order.order_id} neither inserted nor found")
+
+
+async def _received(
+    log_: BusinessLog | None, order: Order, source: str, *, duplicate: bool
+) -> None:
+    """The operators' record of an intake, joined to its jobs by the correlation id."""
+    if log_ is None:
+        return
+    what = "received again (duplicate)" if duplicate else "received"
+    await log_.write(
+        LogLevel.INFO,
+        f"order {order.order_id} {what}",
+        metadata={
+            "order_id": order.order_id,
+            "order_uuid": str(order.id),
+            "branch": order.branch,
+            "source": source,
+            "duplicate": duplicate,
+        },
+    )
 
 
 @cache_evict(["order:*", "orders:*", "order-stats:*"])

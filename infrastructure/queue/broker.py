@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from typing import Any, Protocol
 
 import dramatiq
 import redis
+from dramatiq.asyncio import get_event_loop_thread
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import AsyncIO, CurrentMessage, Middleware, TimeLimit
 
+from app import context
 from app.actors import JobSettings
 from app.bus import MessageBus
 from app.jobs import ActorSpec, Queue
@@ -149,6 +151,13 @@ def _actor_options(spec: ActorSpec) -> dict[str, Any]:
     return {**options, **spec.options}
 
 
+async def _in_job(message: dramatiq.Message[Any] | None, work: Awaitable[None]) -> None:
+    if message is not None:
+        context.correlation_id.set(message.options.get("correlation_id"))
+        context.job_id.set(message.message_id)
+    await work
+
+
 def register_actors(
     broker: dramatiq.Broker, bus: MessageBus, registry: Mapping[str, ActorSpec]
 ) -> dict[str, dramatiq.Actor[..., None]]:
@@ -156,8 +165,15 @@ def register_actors(
     actors: dict[str, dramatiq.Actor[..., None]] = {}
     for spec in registry.values():
 
-        async def run(*, _spec: ActorSpec = spec, **kwargs: Any) -> None:
-            await _spec.handler(bus, **kwargs)
+        def run(*, _spec: ActorSpec = spec, **kwargs: Any) -> None:
+            # What dramatiq's async_to_sync does, plus the message's ids: they are read here,
+            # on the worker thread that holds the current message, and set inside the task
+            # on the event loop, where the handler's logs are written.
+            message = CurrentMessage.get_current_message()
+            loop_thread = get_event_loop_thread()
+            if loop_thread is None:
+                raise RuntimeError("async actors need the AsyncIO middleware")
+            loop_thread.run_coroutine(_in_job(message, _spec.handler(bus, **kwargs)))
 
         run.__name__ = run.__qualname__ = spec.name
         bind = dramatiq.actor(

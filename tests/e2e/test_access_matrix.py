@@ -36,6 +36,8 @@ DOMAIN_GRANTS: dict[str, str | None] = {
     "Query.me": None,  # any valid credentials
     "Query.users": "users:admin",
     "Query.sandboxMessages": "jobs:read",
+    "Query.logs": "logs:read",
+    "Query.logStats": "logs:read",
     "Mutation.createOrder": "orders:write",
     "Mutation.markOrdersProcessed": "orders:write",
     "Mutation.createApiKey": "keys:write",
@@ -71,6 +73,8 @@ DOCUMENTS: dict[str, tuple[str, dict[str, Any]]] = {
     "Query.orders": ("{ orders(first: 1) { totalCount } }", {}),
     "Query.orderStats": ("{ orderStats(groupBy: BRANCH) { key } }", {}),
     "Query.apiKeys": ("{ apiKeys(first: 1) { totalCount } }", {}),
+    "Query.logs": ("{ logs(first: 1) { totalCount } }", {}),
+    "Query.logStats": ("{ logStats { total } }", {}),
     "Query.me": ("{ me { kind } }", {}),
     "Query.users": ("{ users(first: 1) { totalCount } }", {}),
     "Query.sandboxMessages": ("{ sandboxMessages(first: 1) { totalCount } }", {}),

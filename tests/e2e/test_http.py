@@ -234,7 +234,9 @@ async def test_an_extension_refusing_the_operation_picks_the_status(
         schema,
         cast(
             Any,
-            SimpleNamespace(bus=None, orders=None, access=None, sandbox_records=None, queues=None),
+            SimpleNamespace(
+                bus=None, orders=None, access=None, sandbox_records=None, queues=None, logs=None
+            ),
         ),
     )
     transport = httpx.ASGITransport(view)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import logging
 import re
 from collections.abc import AsyncIterator, Iterator
@@ -131,9 +132,10 @@ async def test_an_unhandled_exception_is_a_logged_500_with_the_correlation_id(
     }
     assert response.headers["x-correlation-id"] == "cid-boom"
     assert "hunter2" not in response.text
-    lines = [line for line in log_output.getvalue().splitlines() if "logger=visapi.http" in line]
+    records = [json.loads(line) for line in log_output.getvalue().splitlines()]
+    lines = [r for r in records if r["logger"] == "visapi.http"]
     assert len(lines) == 1  # one line per record, traceback included
-    assert "level=ERROR" in lines[0]
-    assert "cid=cid-boom" in lines[0]
-    assert 'msg="unhandled error in GET /"' in lines[0]
-    assert "RuntimeError: database password is hunter2" in lines[0]
+    assert lines[0]["level"] == "ERROR"
+    assert lines[0]["correlation_id"] == "cid-boom"
+    assert lines[0]["message"] == "unhandled error in GET /"
+    assert "RuntimeError: database password is hunter2" in lines[0]["exc"]

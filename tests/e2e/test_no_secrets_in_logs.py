@@ -8,7 +8,7 @@ import logging
 import pytest
 from sqlalchemy import text
 
-from app.main.logging import CorrelationIdFilter, KeyValueFormatter
+from app.main.logging import CorrelationIdFilter, JsonFormatter
 from app.main.settings import Settings
 from tests.auth import JWT_SECRET, key, running, token
 
@@ -61,14 +61,14 @@ async def test_no_secret_reaches_a_log_line(
         broken = await call("{ orders(first: 1) { totalCount } }", {"X-API-Key": admin})
         assert broken["errors"][0]["extensions"]["code"] == "INTERNAL"
 
-    formatter = KeyValueFormatter()
+    formatter = JsonFormatter()
     stamp = CorrelationIdFilter()
     lines = []
     for record in caplog.records:
         stamp.filter(record)
         lines.append(formatter.format(record))
     assert any("authentication failed" in line for line in lines)  # failures were logged
-    assert any("exc=" in line for line in lines)  # and a traceback
+    assert any('"exc":' in line for line in lines)  # and a traceback
     parts = set(secrets) | {s.rsplit(".", 1)[1] for s in secrets if "." in s}
     for line in lines:
         for secret in parts:

@@ -131,6 +131,7 @@ async def test_the_sweeper_publishes_a_stale_outbox_row(
         "prune_schedule_ticks",
         "flush_key_usage",
         "purge_idempotency_keys",
+        "log_retention",
     ]
     r.start()
     try:

@@ -22,7 +22,7 @@ from app.orders.commands import (
 )
 from domain.orders.model import OrderCreated, OrdersProcessed
 from infrastructure.cache.memory import MemoryCache
-from tests.fakes import FakeUnitOfWorkFactory
+from tests.fakes import FakeBusinessLog, FakeUnitOfWorkFactory
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "vizi-orders"
 
@@ -34,7 +34,7 @@ def fixture(name: str) -> dict[str, Any]:
 @pytest.fixture
 async def app() -> Any:
     fake = FakeUnitOfWorkFactory()
-    container = bootstrap(Settings(), uow=fake, cache=MemoryCache())
+    container = bootstrap(Settings(), uow=fake, cache=MemoryCache(), business_log=FakeBusinessLog())
     yield container, fake.store
     await container.aclose()
 
@@ -51,6 +51,23 @@ async def test_new_il_order_is_stored_with_its_event_and_sync_job(app: Any) -> N
     ]
     assert [p.status for p in store.payloads] == ["accepted"]
     assert store.payloads[0].order_uuid == outcome.order.id
+
+
+async def test_intake_tells_operators_what_happened(app: Any) -> None:
+    container, _ = app
+    body = fixture("il-uk-eta.json")
+    await container.bus.handle(CreateOrder(payload=body, source="webhook"))
+    await container.bus.handle(CreateOrder(payload=body, source="webhook"))
+    await container.bus.handle(CreateOrder(payload={"order": {"id": "IL1"}, "form": 3}))
+    entries = container.business_log.entries
+    assert [(e["level"], e["message"]) for e in entries[:2]] == [
+        ("info", "order IL251101GB07 received"),
+        ("info", "order IL251101GB07 received again (duplicate)"),
+    ]
+    assert entries[0]["metadata"]["order_id"] == "IL251101GB07"
+    assert entries[0]["metadata"]["source"] == "webhook"
+    assert entries[2]["level"] == "warn"
+    assert entries[2]["message"].startswith("order IL1 rejected: ")
 
 
 async def test_non_il_order_causes_no_contact_sync(app: Any) -> None:

@@ -36,3 +36,12 @@ def created() -> Column[object]:
 
 def updated() -> Column[object]:
     return Column("updated_at", Timestamp, nullable=False, server_default=func.now())
+
+
+def declared_for(item: object, dialect: str) -> bool:
+    """False for an index declared `.ddl_if(dialect=...)` for other dialects only (Alembic's
+    comparison ignores ddl_if: without this it would ask to add the index everywhere)."""
+    wanted = getattr(getattr(item, "_ddl_if", None), "dialect", None)
+    if wanted is None:
+        return True
+    return dialect == wanted if isinstance(wanted, str) else dialect in wanted

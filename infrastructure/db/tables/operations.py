@@ -1,6 +1,7 @@
 """Operations tables: domain events, the outbox, dead letters, periodic ticks and logs."""
 
 from sqlalchemy import (
+    DDL,
     Boolean,
     Column,
     Index,
@@ -10,6 +11,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    event,
     func,
     text,
 )
@@ -107,4 +109,36 @@ logs = Table(
     Index("ix_logs_level_created_at", "level", "created_at"),
     Index("ix_logs_correlation_id", "correlation_id"),
     Index("ix_logs_created_at", "created_at"),
+    # Most logs belong to no workflow or job: index only those that do.
+    Index(
+        "ix_logs_workflow_id_created_at",
+        "workflow_id",
+        "created_at",
+        postgresql_where=text("workflow_id IS NOT NULL"),
+        sqlite_where=text("workflow_id IS NOT NULL"),
+    ),
+    Index(
+        "ix_logs_job_id_created_at",
+        "job_id",
+        "created_at",
+        postgresql_where=text("job_id IS NOT NULL"),
+        sqlite_where=text("job_id IS NOT NULL"),
+    ),
+    # Substring search (`message ILIKE '%text%'`) over millions of rows: trigrams, PostgreSQL
+    # only (SQLite scans; a B-tree on message would serve no substring search).
+    Index(
+        "ix_logs_message_trgm",
+        "message",
+        postgresql_using="gin",
+        postgresql_ops={"message": "gin_trgm_ops"},
+    ).ddl_if(dialect="postgresql"),
+)
+
+# metadata.create_all (tests, tools) needs the operator class before the index.
+event.listen(
+    logs,
+    "before_create",
+    DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(  # type: ignore[no-untyped-call]
+        dialect="postgresql"
+    ),
 )

@@ -1,0 +1,1 @@
+"""Business logs: the port, the filters and the read handlers."""

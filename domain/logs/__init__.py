@@ -1,0 +1,1 @@
+"""Business log rules: what counts as PII and how it is redacted."""
