@@ -23,6 +23,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from graph.errors import CodedMaskErrors
+from graph.execution import LeanExecutionContext
 from graph.keys import KeyMutation, KeyQuery
 from graph.mutations import Mutation as OrderMutation
 from graph.permissions import AuthenticationGate
@@ -80,6 +81,7 @@ def build_schema(
         mutation=Mutation,
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=not introspection, scalar_map=SCALAR_MAP),
+        execution_context_class=LeanExecutionContext,
     )
 
 
