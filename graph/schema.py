@@ -24,6 +24,7 @@ from strawberry.types import ExecutionContext
 
 from app.metrics import NO_METRICS, Metrics
 from graph.errors import CodedMaskErrors
+from graph.execution import LeanExecutionContext
 from graph.jobs import JobMutation, JobQuery
 from graph.keys import KeyMutation, KeyQuery
 from graph.logs import LogQuery
@@ -95,6 +96,7 @@ def build_schema(
         mutation=Mutation,
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=not introspection, scalar_map=SCALAR_MAP),
+        execution_context_class=LeanExecutionContext,
     )
 
 

@@ -53,6 +53,13 @@ class OutboxRelay:
         self._engine = engine
         self._broker = broker
         self._registry = registry
+        # Marking what the fast path published is one UPDATE, atomic by itself: on PostgreSQL it
+        # runs without BEGIN/COMMIT, two round trips fewer per order that writes a job.
+        self._single = (
+            engine.execution_options(isolation_level="AUTOCOMMIT")
+            if engine.dialect.name == "postgresql"
+            else None
+        )
 
     async def publish_committed(self, events: Sequence[Any], messages: list[OutboxMessage]) -> None:
         """After-commit hook of the unit of work: publish its rows now instead of in 5 s."""
@@ -64,9 +71,14 @@ class OutboxRelay:
                 for m in messages
             ]
         )
-        if published:
+        if not published:
+            return
+        if self._single is None:
             async with self._transaction() as conn:
                 await self._mark_published(conn, published)
+            return
+        async with self._single.connect() as conn:
+            await self._mark_published(conn, published)
 
     async def add(self, jobs: Sequence[Job], *, correlation_id: str | None) -> int:
         """Implements `JobOutbox`: jobs caused by no new change (a replay), stored then published

@@ -19,6 +19,10 @@ class Config:
     orders: int
     fixed_tools: tuple[str, ...]  # "hey" and/or "wrk" (paced)
     budget_s: float  # rows that would end past it are skipped (and flagged)
+    rows: frozenset[str] = frozenset()  # BENCH_ROWS: the row keys to load; empty: every row
+
+    def selects(self, key: str) -> bool:
+        return not self.rows or key in self.rows
 
     @classmethod
     def from_env(cls) -> Config:
@@ -32,4 +36,5 @@ class Config:
             orders=int(env("BENCH_ORDERS", "100000")),
             fixed_tools=tuple(env("BENCH_FIXED_TOOLS", "hey,wrk").split(",")),
             budget_s=float(env("BENCH_BUDGET_S", "570")),
+            rows=frozenset(k.strip() for k in env("BENCH_ROWS", "").split(",") if k.strip()),
         )

@@ -77,6 +77,11 @@ async def _bench(cfg: Config) -> int:
     env_lines.append(tree_line(servers.ROOT))
     for line in env_lines:
         _log(line)
+    keys = [r.key for r in build_rows([])]
+    if cfg.rows - set(keys):  # before seeding: a typo should cost seconds, not minutes
+        raise ToolError(f"BENCH_ROWS: unknown rows {sorted(cfg.rows - set(keys))}; rows: {keys}")
+    if cfg.rows:
+        _log(f"BENCH_ROWS: loading only {[k for k in keys if k in cfg.rows]}")
     async with redis_namespace() as namespace, bench_database() as db:
         auth = await bench_auth(db, namespace, servers.BIN / "visapi")
         env_lines.append(auth.describe())
@@ -94,7 +99,7 @@ async def _bench(cfg: Config) -> int:
         _log("SQL census done: " + ", ".join(f"{k} {c.statements:g}" for k, c in sql.items()))
         _log(report.key_checks(sql))
         reads_before = await key_reads(db)  # the census's backends have exited
-        results = [RowResult(row, sql=sql.get(row.key)) for row in rows]
+        results = [RowResult(row, sql=sql.get(row.key)) for row in rows if cfg.selects(row.key)]
         with tempfile.TemporaryDirectory(prefix="visapi-bench-") as tmp:
             for i, result in enumerate(results, 1):
                 if time.monotonic() + _row_estimate(cfg) > deadline:
