@@ -47,6 +47,9 @@ class PeriodicSettings(Protocol):
     @property
     def key_usage_flush_interval_s(self) -> float: ...
 
+    @property
+    def workflow_cron_interval_s(self) -> float: ...
+
 
 def periodic_jobs(
     settings: PeriodicSettings,
@@ -54,6 +57,7 @@ def periodic_jobs(
     sweep_outbox: Callable[[float], Awaitable[int]],
     prune_ticks: Callable[[datetime], Awaitable[int]],
     flush_key_usage: Callable[[], Awaitable[int]],
+    fire_cron: Callable[[], Awaitable[int]],
     now: Callable[[], datetime],
 ) -> list[PeriodicJob]:
     """The periodic jobs of the system, bound to their adapters by the composition root."""
@@ -70,4 +74,7 @@ def periodic_jobs(
         # API key use gathers in Redis (or memory) and reaches `last_used_at` here, in one
         # UPDATE per flush instead of one write per request.
         PeriodicJob("flush_key_usage", settings.key_usage_flush_interval_s, flush_key_usage),
+        # Cron triggers of workflows; each (trigger, fire time) is claimed on its own too, so
+        # a fire time seen by two evaluations (or two schedulers) still runs once.
+        PeriodicJob("workflow_cron", settings.workflow_cron_interval_s, fire_cron),
     ]

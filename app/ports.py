@@ -13,6 +13,7 @@ from app.auth.ports import ApiKeys, Users
 from app.jobs import Job
 from app.orders.side_views import ContactSyncView, NotificationView
 from app.orders.views import EventView, Keyset, OrderPage, OrderView, Sort, StatsBucket, StatsGroup
+from app.workflows.ports import WorkflowRuns, Workflows
 from domain.orders.model import Order
 from domain.orders.specs import Spec
 
@@ -59,6 +60,8 @@ class UnitOfWork(Protocol):
     payloads: WebhookPayloads
     api_keys: ApiKeys
     users: Users
+    workflows: Workflows
+    runs: WorkflowRuns
 
     async def __aenter__(self) -> Self: ...
 

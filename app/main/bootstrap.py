@@ -17,14 +17,17 @@ from app.bus import MessageBus
 from app.contacts.commands import SyncContact
 from app.contacts.handlers import sync_contact
 from app.contacts.ports import ContactSync
-from app.jobs import ActorSpec
+from app.jobs import ActorSpec, Job
 from app.main.access import Access, build_access
 from app.main.settings import Settings
+from app.main.workflows import WorkflowSlice, build_workflows
+from app.notifications.ports import Messaging
 from app.orders.commands import CreateOrder, MarkOrdersProcessed
 from app.orders.handlers import create_order, mark_orders_processed
-from app.orders.policies import jobs_for
+from app.orders.policies import jobs_for as order_jobs
 from app.orders.queries import OrderQueries, bind_order_queries
 from app.ports import Cache, OrderReads, UnitOfWorkFactory
+from app.workflows.policies import jobs_for as workflow_jobs
 from infrastructure.cache.memory import MemoryCache
 from infrastructure.cache.redis import RedisCache, redis_client
 from infrastructure.db.contact_syncs import contact_sync_units
@@ -38,6 +41,11 @@ from infrastructure.vendors.sandbox import SandboxContactSync
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def jobs_for(event: Any) -> list[Job]:
+    """The jobs an event causes, written to the outbox with it (policies per context)."""
+    return order_jobs(event) + workflow_jobs(event)
 
 
 @dataclass
@@ -55,6 +63,7 @@ class Container:
     relay: OutboxRelay
     uow: UnitOfWorkFactory
     access: Access
+    workflows: WorkflowSlice
     redis: Any = None
     contacts: ContactSync | None = None
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
@@ -73,6 +82,7 @@ def bootstrap(
     uow: UnitOfWorkFactory | None = None,
     reads: OrderReads | None = None,
     contacts: ContactSync | None = None,
+    messaging: Messaging | None = None,
     now: Callable[[], datetime] = utcnow,
 ) -> Container:
     """Compose the application. Opens no connection: engines and clients connect lazily.
@@ -117,6 +127,10 @@ def bootstrap(
     access = build_access(
         settings, engine=engine, cache=cache, redis=redis, uow=uow, now=now, new_id=new_id
     )
+    workflows = build_workflows(
+        settings, engine=engine, cache=cache, uow=uow, now=now, new_id=new_id, messaging=messaging
+    )
+    closers += workflows.closers
     bus = MessageBus(
         commands={
             CreateOrder: partial(create_order, uow=uow, cache=cache, now=now, new_id=new_id),
@@ -125,6 +139,7 @@ def bootstrap(
                 sync_contact, syncs=contact_sync_units(engine), contacts=contacts, now=now
             ),
             **access.commands,
+            **workflows.commands,
         },
         events={},
     )
@@ -148,6 +163,7 @@ def bootstrap(
         relay=relay,
         uow=uow,
         access=access,
+        workflows=workflows,
         redis=redis,
         contacts=contacts,
         closers=closers,

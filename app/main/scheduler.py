@@ -128,6 +128,7 @@ def periodic_runner(container: Container) -> PeriodicRunner:
         sweep_outbox=sweep_outbox,
         prune_ticks=partial(prune_ticks, container.engine),
         flush_key_usage=container.access.flush_usage,
+        fire_cron=partial(container.workflows.fire_cron, claimer),
         now=_utcnow,
     )
     return PeriodicRunner(

@@ -22,6 +22,7 @@ from infrastructure.db.engine import SQLITE_BEGIN
 from infrastructure.db.orders import SqlOrders, SqlWebhookPayloads
 from infrastructure.db.tables import events as events_table
 from infrastructure.db.tables import outbox
+from infrastructure.db.workflows import SqlWorkflowRuns, SqlWorkflows
 
 log = logging.getLogger("visapi.uow")
 
@@ -68,6 +69,8 @@ class SqlUnitOfWork:
         self.payloads = SqlWebhookPayloads(conn)
         self.api_keys = SqlApiKeys(conn)
         self.users = SqlUsers(conn)
+        self.workflows = SqlWorkflows(conn)
+        self.runs = SqlWorkflowRuns(conn)
         return self
 
     async def __aexit__(
