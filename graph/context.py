@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from app.auth.ports import AccessReads
 from app.bus import MessageBus
 from app.orders.queries import OrderQueries
+from app.workflows.queries import WorkflowQueries
 from domain.auth.permissions import Principal
 from graph.loaders import Loaders
 
@@ -35,6 +36,7 @@ class Context:
     # The caller, set by the gate (app.main.gate); None when anonymous.
     principal: Principal | None = None
     access: AccessReads | None = None
+    workflows: WorkflowQueries | None = None
     actor: str | None = None
     request: Any = None
     response: Any = None

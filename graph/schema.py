@@ -29,9 +29,29 @@ from graph.permissions import AuthenticationGate
 from graph.queries import Query as OrderQuery
 from graph.scalars import SCALAR_MAP
 from graph.users import UserMutation, UserQuery
+from graph.workflow_runs import WorkflowRunMutation, WorkflowRunQuery
+from graph.workflows import WorkflowMutation, WorkflowQuery
 
-Query = merge_types("Query", (OrderQuery, KeyQuery, UserQuery))
-Mutation = merge_types("Mutation", (OrderMutation, KeyMutation, UserMutation))
+Query = merge_types(
+    "Query",
+    (
+        OrderQuery,
+        KeyQuery,
+        UserQuery,
+        WorkflowQuery,
+        WorkflowRunQuery,
+    ),
+)
+Mutation = merge_types(
+    "Mutation",
+    (
+        OrderMutation,
+        KeyMutation,
+        UserMutation,
+        WorkflowMutation,
+        WorkflowRunMutation,
+    ),
+)
 
 # Distinct documents a process remembers parsed and validated; dashboards send a few dozen.
 DOCUMENT_CACHE_SIZE = 1024

@@ -103,6 +103,7 @@ class GraphQLView(GraphQL[Context, None]):
             bus=self.services.bus,
             orders=self.services.orders,
             access=self.services.access,
+            workflows=getattr(self.services, "workflows", None),
             principal=state.get("principal"),
             correlation_id=state.get("correlation_id") or uuid.uuid4().hex,
             max_page_size=self.max_page_size,

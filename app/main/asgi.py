@@ -30,8 +30,10 @@ from app.main.gate import GateMiddleware
 from app.main.middleware import build_middleware, error_body
 from app.main.scheduler import PeriodicRunner, periodic_runner
 from app.main.settings import Settings, load_settings
+from app.main.triggers import trigger_route
 from app.main.worker import EmbeddedWorker, embedded_worker
 from app.orders.queries import OrderQueries
+from app.workflows.queries import WorkflowQueries
 from graph.schema import build_schema
 from graph.view import GraphQLView
 from infrastructure.queue.broker import close_broker
@@ -68,6 +70,10 @@ class Started:
     @property
     def access(self) -> AccessReads:
         return self.get().access.reads
+
+    @property
+    def workflows(self) -> WorkflowQueries:
+        return self.get().workflows.queries
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -127,6 +133,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/api/v1/healthz", healthz, methods=["GET"]),
         Route("/api/v1/readyz", readyz, methods=["GET"]),
         Route("/api/v1/version", version, methods=["GET"]),
+        Route(
+            "/api/v1/triggers/{key}",
+            trigger_route(lambda: started.bus, settings.trigger_max_body_bytes),
+            methods=["POST"],
+        ),
     ]
     return Starlette(
         routes=routes,

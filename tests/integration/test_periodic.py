@@ -126,7 +126,12 @@ async def test_the_sweeper_publishes_a_stale_outbox_row(
     assert isinstance(result, OrderAccepted)
     monkeypatch.undo()
     r = periodic_runner(container)
-    assert [j.name for j in r.jobs] == ["outbox_sweep", "prune_schedule_ticks", "flush_key_usage"]
+    assert [j.name for j in r.jobs] == [
+        "outbox_sweep",
+        "prune_schedule_ticks",
+        "flush_key_usage",
+        "workflow_cron",
+    ]
     r.start()
     try:
         deadline = time.monotonic() + 10
