@@ -49,7 +49,10 @@ class SmtpMailer:
         except aiosmtplib.SMTPAuthenticationError as exc:
             raise VendorError("auth", f"smtp: {exc.code} {exc.message}") from None
         except aiosmtplib.SMTPRecipientsRefused as exc:
-            raise VendorError("validation", f"smtp: recipient refused: {exc}") from None
+            # 4xx for a recipient (mailbox busy, greylisting) may pass later; 5xx will not.
+            permanent = all(r.code >= 500 for r in exc.recipients)
+            category = "validation" if permanent else "vendor_error"
+            raise VendorError(category, f"smtp: recipient refused: {exc}") from None
         except aiosmtplib.SMTPResponseException as exc:
             # 5xx is a permanent refusal of this message; 4xx a temporary one.
             category = "validation" if exc.code >= 500 else "vendor_error"
