@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -112,13 +112,21 @@ def bootstrap(
     broker = broker or create_broker(settings)
     relay = OutboxRelay(engine, broker, registry)
 
+    # In-process event handlers run after commit (DESIGN.md "The flow of a request"); the bus
+    # is built below, so the hook finds it through this cell.
+    bus_cell: list[MessageBus] = []
+
+    async def publish_events(events: Sequence[Any], messages: Sequence[Any]) -> None:
+        if bus_cell and events:
+            await bus_cell[0].publish(events)
+
     if uow is None:
         uow = partial(  # type: ignore[assignment]
             SqlUnitOfWork,
             engine,
             jobs_for=jobs_for,
             registry=registry,
-            after_commit=[relay.publish_committed],
+            after_commit=[relay.publish_committed, publish_events],
         )
     assert uow is not None
     # The CBB adapter replaces the sandbox when VISAPI_CBB_BASE_URL is set (later issue).
@@ -141,8 +149,9 @@ def bootstrap(
             **access.commands,
             **workflows.commands,
         },
-        events={},
+        events=workflows.events,
     )
+    bus_cell.append(bus)
     reads = reads or SqlOrderReads(read_engine)
     orders = bind_order_queries(
         reads,

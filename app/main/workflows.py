@@ -10,7 +10,7 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.bus import CommandHandler
+from app.bus import CommandHandler, EventHandler
 from app.main.settings import Settings
 from app.notifications.ports import Messaging
 from app.ports import Cache, UnitOfWorkFactory
@@ -32,10 +32,12 @@ from app.workflows.handlers import (
     set_workflow_enabled,
     update_workflow,
 )
+from app.workflows.orders import start_order_workflows
 from app.workflows.ports import Chat, Mailer
 from app.workflows.queries import WorkflowQueries, bind_workflow_queries
 from app.workflows.runs import cancel_run, start_run, trigger_webhook
 from app.workflows.steps import step_runners
+from domain.orders.model import OrderCreated
 from infrastructure.db.idempotency import SqlIdempotency
 from infrastructure.db.workflow_reads import SqlWorkflowReads
 from infrastructure.vendors.pdf import XhtmlPdfDocuments
@@ -48,6 +50,7 @@ from infrastructure.vendors.smtp import SmtpConfig, SmtpMailer
 class WorkflowSlice:
     queries: WorkflowQueries
     commands: dict[type, CommandHandler]
+    events: dict[type, list[EventHandler]]
     fire_cron: Callable[[str], Awaitable[int]]  # argument: the claimer's name
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
@@ -125,4 +128,13 @@ def build_workflows(
             new_id=new_id,
         )
 
-    return WorkflowSlice(queries=queries, commands=commands, fire_cron=fire_cron, closers=closers)
+    start_for_order = partial(
+        start_order_workflows, enabled=queries.enabled, uow=uow, now=now, new_id=new_id
+    )
+    return WorkflowSlice(
+        queries=queries,
+        commands=commands,
+        events={OrderCreated: [start_for_order]},
+        fire_cron=fire_cron,
+        closers=closers,
+    )

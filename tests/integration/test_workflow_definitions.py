@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import update
@@ -23,6 +24,8 @@ from domain.workflows.rules import InvalidDefinition
 from infrastructure.db.tables import events, workflows
 from tests.integration.workflow_support import create, rows, workflow_settings
 from tests.workflow_docs import valid
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "vizi-orders"
 
 
 @pytest.fixture
@@ -108,3 +111,30 @@ async def test_the_enabled_list_is_cached_and_evicted_on_every_change(c: Contain
     assert await names(c) == []
     await create(c, valid(name="new"))
     assert await names(c) == ["new"]
+
+
+async def test_an_order_starts_the_workflows_keyed_by_its_country(c: Container) -> None:
+    import json
+
+    from app.orders.commands import CreateOrder, OrderAccepted
+    from infrastructure.db.tables import outbox, workflow_runs
+
+    def keyed(name: str, key: str, enabled: bool = True) -> dict[str, Any]:
+        return valid(
+            name=name, enabled=enabled, triggers=[{"type": "webhook", "config": {"key": key}}]
+        )
+
+    uk = await create(c, keyed("uk orders", "vizi_uk"))
+    await create(c, keyed("india orders", "vizi_india"))
+    await create(c, keyed("disabled uk", "vizi_uk_off", enabled=False))
+    body = json.loads((FIXTURES / "il-uk-eta.json").read_text())
+    accepted = await c.bus.handle(CreateOrder(payload=body))
+    assert isinstance(accepted, OrderAccepted)
+    (run,) = await rows(c, workflow_runs)
+    assert (run.workflow_id, run.trigger_type, run.trigger_key) == (uk.id, "webhook", "vizi_uk")
+    assert run.context["order"]["id"] == str(accepted.order.id)
+    assert run.context["order"]["order_id"] == accepted.order.order_id
+    assert "run_workflow" in [r.actor for r in await rows(c, outbox)]
+    # A duplicate of the same order starts nothing more.
+    await c.bus.handle(CreateOrder(payload=body))
+    assert len(await rows(c, workflow_runs)) == 1
