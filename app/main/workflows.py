@@ -95,10 +95,7 @@ def build_workflows(
         messaging=messaging or sandbox,
         documents=XhtmlPdfDocuments(settings.pdf_dir),
     )
-    pacing = Pacing(
-        backoff_s=settings.workflow_step_backoff_s,
-        stale_after_s=settings.workflow_run_time_limit_ms / 1000,
-    )
+    pacing = Pacing(backoff_s=settings.workflow_step_backoff_s)
     commands: dict[type, CommandHandler] = {
         CreateWorkflow: partial(create_workflow, uow=uow, cache=cache, now=now, new_id=new_id),
         UpdateWorkflow: partial(update_workflow, uow=uow, cache=cache, now=now),

@@ -50,10 +50,20 @@ class RunFailed(Exception):
     """Raised at the end of a failed run so its job ends in the dead letters (replayable)."""
 
 
+class RunBusy(Exception):
+    """Another delivery is executing the run (recent progress). Raised, not acknowledged: if
+    that executor died, the dead letter is how the run gets replayed once it is stale."""
+
+
+# A live executor writes progress at least once per attempt: the longest gap is one step's
+# timeout (at most 300 s) plus one backoff, so a run quiet for longer has lost its executor.
+STALE_AFTER_S = 300 + MAX_BACKOFF_S + 30
+
+
 @dataclass(frozen=True)
 class Pacing:
     backoff_s: float = 1.0  # first retry delay; doubles per attempt up to MAX_BACKOFF_S
-    stale_after_s: float = 3_600.0  # a running run without progress this long is taken over
+    stale_after_s: float = STALE_AFTER_S  # a running run without progress this long is taken over
 
 
 async def execute_run(
@@ -105,8 +115,10 @@ async def _claim(
             seconds=stale_after_s
         )
         if run.status is RunStatus.RUNNING and fresh:
-            log.info("run_workflow: run %s is running elsewhere; left alone", run_id)
-            return None
+            raise RunBusy(
+                f"run {run_id} is being executed elsewhere; if it stays running, replay this"
+                f" job after {stale_after_s:.0f} s without progress"
+            )
         if run.status not in (RunStatus.QUEUED, RunStatus.FAILED, RunStatus.RUNNING):
             return run, workflow
         run.align(step_list(workflow.definition))

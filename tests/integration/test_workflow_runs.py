@@ -232,8 +232,9 @@ async def test_cancel_stops_a_running_run_before_its_next_step(
     run = await start(c, workflow, {})
     executing = asyncio.create_task(c.bus.handle(ExecuteRun(run.id)))
     deadline = time.monotonic() + 10
-    while chat.calls == 0:
-        assert time.monotonic() < deadline, "the first step never ran"
+    # Cancel while the delay is under way (its attempt recorded as running).
+    while (await stored_run(c, run.id)).steps[1].status is not StepStatus.RUNNING:
+        assert time.monotonic() < deadline, "the delay never started"
         await asyncio.sleep(0.01)
     await c.bus.handle(CancelRun(run.id))
     assert await executing is RunStatus.CANCELED
@@ -290,3 +291,34 @@ async def test_a_run_of_a_deleted_workflow_is_acknowledged(c: Container) -> None
     run = await start(c, workflow, {})
     assert await c.bus.handle(DeleteWorkflow(workflow.id)) is True
     assert await c.bus.handle(ExecuteRun(run.id)) is None
+
+
+async def test_a_run_another_worker_holds_is_left_alone_until_stale(
+    c: Container, chat: FakeChat
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    from app.workflows.execute import STALE_AFTER_S, RunBusy
+    from infrastructure.db.tables import workflow_runs
+
+    workflow = await create(c, definition(slack("a", "x")))
+    run = await start(c, workflow, {})
+
+    async def running_since(at: datetime) -> None:
+        async with c.engine.begin() as conn:
+            await conn.execute(
+                update(workflow_runs)
+                .where(workflow_runs.c.id == run.id)
+                .values(status="running", updated_at=at)
+            )
+
+    await running_since(datetime.now(UTC))
+    with pytest.raises(RunBusy):
+        await c.bus.handle(ExecuteRun(run.id))
+    assert chat.calls == 0
+    # Its executor died: no progress for longer than any attempt can take.
+    await running_since(datetime.now(UTC) - timedelta(seconds=STALE_AFTER_S + 1))
+    assert await c.bus.handle(ExecuteRun(run.id)) is RunStatus.SUCCEEDED
+    assert chat.texts() == ["x"]
