@@ -10,6 +10,8 @@ from app.bus import MessageBus
 from app.contacts.commands import SyncContact
 from app.jobs import ActorSpec, Queue
 from app.notifications.commands import SendNotification
+from app.workflows.commands import ExecuteRun
+from app.workflows.policies import RUN_WORKFLOW
 
 log = logging.getLogger("visapi.actors")
 
@@ -28,6 +30,9 @@ class JobSettings(Protocol):
 
     @property
     def job_time_limit_ms(self) -> int: ...
+
+    @property
+    def workflow_run_time_limit_ms(self) -> int: ...
 
 
 def _uuid(raw: object, name: str) -> UUID | None:
@@ -54,6 +59,12 @@ async def send_notification(bus: MessageBus, *, notification_id: str) -> None:
         await bus.handle(SendNotification(notification_uuid))
 
 
+async def run_workflow(bus: MessageBus, *, run_id: str) -> None:
+    run_uuid = _uuid(run_id, RUN_WORKFLOW)
+    if run_uuid is not None:
+        await bus.handle(ExecuteRun(run_uuid))
+
+
 def actor_registry(settings: JobSettings) -> dict[str, ActorSpec]:
     """Every actor the system knows; the outbox refuses jobs for names not listed here."""
     specs = [
@@ -74,6 +85,15 @@ def actor_registry(settings: JobSettings) -> dict[str, ActorSpec]:
             min_backoff_ms=settings.job_min_backoff_ms,
             max_backoff_ms=settings.job_max_backoff_ms,
             time_limit_ms=settings.job_time_limit_ms,
+        ),
+        # Steps retry inside the run (each with its own backoff and timeout); a run that still
+        # fails goes straight to the dead letters, and a replay resumes at the failed step.
+        ActorSpec(
+            name=RUN_WORKFLOW,
+            queue=Queue.DEFAULT,
+            handler=run_workflow,
+            max_retries=0,
+            time_limit_ms=settings.workflow_run_time_limit_ms,
         ),
     ]
     return {spec.name: spec for spec in specs}

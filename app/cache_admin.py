@@ -10,16 +10,26 @@ from app.auth.keys import KEY_CHECKS
 from app.auth.users import USERS
 from app.cache import prefix_of
 from app.errors import InvalidInput
+from app.logs.queries import LOG_STATS
 from app.orders.queries import ORDER, ORDER_STATS, ORDERS, OrderQueries
 from app.orders.views import StatsGroup
 from app.ports import Cache
+from app.workflows.queries import ENABLED as WORKFLOWS_ENABLED
 from domain.orders.specs import unprocessed
 
 log = logging.getLogger("visapi.cache")
 
 # Every prefix the application caches under; flushCache refuses others (a typo must not pass
 # for a flush). A feature adding a cached read adds its prefix here.
-KNOWN_PREFIXES: tuple[str, ...] = (ORDER, ORDERS, ORDER_STATS, KEY_CHECKS, USERS)
+KNOWN_PREFIXES: tuple[str, ...] = (
+    ORDER,
+    ORDERS,
+    ORDER_STATS,
+    KEY_CHECKS,
+    USERS,
+    LOG_STATS,
+    WORKFLOWS_ENABLED,
+)
 # The dashboard's first page: what `orders(filter: {unprocessed: true})` asks without `first`.
 WARM_PAGE_SIZE = 20
 WARM_STATS = (StatsGroup.BRANCH, StatsGroup.STATUS)

@@ -57,6 +57,9 @@ class PeriodicSettings(Protocol):
     @property
     def log_retention_interval_s(self) -> float: ...
 
+    @property
+    def workflow_cron_interval_s(self) -> float: ...
+
 
 def periodic_jobs(
     settings: PeriodicSettings,
@@ -66,6 +69,7 @@ def periodic_jobs(
     flush_key_usage: Callable[[], Awaitable[int]],
     purge_idempotency_keys: Callable[[datetime], Awaitable[int]],
     prune_logs: Callable[[datetime, int], Awaitable[int]],
+    fire_cron: Callable[[], Awaitable[int]],
     now: Callable[[], datetime],
 ) -> list[PeriodicJob]:
     """The periodic jobs of the system, bound to their adapters by the composition root."""
@@ -95,4 +99,7 @@ def periodic_jobs(
         # Business logs past retention go in chunks of `log_retention_batch` rows, each DELETE
         # its own short transaction, until none is left (DOMAIN.md "Batches").
         PeriodicJob("log_retention", settings.log_retention_interval_s, retention),
+        # Cron triggers of workflows; each (trigger, fire time) is claimed on its own too, so
+        # a fire time seen by two evaluations (or two schedulers) still runs once.
+        PeriodicJob("workflow_cron", settings.workflow_cron_interval_s, fire_cron),
     ]

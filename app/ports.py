@@ -16,6 +16,7 @@ from app.notifications.ports import MessageTexts, Notifications
 from app.orders.side_views import ContactSyncView, NotificationView
 from app.orders.views import EventView, Keyset, OrderPage, OrderView, Sort, StatsBucket, StatsGroup
 from app.queues.ports import FailedJobs
+from app.workflows.ports import WorkflowRuns, Workflows
 from domain.orders.model import Order
 from domain.orders.specs import Spec
 
@@ -72,6 +73,8 @@ class UnitOfWork(Protocol):
     notifications: Notifications
     texts: MessageTexts
     failed_jobs: FailedJobs
+    workflows: Workflows
+    runs: WorkflowRuns
 
     async def __aenter__(self) -> Self: ...
 

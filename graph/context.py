@@ -12,6 +12,7 @@ from app.logs.queries import LogQueries
 from app.orders.queries import OrderQueries
 from app.queues.queries import QueueQueries
 from app.sandbox import SandboxRecords
+from app.workflows.queries import WorkflowQueries
 from domain.auth.permissions import Principal
 from graph.loaders import Loaders
 
@@ -37,6 +38,9 @@ class Services(Protocol):
     @property
     def logs(self) -> LogQueries: ...
 
+    @property
+    def workflows(self) -> WorkflowQueries: ...
+
 
 @dataclass
 class Context:
@@ -50,6 +54,7 @@ class Context:
     sandbox_records: SandboxRecords | None = None
     queues: QueueQueries | None = None
     logs: LogQueries | None = None
+    workflows: WorkflowQueries | None = None
     actor: str | None = None
     request: Any = None
     response: Any = None

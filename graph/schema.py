@@ -37,14 +37,35 @@ from graph.repairs import RepairMutation
 from graph.sandbox import SandboxQuery
 from graph.scalars import SCALAR_MAP
 from graph.users import UserMutation, UserQuery
+from graph.workflow_runs import WorkflowRunMutation, WorkflowRunQuery
+from graph.workflows import WorkflowMutation, WorkflowQuery
 
 Query = merge_types(
     "Query",
-    (OrderQuery, KeyQuery, UserQuery, SandboxQuery, JobQuery, OperationsQuery, LogQuery),
+    (
+        OrderQuery,
+        KeyQuery,
+        UserQuery,
+        SandboxQuery,
+        JobQuery,
+        OperationsQuery,
+        LogQuery,
+        WorkflowQuery,
+        WorkflowRunQuery,
+    ),
 )
 Mutation = merge_types(
     "Mutation",
-    (OrderMutation, KeyMutation, UserMutation, RepairMutation, JobMutation, OperationsMutation),
+    (
+        OrderMutation,
+        KeyMutation,
+        UserMutation,
+        RepairMutation,
+        JobMutation,
+        OperationsMutation,
+        WorkflowMutation,
+        WorkflowRunMutation,
+    ),
 )
 
 # Distinct documents a process remembers parsed and validated; dashboards send a few dozen.

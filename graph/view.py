@@ -106,6 +106,7 @@ class GraphQLView(GraphQL[Context, None]):
             sandbox_records=self.services.sandbox_records,
             queues=self.services.queues,
             logs=self.services.logs,
+            workflows=self.services.workflows,
             principal=state.get("principal"),
             correlation_id=state.get("correlation_id") or uuid.uuid4().hex,
             max_page_size=self.max_page_size,

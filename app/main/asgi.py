@@ -34,12 +34,14 @@ from app.main.log_export import export_route
 from app.main.middleware import build_middleware, error_body
 from app.main.scheduler import PeriodicRunner, periodic_runner
 from app.main.settings import Settings, load_settings
+from app.main.triggers import trigger_route
 from app.main.vizi import vizi_routes
 from app.main.whatsapp import whatsapp_routes
 from app.main.worker import EmbeddedWorker, embedded_worker
 from app.orders.queries import OrderQueries
 from app.queues.queries import QueueQueries
 from app.sandbox import SandboxRecords
+from app.workflows.queries import WorkflowQueries
 from graph.schema import build_schema
 from graph.view import GraphQLView
 from infrastructure.metrics import PrometheusMetrics
@@ -89,6 +91,10 @@ class Started:
     @property
     def logs(self) -> LogQueries:
         return self.get().logs
+
+    @property
+    def workflows(self) -> WorkflowQueries:
+        return self.get().workflows.queries
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -160,6 +166,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *whatsapp_routes(started.get),
         Route("/metrics", metrics_endpoint(metrics), methods=["GET"]),
         Route("/api/v1/logs/export", export_route(lambda: started.logs), methods=["GET"]),
+        Route(
+            "/api/v1/triggers/{key}",
+            trigger_route(lambda: started.bus, settings.trigger_max_body_bytes),
+            methods=["POST"],
+        ),
     ]
     return Starlette(
         routes=routes,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -26,6 +26,7 @@ from app.main.access import Access, build_access
 from app.main.queues import build_queues
 from app.main.settings import Settings
 from app.main.vendors import build_vendors
+from app.main.workflows import WorkflowSlice, build_workflows
 from app.notifications.commands import ResendConfirmation, SendNotification
 from app.notifications.deliveries import RecordDeliveryEvents, record_delivery_events
 from app.notifications.handlers import send_notification
@@ -42,6 +43,7 @@ from app.queues.policies import JOB_POLICIES as QUEUE_JOB_POLICIES
 from app.queues.queries import QueueQueries
 from app.replay import ReplayEvents, replay_events
 from app.sandbox import SandboxRecords
+from app.workflows.policies import JOB_POLICIES as WORKFLOW_JOB_POLICIES
 from infrastructure.cache.memory import MemoryCache
 from infrastructure.cache.redis import RedisCache, redis_client
 from infrastructure.db.deliveries import SqlDeliveries
@@ -85,6 +87,7 @@ class Container:
     metrics: PrometheusMetrics
     business_log: BusinessLog
     logs: LogQueries
+    workflows: WorkflowSlice
     redis: Any = None
     # Adapters passed to bootstrap, which the embedded worker's container shares (vendors.py).
     given_vendors: dict[str, Any] = field(default_factory=dict)
@@ -141,14 +144,22 @@ def bootstrap(
     metrics.watch_queues(partial(queue_depths, broker))
     relay = OutboxRelay(engine, broker, registry)
 
-    jobs_for = jobs_by_policy({**ORDER_JOB_POLICIES, **QUEUE_JOB_POLICIES})
+    jobs_for = jobs_by_policy({**ORDER_JOB_POLICIES, **QUEUE_JOB_POLICIES, **WORKFLOW_JOB_POLICIES})
+    # In-process event handlers run after commit (DESIGN.md "The flow of a request"); the bus
+    # is built below, so the hook finds it through this cell.
+    bus_cell: list[MessageBus] = []
+
+    async def publish_events(events: Sequence[Any], messages: Sequence[Any]) -> None:
+        if bus_cell and events:
+            await bus_cell[0].publish(events)
+
     if uow is None:
         uow = partial(  # type: ignore[assignment]
             SqlUnitOfWork,
             engine,
             jobs_for=jobs_for,
             registry=registry,
-            after_commit=[relay.publish_committed],
+            after_commit=[relay.publish_committed, publish_events],
         )
     assert uow is not None
     vendors = build_vendors(settings, engine, closers, contacts=contacts, messaging=messaging)
@@ -168,6 +179,16 @@ def bootstrap(
         now=now,
     )
     closers.extend(queues.closers)
+    workflows = build_workflows(
+        settings,
+        engine=engine,
+        cache=cache,
+        uow=uow,
+        now=now,
+        new_id=new_id,
+        messaging=vendors.messaging,
+    )
+    closers += workflows.closers
     reads = reads or SqlOrderReads(read_engine)
     orders = bind_order_queries(
         reads,
@@ -207,12 +228,14 @@ def bootstrap(
             ),
             **access.commands,
             **queues.commands,
+            **workflows.commands,
             CacheStats: partial(cache_stats, counts=metrics.cache_counts),
             FlushCache: partial(flush_cache, cache=cache),
             WarmCache: partial(warm_cache, orders=orders),
         },
-        events={},
+        events=workflows.events,
     )
+    bus_cell.append(bus)
     # Replay re-runs the bus's own event handlers, so it is bound to the bus once built.
     bus.commands[ReplayEvents] = partial(
         replay_events,
@@ -240,6 +263,7 @@ def bootstrap(
         logs=bind_log_queries(
             SqlLogReads(read_engine), cache, stats_ttl=settings.cache_log_stats_ttl_s
         ),
+        workflows=workflows,
         redis=redis,
         contacts=vendors.contacts,
         messaging=vendors.messaging,

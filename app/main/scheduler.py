@@ -131,6 +131,7 @@ def periodic_runner(container: Container) -> PeriodicRunner:
         flush_key_usage=container.access.flush_usage,
         purge_idempotency_keys=container.idempotency.purge,
         prune_logs=partial(prune_logs, container.engine),
+        fire_cron=partial(container.workflows.fire_cron, claimer),
         now=_utcnow,
     )
     return PeriodicRunner(

@@ -79,7 +79,25 @@ class Settings:
     jwt_public_key: str | None = None
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
-    slack_webhook_url: str | None = None
+    slack_webhook_url: str | None = None  # unset: slack.send steps go to sandbox_messages
+    slack_timeout_s: float = 10.0
+    # SMTP for email.send steps (unset host: sandbox_messages); TLS means STARTTLS.
+    email_host: str | None = None
+    email_port: int = 25
+    email_from: str = "visapi@localhost"
+    email_user: str | None = None
+    email_password: str | None = None
+    email_tls: bool = False
+    email_timeout_s: float = 10.0
+    # Workflows: where pdf.generate stores files, cache of enabled workflows, cron evaluation
+    # (every interval; fire times older than the lookback are skipped), step retry backoff.
+    pdf_dir: str = "./pdfs"
+    workflow_cache_ttl_s: float = 600.0
+    workflow_cron_interval_s: float = 15.0
+    workflow_cron_lookback_s: float = 120.0
+    workflow_step_backoff_s: float = 1.0
+    workflow_run_time_limit_ms: int = 3_600_000
+    trigger_max_body_bytes: int = 524_288
     # Access control. secret_key keys the HMAC under which key checks are cached: give every
     # process the same one so they share the cache (unset: a random key per process).
     secret_key: str | None = None
@@ -181,6 +199,18 @@ def _check(s: Settings) -> None:
             " (VISAPI_JOB_TIME_LIMIT_MS)"
         )
     _check_idempotency(s)
+    for name in (
+        "workflow_cache_ttl_s",
+        "workflow_cron_interval_s",
+        "workflow_run_time_limit_ms",
+        "trigger_max_body_bytes",
+        "email_port",
+    ):
+        if getattr(s, name) <= 0:
+            raise SettingsError(f"VISAPI_{name.upper()} must be positive")
+    if s.workflow_cron_lookback_s < s.workflow_cron_interval_s:
+        # Else a fire time could fall between two evaluations and never run.
+        raise SettingsError("VISAPI_WORKFLOW_CRON_LOOKBACK_S must be at least the cron interval")
     _check_access(s)
 
 

@@ -26,6 +26,7 @@ from infrastructure.db.notifications import SqlNotifications
 from infrastructure.db.orders import SqlOrders, SqlWebhookPayloads
 from infrastructure.db.tables import events as events_table
 from infrastructure.db.tables import outbox
+from infrastructure.db.workflows import SqlWorkflowRuns, SqlWorkflows
 
 log = logging.getLogger("visapi.uow")
 
@@ -76,6 +77,8 @@ class SqlUnitOfWork:
         self.notifications = SqlNotifications(conn)
         self.texts = SqlMessageTexts(conn)
         self.failed_jobs = SqlFailedJobs(conn)
+        self.workflows = SqlWorkflows(conn)
+        self.runs = SqlWorkflowRuns(conn)
         return self
 
     async def __aexit__(

@@ -55,6 +55,17 @@ DOMAIN_GRANTS: dict[str, str | None] = {
     "Mutation.flushCache": "cache:admin",
     "Mutation.warmCache": "cache:admin",
     "Mutation.replayEvents": "cache:admin",
+    "Query.workflows": "workflows:read",
+    "Query.workflow": "workflows:read",
+    "Query.validateWorkflow": "workflows:read",
+    "Query.workflowRuns": "workflows:read",
+    "Query.workflowRun": "workflows:read",
+    "Mutation.createWorkflow": "workflows:write",
+    "Mutation.updateWorkflow": "workflows:write",
+    "Mutation.setWorkflowEnabled": "workflows:write",
+    "Mutation.deleteWorkflow": "workflows:write",
+    "Mutation.runWorkflow": "workflows:run",
+    "Mutation.cancelWorkflowRun": "workflows:run",
 }
 
 _ANY = str(uuid.UUID(int=7))
@@ -120,6 +131,33 @@ DOCUMENTS: dict[str, tuple[str, dict[str, Any]]] = {
         {"id": _ANY},
     ),
     "Mutation.replayFailedJobs": ("mutation { replayFailedJobs { count } }", {}),
+    "Query.workflows": ("{ workflows(first: 1) { totalCount } }", {}),
+    "Query.workflow": ("query($id: ID!) { workflow(id: $id) { id } }", {"id": _ANY}),
+    "Query.validateWorkflow": (
+        "query($d: JSON!) { validateWorkflow(definition: $d) { valid } }",
+        {"d": {}},
+    ),
+    "Query.workflowRuns": ("{ workflowRuns(first: 1) { totalCount } }", {}),
+    "Query.workflowRun": ("query($id: ID!) { workflowRun(id: $id) { id } }", {"id": _ANY}),
+    # An invalid definition: refused in the result union, nothing stored.
+    "Mutation.createWorkflow": (
+        "mutation($d: JSON!) { createWorkflow(definition: $d) { __typename } }",
+        {"d": {}},
+    ),
+    "Mutation.updateWorkflow": (
+        "mutation($id: ID!) { updateWorkflow(id: $id, definition: {}) { __typename } }",
+        {"id": _ANY},
+    ),
+    "Mutation.setWorkflowEnabled": (
+        "mutation($id: ID!) { setWorkflowEnabled(id: $id, enabled: true) { id } }",
+        {"id": _ANY},
+    ),
+    "Mutation.deleteWorkflow": ("mutation($id: ID!) { deleteWorkflow(id: $id) }", {"id": _ANY}),
+    "Mutation.runWorkflow": ("mutation($id: ID!) { runWorkflow(id: $id) { id } }", {"id": _ANY}),
+    "Mutation.cancelWorkflowRun": (
+        "mutation($id: ID!) { cancelWorkflowRun(id: $id) { id } }",
+        {"id": _ANY},
+    ),
 }
 
 

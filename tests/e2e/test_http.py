@@ -235,7 +235,13 @@ async def test_an_extension_refusing_the_operation_picks_the_status(
         cast(
             Any,
             SimpleNamespace(
-                bus=None, orders=None, access=None, sandbox_records=None, queues=None, logs=None
+                bus=None,
+                orders=None,
+                access=None,
+                sandbox_records=None,
+                queues=None,
+                logs=None,
+                workflows=None,
             ),
         ),
     )

@@ -32,6 +32,7 @@ IL_ORDER = json.loads((FIXTURES / "il-uk-eta.json").read_text())
 SAMPLE_ARGUMENTS: dict[str, dict[str, Any]] = {
     "sync_contact": {"order_id": str(uuid.uuid4())},  # unknown order: acknowledged
     "send_notification": {"notification_id": str(uuid.uuid4())},  # unknown row: acknowledged
+    "run_workflow": {"run_id": str(uuid.uuid4())},  # unknown run: acknowledged
 }
 
 

@@ -132,6 +132,7 @@ async def test_the_sweeper_publishes_a_stale_outbox_row(
         "flush_key_usage",
         "purge_idempotency_keys",
         "log_retention",
+        "workflow_cron",
     ]
     r.start()
     try:

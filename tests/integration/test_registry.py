@@ -36,6 +36,7 @@ from tests.integration.workers import drop_namespace, redis_settings, worker_on
 SAMPLE_ARGUMENTS: dict[str, dict[str, Any]] = {
     "sync_contact": {"order_id": str(uuid.uuid4())},
     "send_notification": {"notification_id": str(uuid.uuid4())},
+    "run_workflow": {"run_id": str(uuid.uuid4())},
 }
 
 

@@ -1,0 +1,1 @@
+"""Workflows: definitions (CRUD, validation), runs (start, execute, cancel) and triggers."""

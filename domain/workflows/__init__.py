@@ -1,0 +1,1 @@
+"""Workflows: definitions (schema and rules), placeholder rendering, runs and their steps."""

@@ -1,0 +1,206 @@
+"""Workflows over HTTP, lifespan running (embedded and production): GraphQL definitions and
+runs, the webhook trigger's rules (permission, Idempotency-Key, size cap, 202 with the run id)."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from app.main.asgi import create_app
+from app.main.settings import Settings
+from tests.auth import codes, key, with_auth
+from tests.workflow_docs import valid
+
+ERRORS = "errors { message field }"
+CREATE = f"""mutation($d: JSON!) {{ createWorkflow(definition: $d) {{ __typename
+  ... on Workflow {{ id name enabled }} ... on InvalidWorkflow {{ message field {ERRORS} }} }} }}"""
+UPDATE = f"""mutation($id: ID!, $d: JSON!) {{ updateWorkflow(id: $id, definition: $d) {{
+  __typename ... on Workflow {{ name }} ... on InvalidWorkflow {{ {ERRORS} }} }} }}"""
+VALIDATE = f"query($d: JSON!) {{ validateWorkflow(definition: $d) {{ valid {ERRORS} }} }}"
+LIST = "query($e: Boolean) { workflows(enabled: $e) { totalCount edges { node { name } } } }"
+RUN = """mutation($id: ID!, $c: JSON) { runWorkflow(id: $id, context: $c) { id status
+  triggerType steps { stepId status } } }"""
+RUN_STATE = """query($id: ID!) { workflowRun(id: $id) { status triggerType triggerKey context
+  steps { stepId type status attempts output error durationMs } } }"""
+RUNS = """query($f: WorkflowRunFilter) { workflowRuns(filter: $f) { totalCount
+  edges { node { id status } } } }"""
+CANCEL = "mutation($id: ID!) { cancelWorkflowRun(id: $id) { status } }"
+ENABLE = "mutation($id: ID!, $e: Boolean!) { setWorkflowEnabled(id: $id, enabled: $e) { enabled } }"
+DELETE = "mutation($id: ID!) { deleteWorkflow(id: $id) }"
+
+ONE_STEP = {
+    "name": "hook",
+    "triggers": [{"type": "webhook", "config": {"key": "visa-ready"}}, {"type": "manual"}],
+    "steps": [
+        {
+            "id": "say",
+            "type": "slack.send",
+            "config": {"channel": "#ops", "message": "ready: {{body.order}}"},
+        }
+    ],
+}
+
+
+@asynccontextmanager
+async def serving(settings: Settings, *scopes: str) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(with_auth(settings))
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://test") as client,
+    ):
+        client.headers["X-API-Key"] = await key(app.state.container, *scopes)
+        client.app = app  # type: ignore[attr-defined]
+        yield client
+
+
+async def gql(client: httpx.AsyncClient, query: str, **variables: Any) -> Any:
+    response = await client.post("/graphql", json={"query": query, "variables": variables})
+    assert response.status_code == 200, response.text
+    payload = response.json()
+    assert "errors" not in payload, payload["errors"]
+    return payload["data"]
+
+
+@pytest.fixture
+def wf_settings(app_settings: Settings, tmp_path: Path) -> Settings:
+    return dataclasses.replace(
+        app_settings,
+        pdf_dir=str(tmp_path),
+        workflow_step_backoff_s=0.01,
+        trigger_max_body_bytes=2048,
+    )
+
+
+ALL = ("workflows:read", "workflows:write", "workflows:run")
+
+
+async def test_definitions_through_graphql(wf_settings: Settings) -> None:
+    async with serving(wf_settings, *ALL) as client:
+        bad = valid(name="")
+        bad["steps"][0]["config"]["channel"] = "ops"
+        refused = (await gql(client, CREATE, d=bad))["createWorkflow"]
+        assert refused["__typename"] == "InvalidWorkflow"
+        assert refused["field"] == "$.name"
+        assert [e["field"] for e in refused["errors"]] == ["$.name", "$.steps[0].config.channel"]
+        check = (await gql(client, VALIDATE, d=bad))["validateWorkflow"]
+        assert (check["valid"], len(check["errors"])) == (False, 2)
+        assert (await gql(client, VALIDATE, d=valid()))["validateWorkflow"] == {
+            "valid": True,
+            "errors": [],
+        }
+
+        made = (await gql(client, CREATE, d=valid()))["createWorkflow"]
+        assert (made["__typename"], made["enabled"]) == ("Workflow", True)
+        taken = (await gql(client, CREATE, d=valid(name="copy")))["createWorkflow"]
+        assert taken["errors"][0]["field"] == "$.triggers[1].config.key"
+        renamed = await gql(client, UPDATE, id=made["id"], d=valid(name="renamed"))
+        assert renamed["updateWorkflow"] == {"__typename": "Workflow", "name": "renamed"}
+        await gql(client, ENABLE, id=made["id"], e=False)
+        assert (await gql(client, LIST, e=True))["workflows"]["totalCount"] == 0
+        assert (await gql(client, LIST))["workflows"]["edges"] == [{"node": {"name": "renamed"}}]
+        assert (await gql(client, DELETE, id=made["id"]))["deleteWorkflow"] is True
+
+
+async def test_a_reader_cannot_write_or_run(wf_settings: Settings) -> None:
+    async with serving(wf_settings, "workflows:read") as client:
+        response = await client.post(
+            "/graphql", json={"query": CREATE, "variables": {"d": valid()}}
+        )
+        assert codes(response) == ["FORBIDDEN"]
+        trigger = await client.post(
+            "/api/v1/triggers/visa-ready", json={}, headers={"Idempotency-Key": "k1"}
+        )
+        assert trigger.status_code == 403
+
+
+async def wait_for(client: httpx.AsyncClient, run_id: str, status: str) -> Any:
+    deadline = time.monotonic() + 20
+    while True:
+        run = (await gql(client, RUN_STATE, id=run_id))["workflowRun"]
+        if run["status"] == status:
+            return run
+        assert time.monotonic() < deadline, f"run stayed {run['status']}"
+        await asyncio.sleep(0.05)
+
+
+async def test_manual_runs_and_their_queries(wf_settings: Settings) -> None:
+    async with serving(wf_settings, *ALL) as client:
+        workflow = (await gql(client, CREATE, d=ONE_STEP))["createWorkflow"]
+        started = await gql(client, RUN, id=workflow["id"], c={"body": {"order": "IL1"}})
+        run = started["runWorkflow"]
+        assert (run["status"], run["triggerType"]) == ("QUEUED", "manual")
+        assert run["steps"] == [{"stepId": "say", "status": "PENDING"}]
+        if wf_settings.embedded:  # the worker runs inside the app; production needs `visapi worker`
+            done = await wait_for(client, run["id"], "SUCCEEDED")
+            (step,) = done["steps"]
+            assert (step["status"], step["attempts"], step["type"]) == (
+                "SUCCEEDED",
+                1,
+                "slack.send",
+            )
+            assert step["output"]["channel"] == "#ops"
+        else:
+            assert (await gql(client, CANCEL, id=run["id"]))["cancelWorkflowRun"] == {
+                "status": "CANCELED"
+            }
+        runs = (await gql(client, RUNS, f={"workflowId": workflow["id"]}))["workflowRuns"]
+        assert runs["totalCount"] == 1
+        other = (await gql(client, RUNS, f={"status": "FAILED"}))["workflowRuns"]
+        assert other == {"totalCount": 0, "edges": []}
+        bad = await client.post(
+            "/graphql", json={"query": RUN, "variables": {"id": workflow["id"], "c": [1]}}
+        )
+        assert codes(bad) == ["INVALID_INPUT"]
+
+
+async def test_the_webhook_trigger(wf_settings: Settings) -> None:
+    async with serving(wf_settings, *ALL) as client:
+        await gql(client, CREATE, d=ONE_STEP)
+        url = "/api/v1/triggers/visa-ready"
+        missing = await client.post(url, json={"order": "IL1"})
+        assert (missing.status_code, codes(missing)) == (400, ["INVALID_INPUT"])
+        headers = {"Idempotency-Key": "call-1"}
+        first = await client.post(url, json={"order": "IL1"}, headers=headers)
+        assert first.status_code == 202, first.text
+        run_id = first.json()["runId"]
+        again = await client.post(url, json={"order": "IL1"}, headers=headers)
+        assert (again.status_code, again.json()["runId"]) == (202, run_id)
+        reused = await client.post(url, json={"order": "IL2"}, headers=headers)
+        assert reused.status_code == 422
+        too_big = await client.post(
+            url, json={"x": "a" * 3000}, headers={"Idempotency-Key": "call-2"}
+        )
+        assert (too_big.status_code, codes(too_big)) == (413, ["PAYLOAD_TOO_LARGE"])
+        form = await client.post(
+            url,
+            content=b"order=IL3",
+            headers={
+                "Idempotency-Key": "call-3",
+                "Content-Type": "application/x-www-form-urlencoded",
+            },
+        )
+        assert form.status_code == 202
+        unknown = await client.post(
+            "/api/v1/triggers/nobody", json={}, headers={"Idempotency-Key": "k"}
+        )
+        assert unknown.status_code == 404
+        xml = await client.post(
+            url, content=b"<a/>", headers={"Idempotency-Key": "k4", "Content-Type": "text/xml"}
+        )
+        assert xml.status_code == 415
+        run = (await gql(client, RUN_STATE, id=run_id))["workflowRun"]
+        assert (run["triggerType"], run["triggerKey"], run["context"]) == (
+            "webhook",
+            "visa-ready",
+            {"body": {"order": "IL1"}},
+        )
+        runs = (await gql(client, RUNS))["workflowRuns"]
+        assert runs["totalCount"] == 2
