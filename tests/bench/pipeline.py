@@ -36,6 +36,9 @@ from tests.bench.services import REDIS_URL, bench_database, redis_namespace
 ROOT = Path(__file__).resolve().parents[2]
 VISAPI = Path(sys.executable).parent / "visapi"
 FIXTURE = ROOT / "tests/fixtures/vizi-orders/il-uk-eta.json"
+# Warm-up bodies: se orders take the whole intake path but cause no job (sync is il only).
+WARMUP_FIXTURE = ROOT / "tests/fixtures/vizi-orders/se-india-uppercase-branch-extra-keys.json"
+WARMUP = int(os.environ.get("BENCH_PIPELINE_WARMUP", "300"))
 WEBHOOK = "/api/v1/webhooks/vizi/orders"
 ORDERS = int(os.environ.get("BENCH_PIPELINE_ORDERS", "10000"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "50"))
@@ -51,8 +54,9 @@ JSON_BODY = {"Content-Type": "application/json"}
 
 
 def body(order_id: str, n: int) -> bytes:
-    """The il fixture with its own order id and phone (new customers: the CRM create path)."""
-    doc = json.loads(FIXTURE.read_text())
+    """The il fixture with its own order id and phone (new customers: the CRM create path);
+    the se fixture for warm-up ids (`SE…`)."""
+    doc = json.loads((WARMUP_FIXTURE if order_id.startswith("SE") else FIXTURE).read_text())
     doc["order"]["id"] = order_id
     doc["form"]["orderId"] = order_id
     doc["form"]["client"]["phone"] = {"code": "+972", "number": f"054{n:07d}"}
@@ -228,6 +232,10 @@ async def bench(tmp: Path) -> str:
         try:
             await servers.wait_ready(api, "/api/v1/healthz", None, API_WORKERS)
             url = api.url(WEBHOOK)
+            # Every worker process checks the key once (argon2) and warms its statement caches.
+            warm = await post_all(url, auth.headers, [f"SE{n:010d}" for n in range(WARMUP)], 0)
+            if warm.errors:
+                raise RuntimeError(f"warm-up failed: {warm.errors[:3]}")
             ids = [f"IL{261128000000 + n}" for n in range(ORDERS)]
             print(f"bench: intake of {ORDERS} orders, {CONNECTIONS} connections", flush=True)
             intake = await post_all(url, auth.headers, ids, 0)
