@@ -143,6 +143,7 @@ def bootstrap(
     broker = broker or create_broker(settings, metrics)
     metrics.watch_queues(partial(queue_depths, broker))
     relay = OutboxRelay(engine, broker, registry)
+    closers.append(relay.flush)  # closers run last first: publish what is pending, then dispose
 
     jobs_for = jobs_by_policy({**ORDER_JOB_POLICIES, **QUEUE_JOB_POLICIES, **WORKFLOW_JOB_POLICIES})
     # In-process event handlers run after commit (DESIGN.md "The flow of a request"); the bus

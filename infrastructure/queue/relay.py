@@ -29,6 +29,7 @@ log = logging.getLogger("visapi.relay")
 
 SWEEP_LIMIT = 500
 SWEEP_AGE_S = 5.0
+PUBLISH_BATCH = 500
 
 
 def to_message(
@@ -60,11 +61,41 @@ class OutboxRelay:
             if engine.dialect.name == "postgresql"
             else None
         )
+        # Committed rows waiting for the fast path, and the one task publishing them.
+        self._pending: list[OutboxMessage] = []
+        self._flusher: asyncio.Task[None] | None = None
 
     async def publish_committed(self, events: Sequence[Any], messages: list[OutboxMessage]) -> None:
-        """After-commit hook of the unit of work: publish its rows now instead of in 5 s."""
+        """After-commit hook of the unit of work: have its rows published now, not in 5 s.
+
+        The request does not wait for the broker: its rows join a queue that one background
+        task publishes in batches (one thread hop and one UPDATE per batch, however many
+        requests committed meanwhile). Under load this turns two round trips per order into two
+        per batch; if the process dies first, the rows are still in the outbox for the sweeper.
+        """
         if not messages:
             return
+        self._pending.extend(messages)
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush_pending())
+
+    async def flush(self) -> None:
+        """Wait until every committed row handed to the fast path has been tried (shutdown,
+        tests)."""
+        while self._flusher is not None and not self._flusher.done():
+            await asyncio.shield(self._flusher)
+
+    async def _flush_pending(self) -> None:
+        while self._pending:
+            batch = self._pending[:PUBLISH_BATCH]
+            del self._pending[:PUBLISH_BATCH]
+            try:
+                await self._publish(batch)
+            except Exception:
+                # Left unpublished (or published but unmarked): the sweeper takes them over.
+                log.exception("fast path could not publish %d outbox row(s)", len(batch))
+
+    async def _publish(self, messages: list[OutboxMessage]) -> None:
         published = await self._enqueue(
             [
                 to_message(m.id, m.job.actor, m.job.queue.value, m.job.arguments, m.correlation_id)
@@ -90,6 +121,7 @@ class OutboxRelay:
         async with self._transaction() as conn:
             await conn.execute(insert(outbox), [outbox_row(m) for m in messages])
         await self.publish_committed((), messages)
+        await self.flush()
         return len(messages)
 
     async def sweep(self, limit: int = SWEEP_LIMIT, older_than_s: float = SWEEP_AGE_S) -> int:

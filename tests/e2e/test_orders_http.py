@@ -110,11 +110,10 @@ async def test_create_query_and_process_orders(client: httpx.AsyncClient) -> Non
 
     # Written, then visible on the next read through the caches.
     fetched = (await gql(client, ORDER, id=order["id"]))["order"]
-    assert fetched == {
-        "orderId": "IL251101GB07",
-        "processedAt": None,
-        "events": [{"type": "order.created"}],
-    }
+    # The embedded worker may already have synced the contact and queued the confirmation.
+    assert fetched["events"][0] == {"type": "order.created"}
+    assert {e["type"] for e in fetched["events"][1:]} <= {"notification.queued"}
+    assert (fetched["orderId"], fetched["processedAt"]) == ("IL251101GB07", None)
     unprocessed = (await gql(client, UNPROCESSED))["orders"]
     assert [e["node"]["orderId"] for e in unprocessed["edges"]] == ["IL251101GB07"]
     assert unprocessed["totalCount"] == 1  # the count was cached at 0 before the write

@@ -43,6 +43,7 @@ async def container(settings: Settings) -> AsyncIterator[Container]:
 
 
 async def outbox_rows(c: Container) -> list[Any]:
+    await c.relay.flush()  # the fast path publishes in the background: wait for it
     async with c.engine.connect() as conn:
         return list((await conn.execute(select(outbox).order_by(outbox.c.created_at))).all())
 

@@ -89,6 +89,7 @@ async def test_every_registry_actor_goes_through_the_outbox_to_a_worker(
             async with unit:
                 unit.record([Probe(aggregate_id=uuid.uuid4(), occurred_at=datetime.now(UTC))])
                 await unit.commit()
+            await api.relay.flush()  # the fast path publishes in the background
             async with api.engine.connect() as conn:
                 sent = (await conn.execute(select(outbox))).all()
             assert sorted(r.actor for r in sent) == sorted(api.registry)
