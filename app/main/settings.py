@@ -46,6 +46,11 @@ class Settings:
     job_max_deferrals: int = 100
     # Redis broker: a worker silent this long is presumed dead and its messages requeued.
     job_heartbeat_timeout_ms: int = 60_000
+    # ...by the broker's maintenance, which runs on this many of every million broker commands
+    # (Dramatiq's default, 1000). An idle worker polls each queue about once a second, so at
+    # the default a dead worker's messages wait minutes past the heartbeat timeout; tests use
+    # 1_000_000 (every command) to make the requeue follow the timeout.
+    job_maintenance_chance: int = 1_000
     job_dead_message_ttl_ms: int = 604_800_000
     worker_threads: int = 4
     outbox_sweep_interval_s: float = 10.0
@@ -182,9 +187,12 @@ def _check(s: Settings) -> None:
     for name in ("job_max_retries", "job_max_deferrals"):
         if getattr(s, name) < 0:
             raise SettingsError(f"VISAPI_{name.upper()} must not be negative")
-    for name in ("job_min_backoff_ms", "job_max_backoff_ms"):
+    for name in ("job_min_backoff_ms", "job_max_backoff_ms", "job_heartbeat_timeout_ms"):
         if getattr(s, name) <= 0:
             raise SettingsError(f"VISAPI_{name.upper()} must be positive")
+    if not 0 < s.job_maintenance_chance <= 1_000_000:
+        # Zero would never requeue the messages of a dead worker.
+        raise SettingsError("VISAPI_JOB_MAINTENANCE_CHANCE must be between 1 and 1000000")
     if s.job_min_backoff_ms > s.job_max_backoff_ms:
         raise SettingsError("VISAPI_JOB_MIN_BACKOFF_MS must not exceed VISAPI_JOB_MAX_BACKOFF_MS")
     if not s.redis_namespace.replace("-", "").replace("_", "").isalnum():

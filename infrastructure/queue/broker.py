@@ -36,6 +36,9 @@ class BrokerSettings(JobSettings, Protocol):
     def job_heartbeat_timeout_ms(self) -> int: ...
 
     @property
+    def job_maintenance_chance(self) -> int: ...
+
+    @property
     def job_dead_message_ttl_ms(self) -> int: ...
 
     @property
@@ -107,6 +110,7 @@ def create_broker(settings: BrokerSettings, metrics: Metrics = NO_METRICS) -> dr
             namespace=settings.redis_namespace,
             middleware=middleware(settings, counts, metrics),
             heartbeat_timeout=settings.job_heartbeat_timeout_ms,
+            maintenance_chance=settings.job_maintenance_chance,
             dead_message_ttl=settings.job_dead_message_ttl_ms,
         )
     else:
