@@ -10,11 +10,11 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.bus import CommandHandler, EventHandler
+from app.bus import CommandHandler
 from app.idempotency import IdempotencyPolicy
 from app.main.settings import Settings
 from app.notifications.ports import Messaging
-from app.ports import Cache, UnitOfWorkFactory
+from app.ports import Cache, OrderStarts, UnitOfWorkFactory
 from app.workflows.commands import (
     CancelRun,
     CreateWorkflow,
@@ -33,12 +33,11 @@ from app.workflows.handlers import (
     set_workflow_enabled,
     update_workflow,
 )
-from app.workflows.orders import start_order_workflows
-from app.workflows.ports import Chat, Mailer
+from app.workflows.orders import OrderWorkflows
+from app.workflows.ports import Chat, Mailer, WorkflowReads
 from app.workflows.queries import WorkflowQueries, bind_workflow_queries
 from app.workflows.runs import cancel_run, start_run, trigger_webhook
 from app.workflows.steps import step_runners
-from domain.orders.model import OrderCreated
 from infrastructure.db.idempotency import SqlIdempotency
 from infrastructure.db.workflow_reads import SqlWorkflowReads
 from infrastructure.vendors.pdf import XhtmlPdfDocuments
@@ -51,7 +50,8 @@ from infrastructure.vendors.smtp import SmtpConfig, SmtpMailer
 class WorkflowSlice:
     queries: WorkflowQueries
     commands: dict[type, CommandHandler]
-    events: dict[type, list[EventHandler]]
+    # The workflows an order starts in its own transaction (create and retrigger order).
+    order_starts: OrderStarts
     fire_cron: Callable[[str], Awaitable[int]]  # argument: the claimer's name
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
@@ -65,10 +65,11 @@ def build_workflows(
     now: Callable[[], datetime],
     new_id: Callable[[], UUID],
     messaging: Messaging | None = None,
+    reads: WorkflowReads | None = None,
 ) -> WorkflowSlice:
     # The primary, not a replica: a trigger must see a workflow the moment it is saved.
     queries = bind_workflow_queries(
-        SqlWorkflowReads(engine), cache, enabled_ttl=settings.workflow_cache_ttl_s
+        reads or SqlWorkflowReads(engine), cache, enabled_ttl=settings.workflow_cache_ttl_s
     )
     sandbox = SandboxSteps(engine)
     closers: list[Callable[[], Awaitable[None]]] = []
@@ -130,13 +131,10 @@ def build_workflows(
             new_id=new_id,
         )
 
-    start_for_order = partial(
-        start_order_workflows, enabled=queries.enabled, uow=uow, now=now, new_id=new_id
-    )
     return WorkflowSlice(
         queries=queries,
         commands=commands,
-        events={OrderCreated: [start_for_order]},
+        order_starts=OrderWorkflows(enabled=queries.enabled, now=now, new_id=new_id).plan,
         fire_cron=fire_cron,
         closers=closers,
     )
