@@ -158,7 +158,9 @@ def bootstrap(
             after_commit=[relay.publish_committed],
         )
     assert uow is not None
-    vendors = build_vendors(settings, engine, closers, contacts=contacts, messaging=messaging)
+    vendors = build_vendors(
+        settings, engine, closers, contacts=contacts, messaging=messaging, metrics=metrics
+    )
     new_id = uuid.uuid4
     # Handlers that tell operators what happened take this; it redacts before storing.
     business_log = business_log or SqlBusinessLog(engine, now=now)
@@ -184,6 +186,7 @@ def bootstrap(
         new_id=new_id,
         messaging=vendors.messaging,
         reads=workflow_reads,
+        metrics=metrics,
     )
     closers += workflows.closers
     reads = reads or SqlOrderReads(read_engine)

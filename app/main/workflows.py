@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.bus import CommandHandler
 from app.idempotency import IdempotencyPolicy
 from app.main.settings import Settings
+from app.metrics import NO_METRICS, Metrics
 from app.notifications.ports import Messaging
 from app.ports import Cache, OrderStarts, UnitOfWorkFactory
 from app.workflows.commands import (
@@ -66,6 +67,7 @@ def build_workflows(
     new_id: Callable[[], UUID],
     messaging: Messaging | None = None,
     reads: WorkflowReads | None = None,
+    metrics: Metrics = NO_METRICS,
 ) -> WorkflowSlice:
     # The primary, not a replica: a trigger must see a workflow the moment it is saved.
     queries = bind_workflow_queries(
@@ -75,7 +77,9 @@ def build_workflows(
     closers: list[Callable[[], Awaitable[None]]] = []
     chat: Chat = sandbox
     if settings.slack_webhook_url:
-        slack = SlackWebhookChat(settings.slack_webhook_url, timeout_s=settings.slack_timeout_s)
+        slack = SlackWebhookChat(
+            settings.slack_webhook_url, timeout_s=settings.slack_timeout_s, metrics=metrics
+        )
         chat = slack
         closers.append(slack.aclose)
     mailer: Mailer = sandbox
@@ -89,7 +93,8 @@ def build_workflows(
                 password=settings.email_password,
                 starttls=settings.email_tls,
                 timeout_s=settings.email_timeout_s,
-            )
+            ),
+            metrics=metrics,
         )
     runners = step_runners(
         chat=chat,
@@ -117,8 +122,10 @@ def build_workflows(
             now=now,
             new_id=new_id,
         ),
-        ExecuteRun: partial(execute_run, uow=uow, runners=runners, pacing=pacing, now=now),
-        CancelRun: partial(cancel_run, uow=uow, now=now),
+        ExecuteRun: partial(
+            execute_run, uow=uow, runners=runners, pacing=pacing, now=now, metrics=metrics
+        ),
+        CancelRun: partial(cancel_run, uow=uow, now=now, metrics=metrics),
     }
 
     async def fire_cron(claimer: str) -> int:
