@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -17,7 +17,7 @@ from app.orders.side_views import ContactSyncView, NotificationView
 from app.orders.views import EventView, Keyset, OrderPage, OrderView, Sort, StatsBucket, StatsGroup
 from app.queues.ports import FailedJobs
 from app.workflows.ports import WorkflowRuns, Workflows
-from domain.orders.model import Order
+from domain.orders.model import Order, OrderCreated
 from domain.orders.specs import Spec
 
 
@@ -45,7 +45,9 @@ class Orders(Protocol):
 
     def add(self, order: Order) -> None: ...
 
-    async def get(self, id: UUID) -> Order | None: ...
+    async def get(self, id: UUID, *, lock: bool = False) -> Order | None:
+        """`lock`: hold the row until commit (serialises repairs of one order)."""
+        ...
 
     async def get_by_order_id(self, order_id: str) -> Order | None: ...
 
@@ -98,6 +100,15 @@ class UnitOfWorkFactory(Protocol):
     def __call__(
         self, *, actor: str | None = None, correlation_id: str | None = None
     ) -> UnitOfWork: ...
+
+
+# What an order starts in its own transaction besides its jobs: the workflows keyed by its
+# country (DOMAIN.md "Order intake"). Asked in two steps so the lookup (a cached read) stays
+# out of the transaction: `OrderStarts(order)` before the unit of work opens answers None
+# (nothing to start) or a callable that adds the runs inside the unit, given the order's
+# event; it returns how many it started. Bound in bootstrap to app.workflows.orders.
+StartInUnit = Callable[[UnitOfWork, OrderCreated], Awaitable[int]]
+OrderStarts = Callable[[Order], Awaitable[StartInUnit | None]]
 
 
 class OrderReads(Protocol):

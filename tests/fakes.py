@@ -150,3 +150,28 @@ class FakeBusinessLog:
 
     async def write(self, level: Any, message: str, **fields: Any) -> None:
         self.entries.append({"level": str(level), "message": message, **fields})
+
+
+class FakeWorkflowReads:
+    """No workflows: orders through the fake unit of work start none (it has no runs)."""
+
+    async def enabled_workflows(self) -> list[Any]:
+        return []
+
+    async def workflow(self, id: UUID) -> Any:
+        return None
+
+    async def workflow_page(self, first: int, after: Any, enabled: bool | None) -> Any:
+        raise NotImplementedError
+
+    async def count_workflows(self, enabled: bool | None) -> int:
+        return 0
+
+    async def run(self, id: UUID) -> Any:
+        return None
+
+    async def run_page(self, f: Any, first: int, after: Any) -> Any:
+        raise NotImplementedError
+
+    async def count_runs(self, f: Any) -> int:
+        return 0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -44,6 +44,7 @@ from app.queues.queries import QueueQueries
 from app.replay import ReplayEvents, replay_events
 from app.sandbox import SandboxRecords
 from app.workflows.policies import JOB_POLICIES as WORKFLOW_JOB_POLICIES
+from app.workflows.ports import WorkflowReads
 from infrastructure.cache.memory import MemoryCache
 from infrastructure.cache.redis import RedisCache, redis_client
 from infrastructure.db.deliveries import SqlDeliveries
@@ -110,14 +111,15 @@ def bootstrap(
     messaging: Messaging | None = None,
     metrics: PrometheusMetrics | None = None,
     business_log: BusinessLog | None = None,
+    workflow_reads: WorkflowReads | None = None,
     now: Callable[[], datetime] = utcnow,
 ) -> Container:
     """Compose the application. Opens no connection: engines and clients connect lazily.
 
-    Unit tests pass in-memory `uow`, `reads` and `business_log` fakes; everything else is
-    built from settings. The app passes its `metrics` (its /metrics route exists before the
-    lifespan bootstraps), and the embedded worker the API's, so both count into the one
-    registry that is scraped.
+    Unit tests pass in-memory `uow`, `reads`, `workflow_reads` and `business_log` fakes;
+    everything else is built from settings. The app passes its `metrics` (its /metrics route
+    exists before the lifespan bootstraps), and the embedded worker the API's, so both count
+    into the one registry that is scraped.
     """
     metrics = metrics or PrometheusMetrics()
     engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
@@ -146,24 +148,20 @@ def bootstrap(
     closers.append(relay.flush)  # closers run last first: publish what is pending, then dispose
 
     jobs_for = jobs_by_policy({**ORDER_JOB_POLICIES, **QUEUE_JOB_POLICIES, **WORKFLOW_JOB_POLICIES})
-    # In-process event handlers run after commit (DESIGN.md "The flow of a request"); the bus
-    # is built below, so the hook finds it through this cell.
-    bus_cell: list[MessageBus] = []
-
-    async def publish_events(events: Sequence[Any], messages: Sequence[Any]) -> None:
-        if bus_cell and events:
-            await bus_cell[0].publish(events)
-
+    # No in-process event handler is registered, so no after-commit hook runs the bus: what an
+    # order starts (its workflows) is written in its own transaction (app/workflows/orders.py).
     if uow is None:
         uow = partial(  # type: ignore[assignment]
             SqlUnitOfWork,
             engine,
             jobs_for=jobs_for,
             registry=registry,
-            after_commit=[relay.publish_committed, publish_events],
+            after_commit=[relay.publish_committed],
         )
     assert uow is not None
-    vendors = build_vendors(settings, engine, closers, contacts=contacts, messaging=messaging)
+    vendors = build_vendors(
+        settings, engine, closers, contacts=contacts, messaging=messaging, metrics=metrics
+    )
     new_id = uuid.uuid4
     # Handlers that tell operators what happened take this; it redacts before storing.
     business_log = business_log or SqlBusinessLog(engine, now=now)
@@ -188,6 +186,8 @@ def bootstrap(
         now=now,
         new_id=new_id,
         messaging=vendors.messaging,
+        reads=workflow_reads,
+        metrics=metrics,
     )
     closers += workflows.closers
     reads = reads or SqlOrderReads(read_engine)
@@ -207,6 +207,7 @@ def bootstrap(
                 now=now,
                 new_id=new_id,
                 business_log=business_log,
+                starts=workflows.order_starts,
             ),
             ArchiveBody: partial(archive_body, uow=uow, now=now, new_id=new_id),
             MarkOrdersProcessed: partial(mark_orders_processed, uow=uow, cache=cache, now=now),
@@ -223,7 +224,9 @@ def bootstrap(
             ),
             ResyncContact: partial(resync_contact, uow=uow, now=now),
             ResendConfirmation: partial(resend_confirmation, uow=uow, now=now, new_id=new_id),
-            RetriggerOrder: partial(retrigger_order, uow=uow, now=now),
+            RetriggerOrder: partial(
+                retrigger_order, uow=uow, now=now, starts=workflows.order_starts
+            ),
             RecordDeliveryEvents: partial(
                 record_delivery_events, deliveries=SqlDeliveries(engine), now=now, new_id=new_id
             ),
@@ -234,9 +237,8 @@ def bootstrap(
             FlushCache: partial(flush_cache, cache=cache),
             WarmCache: partial(warm_cache, orders=orders),
         },
-        events=workflows.events,
+        events={},
     )
-    bus_cell.append(bus)
     # Replay re-runs the bus's own event handlers, so it is bound to the bus once built.
     bus.commands[ReplayEvents] = partial(
         replay_events,

@@ -130,15 +130,27 @@ def _queues(ctx: click.Context, param: click.Parameter, value: str | None) -> li
 )
 @click.option("--processes", default=1, show_default=True, type=click.IntRange(min=1))
 @click.option("--threads", default=None, type=click.IntRange(min=1), help="Per process.")
-def worker(queues: list[str] | None, processes: int, threads: int | None) -> None:
+@click.option(
+    "--metrics-port",
+    default=None,
+    type=click.IntRange(1, 65535),
+    help="Serve /metrics on 127.0.0.1:PORT (default: VISAPI_WORKER_METRICS_PORT, else off).",
+)
+def worker(
+    queues: list[str] | None, processes: int, threads: int | None, metrics_port: int | None
+) -> None:
     """Run a job worker (needs VISAPI_REDIS_URL)."""
     settings = _settings()
     _require_redis(settings, "worker")
+    # Before prometheus-client is imported: the worker's metrics are its own (in memory, or a
+    # directory of its own with --processes > 1), never files of a directory `serve` empties.
+    os.environ.pop(MULTIPROC_ENV, None)
     from app.main.logging import configure_logging
-    from app.main.worker import run_worker
+    from app.main.worker_processes import run_worker
 
     configure_logging(settings.log_level)
-    run_worker(settings, queues, processes=processes, threads=threads)
+    port = metrics_port if metrics_port is not None else settings.worker_metrics_port
+    run_worker(settings, queues, processes=processes, threads=threads, metrics_port=port)
 
 
 @main.command()

@@ -53,6 +53,8 @@ class Settings:
     job_maintenance_chance: int = 1_000
     job_dead_message_ttl_ms: int = 604_800_000
     worker_threads: int = 4
+    # `visapi worker` serves /metrics on 127.0.0.1:this port (unset: no endpoint).
+    worker_metrics_port: int | None = None
     outbox_sweep_interval_s: float = 10.0
     outbox_sweep_age_s: float = 5.0
     scheduler_tick_s: float = 1.0
@@ -136,7 +138,9 @@ def _parse(name: str, raw: str, kind: Any) -> Any:
         if text.lower() in ("0", "false", "no", "off"):
             return False
         raise SettingsError(f"{name}={raw!r} is not a boolean (use true or false)")
-    if kind == "int":
+    if kind == "int | None" and not text:
+        return None
+    if kind in ("int", "int | None"):
         try:
             return int(text)
         except ValueError:
@@ -197,6 +201,8 @@ def _check(s: Settings) -> None:
         raise SettingsError("VISAPI_JOB_MIN_BACKOFF_MS must not exceed VISAPI_JOB_MAX_BACKOFF_MS")
     if not s.redis_namespace.replace("-", "").replace("_", "").isalnum():
         raise SettingsError("VISAPI_REDIS_NAMESPACE must be letters, digits, - or _")
+    if s.worker_metrics_port is not None and not 1 <= s.worker_metrics_port <= 65535:
+        raise SettingsError("VISAPI_WORKER_METRICS_PORT must be a port number (1-65535)")
     if s.request_timeout_s <= 0:
         raise SettingsError("VISAPI_REQUEST_TIMEOUT_S must be positive")
     _check_vendors(s)

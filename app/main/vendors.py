@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.contacts.ports import ContactSync
 from app.main.settings import Settings
+from app.metrics import NO_METRICS, Metrics
 from app.notifications.ports import Messaging
 from infrastructure.vendors.cbb import CbbClient
 from infrastructure.vendors.cbb_adapters import CbbContactSync, CbbMessaging
@@ -26,7 +27,7 @@ class Vendors:
     given: dict[str, Any] = field(default_factory=dict)
 
 
-def cbb_client(settings: Settings) -> CbbClient | None:
+def cbb_client(settings: Settings, metrics: Metrics = NO_METRICS) -> CbbClient | None:
     """The CBB client when VISAPI_CBB_BASE_URL and VISAPI_CBB_TOKEN are set, else None."""
     if not (settings.cbb_base_url and settings.cbb_token):
         return None
@@ -36,6 +37,7 @@ def cbb_client(settings: Settings) -> CbbClient | None:
         timeout_s=settings.cbb_timeout_s,
         retries=settings.cbb_retries,
         backoff_s=settings.cbb_backoff_s,
+        metrics=metrics,
     )
 
 
@@ -46,13 +48,14 @@ def build_vendors(
     *,
     contacts: ContactSync | None = None,
     messaging: Messaging | None = None,
+    metrics: Metrics = NO_METRICS,
 ) -> Vendors:
     given: dict[str, Any] = {
         name: adapter
         for name, adapter in (("contacts", contacts), ("messaging", messaging))
         if adapter is not None
     }
-    client = cbb_client(settings) if len(given) < 2 else None
+    client = cbb_client(settings, metrics) if len(given) < 2 else None
     if client is not None:
         closers.append(client.aclose)
         return Vendors(

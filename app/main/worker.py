@@ -1,11 +1,9 @@
-"""Job consumers: `visapi worker` processes (Redis) and the embedded worker of `serve`."""
+"""Job consumers: the worker that runs actors on a container of its own, used by `serve`
+(embedded) and by `visapi worker` processes (app/main/worker_processes.py)."""
 
 from __future__ import annotations
 
 import logging
-import multiprocessing
-import signal
-import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -13,15 +11,8 @@ import dramatiq
 from dramatiq.asyncio import get_event_loop_thread
 from dramatiq.middleware import AsyncIO, Middleware
 
-from app.jobs import Queue
 from app.main.bootstrap import Container, bootstrap
-from app.main.settings import Settings
-from infrastructure.queue.broker import (
-    close_broker,
-    create_broker,
-    in_memory_messages,
-    register_actors,
-)
+from infrastructure.queue.broker import in_memory_messages, register_actors
 from infrastructure.queue.dead_letters import dead_letters_of, failed_job_writer
 
 log = logging.getLogger("visapi.worker")
@@ -133,81 +124,3 @@ def embedded_worker(api: Container) -> EmbeddedWorker:
         # How long a worker thread waits on an empty queue: also what a shutdown waits (x2).
         worker_timeout_ms=100,
     )
-
-
-def run_worker(
-    settings: Settings,
-    queues: Sequence[str] | None = None,
-    *,
-    processes: int = 1,
-    threads: int | None = None,
-) -> None:
-    """`visapi worker`: consume the Redis queues until SIGINT/SIGTERM."""
-    if settings.redis_url is None:
-        raise SystemExit(
-            "visapi worker needs VISAPI_REDIS_URL; without Redis, `visapi serve` runs the"
-            " worker in-process"
-        )
-    unknown = sorted(set(queues or ()) - {q.value for q in Queue})
-    if unknown:
-        raise SystemExit(f"unknown queue(s): {', '.join(unknown)} (known: critical, default, bulk)")
-    if processes < 1:
-        raise SystemExit("--processes must be at least 1")
-    if processes == 1:
-        _run_one(settings, queues, threads)
-    else:
-        _supervise(settings, queues, processes, threads)
-
-
-def _until_signal() -> threading.Event:
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    return stop
-
-
-def _run_one(settings: Settings, queues: Sequence[str] | None, threads: int | None) -> None:
-    broker = create_broker(settings)
-    worker = EmbeddedWorker(
-        broker,
-        lambda b: bootstrap(settings, broker=b),
-        queues=queues,
-        threads=threads or settings.worker_threads,
-    )
-    stop = _until_signal()
-    worker.start()
-    try:
-        while not stop.wait(1.0):
-            pass
-        log.info("worker stopping")
-    finally:
-        worker.stop()
-        close_broker(broker)
-
-
-def _supervise(
-    settings: Settings, queues: Sequence[str] | None, processes: int, threads: int | None
-) -> None:
-    """Run `processes` single-process workers; if one dies, stop all and let the service
-    manager restart us (no home-made supervisor logic beyond that)."""
-    ctx = multiprocessing.get_context("spawn")
-    children = [
-        ctx.Process(target=_run_one, args=(settings, queues, threads), name=f"visapi-worker-{i}")
-        for i in range(processes)
-    ]
-    for child in children:
-        child.start()
-    stop = _until_signal()
-    failed = False
-    while not stop.wait(1.0):
-        if any(not c.is_alive() for c in children):
-            log.error("a worker process exited; stopping the others")
-            failed = True
-            break
-    for child in children:
-        if child.is_alive():
-            child.terminate()  # SIGTERM: the child finishes its messages and closes cleanly
-    for child in children:
-        child.join(timeout=60)
-    if failed:
-        raise SystemExit(1)

@@ -10,11 +10,12 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.bus import CommandHandler, EventHandler
+from app.bus import CommandHandler
 from app.idempotency import IdempotencyPolicy
 from app.main.settings import Settings
+from app.metrics import NO_METRICS, Metrics
 from app.notifications.ports import Messaging
-from app.ports import Cache, UnitOfWorkFactory
+from app.ports import Cache, OrderStarts, UnitOfWorkFactory
 from app.workflows.commands import (
     CancelRun,
     CreateWorkflow,
@@ -33,12 +34,11 @@ from app.workflows.handlers import (
     set_workflow_enabled,
     update_workflow,
 )
-from app.workflows.orders import start_order_workflows
-from app.workflows.ports import Chat, Mailer
+from app.workflows.orders import OrderWorkflows
+from app.workflows.ports import Chat, Mailer, WorkflowReads
 from app.workflows.queries import WorkflowQueries, bind_workflow_queries
 from app.workflows.runs import cancel_run, start_run, trigger_webhook
 from app.workflows.steps import step_runners
-from domain.orders.model import OrderCreated
 from infrastructure.db.idempotency import SqlIdempotency
 from infrastructure.db.workflow_reads import SqlWorkflowReads
 from infrastructure.vendors.pdf import XhtmlPdfDocuments
@@ -51,7 +51,8 @@ from infrastructure.vendors.smtp import SmtpConfig, SmtpMailer
 class WorkflowSlice:
     queries: WorkflowQueries
     commands: dict[type, CommandHandler]
-    events: dict[type, list[EventHandler]]
+    # The workflows an order starts in its own transaction (create and retrigger order).
+    order_starts: OrderStarts
     fire_cron: Callable[[str], Awaitable[int]]  # argument: the claimer's name
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
@@ -65,16 +66,20 @@ def build_workflows(
     now: Callable[[], datetime],
     new_id: Callable[[], UUID],
     messaging: Messaging | None = None,
+    reads: WorkflowReads | None = None,
+    metrics: Metrics = NO_METRICS,
 ) -> WorkflowSlice:
     # The primary, not a replica: a trigger must see a workflow the moment it is saved.
     queries = bind_workflow_queries(
-        SqlWorkflowReads(engine), cache, enabled_ttl=settings.workflow_cache_ttl_s
+        reads or SqlWorkflowReads(engine), cache, enabled_ttl=settings.workflow_cache_ttl_s
     )
     sandbox = SandboxSteps(engine)
     closers: list[Callable[[], Awaitable[None]]] = []
     chat: Chat = sandbox
     if settings.slack_webhook_url:
-        slack = SlackWebhookChat(settings.slack_webhook_url, timeout_s=settings.slack_timeout_s)
+        slack = SlackWebhookChat(
+            settings.slack_webhook_url, timeout_s=settings.slack_timeout_s, metrics=metrics
+        )
         chat = slack
         closers.append(slack.aclose)
     mailer: Mailer = sandbox
@@ -88,7 +93,8 @@ def build_workflows(
                 password=settings.email_password,
                 starttls=settings.email_tls,
                 timeout_s=settings.email_timeout_s,
-            )
+            ),
+            metrics=metrics,
         )
     runners = step_runners(
         chat=chat,
@@ -116,8 +122,10 @@ def build_workflows(
             now=now,
             new_id=new_id,
         ),
-        ExecuteRun: partial(execute_run, uow=uow, runners=runners, pacing=pacing, now=now),
-        CancelRun: partial(cancel_run, uow=uow, now=now),
+        ExecuteRun: partial(
+            execute_run, uow=uow, runners=runners, pacing=pacing, now=now, metrics=metrics
+        ),
+        CancelRun: partial(cancel_run, uow=uow, now=now, metrics=metrics),
     }
 
     async def fire_cron(claimer: str) -> int:
@@ -130,13 +138,10 @@ def build_workflows(
             new_id=new_id,
         )
 
-    start_for_order = partial(
-        start_order_workflows, enabled=queries.enabled, uow=uow, now=now, new_id=new_id
-    )
     return WorkflowSlice(
         queries=queries,
         commands=commands,
-        events={OrderCreated: [start_for_order]},
+        order_starts=OrderWorkflows(enabled=queries.enabled, now=now, new_id=new_id).plan,
         fire_cron=fire_cron,
         closers=closers,
     )

@@ -19,10 +19,16 @@ from app.orders.commands import (
     OrderRejected,
     OrderSkipped,
 )
-from app.ports import ArchivedPayload, Cache, OrderAlreadyExists, UnitOfWorkFactory
+from app.ports import (
+    ArchivedPayload,
+    Cache,
+    OrderAlreadyExists,
+    OrderStarts,
+    UnitOfWorkFactory,
+)
 from domain.errors import InvalidOrderBody
 from domain.orders.intake import order_from_body
-from domain.orders.model import Order, OrdersProcessed, is_test_order_id
+from domain.orders.model import Order, OrderCreated, OrdersProcessed, is_test_order_id
 
 log = logging.getLogger("visapi.orders")
 
@@ -47,6 +53,7 @@ async def create_order(
     now: Callable[[], datetime],
     new_id: Callable[[], UUID],
     business_log: BusinessLog | None = None,
+    starts: OrderStarts | None = None,
 ) -> CreateOrderOutcome:
     received = now()
     external_id = _external_id(cmd.payload)
@@ -86,6 +93,8 @@ async def create_order(
             )
         return OrderRejected(message=exc.message, field=exc.field)
 
+    # Asked before the transaction: the workflows' lookup is a cached read, kept out of it.
+    start_in_unit = await starts(order) if starts is not None else None
     # New orders are the rule: the first attempt inserts without looking (the unique order id
     # refuses a repeat at commit, one round trip fewer per order); the second reads what is there.
     for attempt in range(2):
@@ -99,6 +108,11 @@ async def create_order(
             order.record_created(actor=cmd.actor)
             unit.orders.add(order)
             unit.payloads.add(archive("accepted", order=order.id))
+            if start_in_unit is not None:
+                created = order.events[-1]
+                assert isinstance(created, OrderCreated)
+                # Its runs (and their jobs) commit with the order, or roll back with it.
+                await start_in_unit(unit, created)
             try:
                 await unit.commit()
             except OrderAlreadyExists:

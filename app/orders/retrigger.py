@@ -3,7 +3,9 @@
 The archived body is parsed again with today's rules, so a fix to normalisation applies; the
 order row itself is not rewritten (it is the record of what was accepted). The jobs are those
 a new order causes, and every one of them is idempotent: a synced contact is not pushed
-again, a sent confirmation is not sent again.
+again, a sent confirmation is not sent again. Workflow runs are not idempotent, so the order's
+workflows (`starts`) add a run only for a matching workflow that has none for this order yet
+(app/workflows/orders.py); the order row is locked so two repairs cannot both add it.
 """
 
 from __future__ import annotations
@@ -15,18 +17,23 @@ from app.errors import InvalidInput, NotFound
 from app.orders.commands import OrderRetriggered as Retriggered
 from app.orders.commands import RetriggerOrder
 from app.orders.policies import jobs_for
-from app.ports import UnitOfWorkFactory
+from app.ports import OrderStarts, UnitOfWorkFactory
+from app.workflows.policies import RUN_WORKFLOW
 from domain.errors import InvalidOrderBody
 from domain.orders.intake import order_from_body
 from domain.orders.model import OrderRetriggered
 
 
 async def retrigger_order(
-    cmd: RetriggerOrder, *, uow: UnitOfWorkFactory, now: Callable[[], datetime]
+    cmd: RetriggerOrder,
+    *,
+    uow: UnitOfWorkFactory,
+    now: Callable[[], datetime],
+    starts: OrderStarts | None = None,
 ) -> Retriggered:
     at = now()
     async with uow(actor=cmd.actor, correlation_id=cmd.correlation_id) as unit:
-        order = await unit.orders.get(cmd.order_uuid)
+        order = await unit.orders.get(cmd.order_uuid, lock=True)
         if order is None:
             raise NotFound(f"no order {cmd.order_uuid}", field="orderId")
         body = await unit.payloads.body_of_order(order.id)
@@ -55,5 +62,10 @@ async def retrigger_order(
             whatsapp_alerts_enabled=again.whatsapp_alerts_enabled,
         )
         unit.record([event])
+        # The lookup reads the cached enabled list (by now usually a hit): inside the unit
+        # here, since the body to parse is only read in it.
+        start_in_unit = await starts(again) if starts is not None else None
+        runs = await start_in_unit(unit, event) if start_in_unit is not None else 0
         await unit.commit()
-    return Retriggered(order=order, jobs=[job.actor for job in jobs_for(event)])
+    jobs = [job.actor for job in jobs_for(event)] + [RUN_WORKFLOW] * runs
+    return Retriggered(order=order, jobs=jobs)

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from app.metrics import NO_METRICS, Metrics
 from app.ports import UnitOfWorkFactory
 from app.vendors import ErrorKind, VendorError
 from app.workflows.commands import ExecuteRun
@@ -74,6 +75,7 @@ async def execute_run(
     pacing: Pacing,
     now: Callable[[], datetime],
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    metrics: Metrics = NO_METRICS,
 ) -> RunStatus | None:
     claimed = await _claim(cmd.run_id, uow, now(), pacing.stale_after_s)
     if claimed is None:
@@ -82,7 +84,7 @@ async def execute_run(
     if run.status is not RunStatus.RUNNING:
         return run.status  # finished, canceled, or another executor holds it
     definition = definition_from(workflow.definition)
-    saver = _Saver(uow, now)
+    saver = _Saver(uow, now, metrics)
     for step in definition.steps:
         result = run.step(step.id)
         if result.status is StepStatus.SUCCEEDED:
@@ -191,12 +193,23 @@ async def _run_step(
     return StepStatus.FAILED
 
 
-class _Saver:
-    """Writes the run's progress unless it was canceled meanwhile (then keeps it canceled)."""
+# The statuses an executor ends a run in; canceled is counted where a run is canceled (runs.py).
+_FINAL = frozenset({RunStatus.SUCCEEDED, RunStatus.FAILED})
 
-    def __init__(self, uow: UnitOfWorkFactory, now: Callable[[], datetime]) -> None:
+
+class _Saver:
+    """Writes the run's progress unless it was canceled meanwhile (then keeps it canceled).
+
+    A run reaches its final status when that status is committed here, so this is where it is
+    counted: once per end (a replayed failed run that then succeeds counts both ends).
+    """
+
+    def __init__(
+        self, uow: UnitOfWorkFactory, now: Callable[[], datetime], metrics: Metrics
+    ) -> None:
         self._uow = uow
         self._now = now
+        self._metrics = metrics
 
     async def save(self, run: WorkflowRun) -> bool:
         at = self._now()
@@ -214,4 +227,6 @@ class _Saver:
             await unit.runs.save(run, at)
             await unit.commit()
         run.updated_at = at
+        if run.status in _FINAL:
+            self._metrics.workflow_run(run.status.value)
         return True

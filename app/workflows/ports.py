@@ -56,6 +56,10 @@ class WorkflowRuns(Protocol):
 
     async def get(self, id: UUID, *, lock: bool = False) -> WorkflowRun | None: ...
 
+    async def started_for_order(self, order_id: UUID, workflow_ids: Sequence[UUID]) -> set[UUID]:
+        """Those of `workflow_ids` that have a run whose context is this order."""
+        ...
+
     async def save(self, run: WorkflowRun, now: datetime) -> None: ...
 
     async def claim_tick(self, name: str, at: datetime, claimer: str) -> bool:

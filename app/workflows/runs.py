@@ -13,6 +13,7 @@ from uuid import UUID
 
 from app.errors import Conflict, NotFound
 from app.idempotency import Answer, Idempotency, IdempotencyPolicy, run_once
+from app.metrics import NO_METRICS, Metrics
 from app.ports import UnitOfWork, UnitOfWorkFactory
 from app.workflows.commands import CancelRun, StartRun, TriggerWebhook
 from app.workflows.ports import WorkflowView, step_list
@@ -143,7 +144,11 @@ async def trigger_webhook(
 
 
 async def cancel_run(
-    cmd: CancelRun, *, uow: UnitOfWorkFactory, now: Callable[[], datetime]
+    cmd: CancelRun,
+    *,
+    uow: UnitOfWorkFactory,
+    now: Callable[[], datetime],
+    metrics: Metrics = NO_METRICS,
 ) -> WorkflowRun:
     """Mark a queued or running run canceled; its executor stops before the next step."""
     at = now()
@@ -167,4 +172,6 @@ async def cancel_run(
             ]
         )
         await unit.commit()
+    # The run's final status; its executor, if any, stops without counting it again.
+    metrics.workflow_run(run.status.value)
     return run

@@ -41,8 +41,11 @@ class SqlOrders:
     def add(self, order: Order) -> None:
         self.added.append(order)
 
-    async def get(self, id: UUID) -> Order | None:
-        row = (await self._conn.execute(select(orders).where(orders.c.id == id))).first()
+    async def get(self, id: UUID, *, lock: bool = False) -> Order | None:
+        stmt = select(orders).where(orders.c.id == id)
+        if lock and self._conn.dialect.name == "postgresql":
+            stmt = stmt.with_for_update()  # SQLite: BEGIN IMMEDIATE already serialises writers
+        row = (await self._conn.execute(stmt)).first()
         return order_from_row(row) if row else None
 
     async def get_by_order_id(self, order_id: str) -> Order | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -116,6 +116,21 @@ class SqlWorkflowRuns:
                 **_run_values(run),
             )
         )
+
+    async def started_for_order(self, order_id: UUID, workflow_ids: Sequence[UUID]) -> set[UUID]:
+        # No column holds the order, its id is in the context: this reads the runs of the given
+        # workflows (their index). Only a repair asks, rarely; not worth a column's migration.
+        if not workflow_ids:
+            return set()
+        rows = await self._conn.execute(
+            select(workflow_runs.c.workflow_id)
+            .where(
+                workflow_runs.c.workflow_id.in_(workflow_ids),
+                workflow_runs.c.context[("order", "id")].as_string() == str(order_id),
+            )
+            .distinct()
+        )
+        return set(rows.scalars())
 
     async def get(self, id: UUID, *, lock: bool = False) -> WorkflowRun | None:
         stmt = select(workflow_runs).where(workflow_runs.c.id == id)

@@ -15,7 +15,9 @@ from typing import Any
 
 import httpx
 
+from app.metrics import NO_METRICS, Metrics
 from app.vendors import VendorError
+from infrastructure.vendors.metered import metered
 
 log = logging.getLogger("visapi.vendors")
 
@@ -60,7 +62,9 @@ class CbbClient:
         timeout_s: float,
         retries: int,
         backoff_s: float = DEFAULT_BACKOFF_S,
+        metrics: Metrics = NO_METRICS,
     ) -> None:
+        self._metrics = metrics
         self._token = token
         self._retries = max(0, retries)
         self._backoff_s = backoff_s
@@ -122,7 +126,23 @@ class CbbClient:
         json: Any,
         form: dict[str, str] | None,
     ) -> tuple[Any, bool]:
-        """(decoded answer, _) or (the error, whether to retry it in process)."""
+        """(decoded answer, _) or (the error, whether to retry it in process); counted per
+        HTTP request, so in-process retries show as calls of their own."""
+        async with metered(self._metrics, "cbb", operation) as call:
+            answer, retried = await self._request(method, path, operation, error, json, form)
+            if isinstance(answer, VendorError):
+                call.outcome = answer.category
+        return answer, retried
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        operation: str,
+        error: type[VendorError],
+        json: Any,
+        form: dict[str, str] | None,
+    ) -> tuple[Any, bool]:
         try:
             response = await self._http.request(method, path, json=json, data=form)
         except httpx.TimeoutException as exc:

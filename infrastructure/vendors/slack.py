@@ -7,7 +7,9 @@ from typing import Any
 
 import httpx
 
+from app.metrics import NO_METRICS, Metrics
 from app.vendors import VendorError
+from infrastructure.vendors.metered import metered
 
 
 def _retry_after(response: httpx.Response) -> float | None:
@@ -35,11 +37,16 @@ def categorise(response: httpx.Response) -> VendorError | None:
 class SlackWebhookChat:
     """Posts `{"channel", "text"}` to one incoming-webhook URL; one pooled client."""
 
-    def __init__(self, url: str, *, timeout_s: float = 10.0) -> None:
+    def __init__(self, url: str, *, timeout_s: float = 10.0, metrics: Metrics = NO_METRICS) -> None:
         self._url = url
         self._client = httpx.AsyncClient(timeout=timeout_s)
+        self._metrics = metrics
 
     async def post(self, channel: str, text: str) -> Mapping[str, Any]:
+        async with metered(self._metrics, "slack", "message.post"):
+            return await self._post(channel, text)
+
+    async def _post(self, channel: str, text: str) -> Mapping[str, Any]:
         try:
             response = await self._client.post(self._url, json={"channel": channel, "text": text})
         except httpx.TimeoutException as exc:

@@ -9,7 +9,9 @@ from typing import Any
 
 import aiosmtplib
 
+from app.metrics import NO_METRICS, Metrics
 from app.vendors import VendorError
+from infrastructure.vendors.metered import metered
 
 
 @dataclass(frozen=True)
@@ -26,10 +28,15 @@ class SmtpConfig:
 class SmtpMailer:
     """One connection per message: workflow mail is rare, and no idle connection can go stale."""
 
-    def __init__(self, config: SmtpConfig) -> None:
+    def __init__(self, config: SmtpConfig, *, metrics: Metrics = NO_METRICS) -> None:
         self._config = config
+        self._metrics = metrics
 
     async def send(self, recipient: str, subject: str, body: str) -> Mapping[str, Any]:
+        async with metered(self._metrics, "smtp", "mail.send"):
+            return await self._send(recipient, subject, body)
+
+    async def _send(self, recipient: str, subject: str, body: str) -> Mapping[str, Any]:
         c = self._config
         message = EmailMessage()
         message["From"], message["To"], message["Subject"] = c.sender, recipient, subject

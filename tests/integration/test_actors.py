@@ -18,7 +18,8 @@ from sqlalchemy import select
 
 from app.main.bootstrap import Container, bootstrap
 from app.main.settings import Settings
-from app.main.worker import EmbeddedWorker, run_worker
+from app.main.worker import EmbeddedWorker
+from app.main.worker_processes import run_worker
 from app.orders.commands import CreateOrder, OrderAccepted
 from infrastructure.cache.memory import MemoryCache
 from infrastructure.db.tables import contact_syncs, failed_jobs, outbox

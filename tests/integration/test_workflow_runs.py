@@ -31,7 +31,17 @@ from tests.integration.workflow_support import (
     stored_run,
     workflow_settings,
 )
+from tests.scrape import Samples, parse
 from tests.smtp_sink import Sink, smtp_sink
+
+
+def run_ends(c: Container) -> dict[str, float]:
+    """The container's count of runs per final status (`visapi_workflow_runs_total`)."""
+    samples: Samples = parse(c.metrics.render()[0].decode())
+    return {
+        status: samples.get_value("visapi_workflow_runs_total", status=status)
+        for status in ("succeeded", "failed", "canceled")
+    }
 
 
 @pytest.fixture
@@ -252,6 +262,8 @@ async def test_cancel_stops_a_running_run_before_its_next_step(
         StepStatus.SKIPPED,
     ]
     assert chat.texts() == ["before"]
+    # Counted once, by the cancel: the executor stopping on it does not count it again.
+    assert run_ends(c) == {"succeeded": 0, "failed": 0, "canceled": 1}
 
 
 async def test_cancel_refuses_a_finished_run(c: Container) -> None:
@@ -260,8 +272,10 @@ async def test_cancel_refuses_a_finished_run(c: Container) -> None:
     workflow = await create(c, definition({"id": "w", "type": "delay", "config": {"seconds": 0}}))
     run = await start(c, workflow, {})
     await c.bus.handle(ExecuteRun(run.id))
+    await c.bus.handle(ExecuteRun(run.id))  # a redelivery of a finished run counts nothing
     with pytest.raises(Conflict, match="succeeded"):
         await c.bus.handle(CancelRun(run.id))
+    assert run_ends(c) == {"succeeded": 1, "failed": 0, "canceled": 0}
 
 
 async def test_a_failed_run_job_lands_in_the_dead_letters(

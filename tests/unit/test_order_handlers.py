@@ -22,7 +22,7 @@ from app.orders.commands import (
 )
 from domain.orders.model import OrderCreated, OrdersProcessed
 from infrastructure.cache.memory import MemoryCache
-from tests.fakes import FakeBusinessLog, FakeUnitOfWorkFactory
+from tests.fakes import FakeBusinessLog, FakeUnitOfWorkFactory, FakeWorkflowReads
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "vizi-orders"
 
@@ -34,7 +34,13 @@ def fixture(name: str) -> dict[str, Any]:
 @pytest.fixture
 async def app() -> Any:
     fake = FakeUnitOfWorkFactory()
-    container = bootstrap(Settings(), uow=fake, cache=MemoryCache(), business_log=FakeBusinessLog())
+    container = bootstrap(
+        Settings(),
+        uow=fake,
+        cache=MemoryCache(),
+        business_log=FakeBusinessLog(),
+        workflow_reads=FakeWorkflowReads(),
+    )
     yield container, fake.store
     await container.aclose()
 
