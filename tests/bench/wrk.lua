@@ -3,7 +3,8 @@
 -- args: BODIES_FILE ("-" for a GET without body) EXPECT TOKEN API_KEY ("-": none; else sent as
 -- the X-API-Key header of every request)
 -- A body containing __OID__ gets a unique order id per request: TOKEN, the thread number and a
--- per-thread counter, so no createOrder request is a duplicate of another.
+-- per-thread counter, so no createOrder request is a duplicate of another; __PHN__ becomes 7
+-- digits from the thread number and the counter (a new customer's phone, for the CRM).
 
 local threads = {}
 
@@ -41,6 +42,7 @@ function request()
    n = n + 1
    if unique then
       local body = bodies[(n % #bodies) + 1]:gsub("__OID__", token .. tid .. "N" .. n)
+         :gsub("__PHN__", string.format("%d%06d", tid, n % 1000000))
       return wrk.format("POST", nil, headers, body)
    end
    return prebuilt[(n % #prebuilt) + 1]

@@ -136,8 +136,11 @@ async def test_orders_commit_while_the_broker_is_down_and_their_jobs_run_after(
             caplog.clear()
             with caplog.at_level(logging.ERROR, logger="visapi.relay"):
                 during = {await create(api, 2), await create(api, 3)}
+                await api.relay.flush()  # the fast path runs in the background
             refused = [r for r in caplog.records if "broker refused" in r.getMessage()]
-            assert len(refused) == 2  # logged by the relay, never raised into the request
+            # Logged by the relay (a batch stops at its first refusal), never raised into the
+            # request: both orders were answered above.
+            assert 1 <= len(refused) <= 2
             async with api.engine.connect() as conn:
                 rows = (await conn.execute(select(outbox))).all()
             waiting = {r.arguments["order_id"] for r in rows if r.published_at is None}
