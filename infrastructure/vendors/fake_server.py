@@ -117,7 +117,10 @@ def create_fake_vendor(token: str) -> Starlette:
         contact = state.find(request.path_params["contact"])
         if contact is None:
             return _refuse(404, "contact not found")
-        name = state.field_name(request.path_params["field_id"])
+        # System fields have negative ids (Email is -12): Starlette's `int` convertor would not
+        # route them at all, so the id is parsed here.
+        raw = request.path_params["field_id"]
+        name = state.field_name(int(raw)) if raw.lstrip("-").isdigit() else None
         if name is None:
             return _refuse(400, f"unknown custom field {request.path_params['field_id']}")
         if not isinstance(body, dict) or "value" not in body:
@@ -181,7 +184,7 @@ def create_fake_vendor(token: str) -> Starlette:
             Route("/contacts", vendor("contact.create", create_contact), methods=["POST"]),
             Route("/contacts/{phone}", vendor("contact.get", get_contact), methods=["GET"]),
             Route(
-                "/contacts/{contact}/custom_fields/{field_id:int}",
+                "/contacts/{contact}/custom_fields/{field_id}",
                 vendor("field.update", update_field),
                 methods=["POST"],
             ),

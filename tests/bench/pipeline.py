@@ -67,11 +67,12 @@ def body(order_id: str, n: int) -> bytes:
     return json.dumps(doc).encode()
 
 
-def wrk_body() -> bytes:
-    """One body for wrk.lua: __OID__ and __PHN__ become a new order id and phone per request."""
+def wrk_body(mobile_prefix: str) -> bytes:
+    """One body for wrk.lua: __OID__ and __PHN__ become a new order id and phone per request
+    (each run its own mobile prefix, so every order is a new customer for the CRM)."""
     doc = json.loads(FIXTURE.read_text())
     doc["order"]["id"] = doc["form"]["orderId"] = "__OID__"
-    doc["form"]["client"]["phone"] = {"code": "+972", "number": "054__PHN__"}
+    doc["form"]["client"]["phone"] = {"code": "+972", "number": f"{mobile_prefix}__PHN__"}
     return json.dumps(doc, ensure_ascii=False).encode()
 
 
@@ -264,7 +265,7 @@ async def bench(tmp: Path) -> str:
                 raise RuntimeError(f"warm-up failed: {warm.errors[:3]}")
             print(f"bench: intake by wrk for {INTAKE_S:.0f} s, {CONNECTIONS} conns", flush=True)
             bodies = tmp / "intake.ndjson"
-            bodies.write_bytes(wrk_body() + b"\n")
+            bodies.write_bytes(wrk_body("054") + b"\n")
             intake = await load.wrk(
                 url,
                 bodies,
@@ -277,9 +278,11 @@ async def bench(tmp: Path) -> str:
             if intake.errors:
                 print(f"bench: intake errors {intake.errors}: {intake.sample}", flush=True)
             print(f"bench: intake paced at {PACED_RATE:.0f} orders/s", flush=True)
+            paced_bodies = tmp / "paced.ndjson"
+            paced_bodies.write_bytes(wrk_body("055") + b"\n")
             paced = await load.wrk(
                 url,
-                bodies,
+                paced_bodies,
                 '"created"',
                 "ILP",
                 seconds=PACED_S,

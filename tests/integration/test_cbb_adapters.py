@@ -25,6 +25,7 @@ FIELDS = (
     CustomField("order_sum_ils", 358366, FieldType.NUMBER, "240"),
     CustomField("order_urgent", 763048, FieldType.BOOLEAN, "1"),
     CustomField("order_date", 661549, FieldType.DATE, "1767225600"),
+    CustomField("Email", -12, FieldType.TEXT, "dana@example.com"),  # a system field: id < 0
 )
 
 
