@@ -14,6 +14,7 @@ from typing import Any
 from uuid import UUID
 
 from app.ports import ArchivedPayload, UnitOfWorkFactory
+from domain.orders.text import without_nul
 
 ID_MAX = 128
 
@@ -47,7 +48,7 @@ async def archive_body(
     payload = ArchivedPayload(
         id=new_id(),
         source=cmd.source,
-        body=cmd.payload,
+        body=without_nul(cmd.payload),  # PostgreSQL refuses U+0000
         status=cmd.status,
         received_at=now(),
         external_order_id=external_order_id(cmd.payload),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -29,6 +30,7 @@ from app.ports import (
 from domain.errors import InvalidOrderBody
 from domain.orders.intake import order_from_body
 from domain.orders.model import Order, OrderCreated, OrdersProcessed, is_test_order_id
+from domain.orders.text import without_nul
 
 log = logging.getLogger("visapi.orders")
 
@@ -56,6 +58,7 @@ async def create_order(
     starts: OrderStarts | None = None,
 ) -> CreateOrderOutcome:
     received = now()
+    cmd = replace(cmd, payload=without_nul(cmd.payload))  # PostgreSQL refuses U+0000
     external_id = _external_id(cmd.payload)
 
     def archive(

@@ -154,3 +154,35 @@ async def test_an_admin_key_may_post(sqlite_url: str) -> None:
 
 def _settings(sqlite_url: str) -> Settings:
     return with_auth(Settings(database_url=sqlite_url))
+
+
+async def test_nul_characters_are_stored_replaced_never_a_500(app_settings: Settings) -> None:
+    """PostgreSQL refuses U+0000 in text and JSONB: the body is stored with U+FFFD instead,
+    through the webhook and through GraphQL, and a non-JSON body with NUL bytes is archived."""
+    async with running(app_settings) as (container, http):
+        http.headers["X-API-Key"] = await key(container, *SCOPES, "orders:write")
+        body = fixture("il-uk-eta.json")
+        body["form"]["client"]["name"] = "Avi\x00Cohen"
+        body["form"]["extra\x00key"] = ["a\x00b"]
+        answer = await http.post(URL, json=body)
+        assert answer.status_code == 201, answer.text
+        other = fixture("il-uk-eta.json")
+        other["order"]["id"] = "IL251101NUL2"
+        other["form"]["client"]["name"] = "Dana\x00Levi"
+        query = "mutation($p: JSON!) { createOrder(payload: $p) { __typename } }"
+        graph = await http.post("/graphql", json={"query": query, "variables": {"p": other}})
+        assert graph.json()["data"]["createOrder"]["__typename"] == "OrderAccepted"
+        raw = await http.post(
+            URL, content=b"not json \x00 at all", headers={"Content-Type": "application/json"}
+        )
+        assert raw.status_code == 400
+        async with container.engine.connect() as conn:
+            names = set((await conn.execute(select(orders.c.client_name))).scalars())
+            bodies = (await conn.execute(select(webhook_payloads.c.body))).scalars().all()
+        assert names == {"Avi\ufffdCohen", "Dana\ufffdLevi"}
+        assert any(
+            b.get("form", {}).get("extra\ufffdkey") == ["a\ufffdb"]
+            for b in bodies
+            if isinstance(b, dict)
+        )
+        assert len(bodies) == 3  # the refused body too
