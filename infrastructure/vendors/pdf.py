@@ -10,8 +10,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from xhtml2pdf import pisa
-
 from app.vendors import VendorError
 
 
@@ -26,6 +24,10 @@ class XhtmlPdfDocuments:
 
     def _render(self, html: str, filename: str) -> Mapping[str, Any]:
         buffer = io.BytesIO()
+        # Imported on first use: xhtml2pdf and reportlab weigh ~25 MB per process, and only
+        # workers running a pdf.generate step need them (API processes never do).
+        from xhtml2pdf import pisa
+
         status = pisa.CreatePDF(html, dest=buffer)
         if status.err:
             raise VendorError(
