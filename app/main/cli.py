@@ -5,16 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import sys
-import tempfile
-from collections.abc import Awaitable, Callable, Iterator, MutableMapping
-from contextlib import contextmanager
-from pathlib import Path
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar
 
 import click
 
+from app.main.metrics_dir import MULTIPROC_ENV, metrics_directory
 from app.main.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
@@ -61,7 +58,7 @@ def serve(host: str, port: int, workers: int) -> None:
     from app.main.logging import configure_logging
 
     configure_logging(settings.log_level)
-    with _metrics_directory(os.environ, workers):
+    with metrics_directory(os.environ, workers):
         _first_key_notice(settings)
         click.echo(f"VisAPI: GraphiQL on http://{host}:{port}/graphql", err=True)
         uvicorn.run(
@@ -74,36 +71,6 @@ def serve(host: str, port: int, workers: int) -> None:
             access_log=False,
             proxy_headers=True,
         )
-
-
-MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
-
-
-@contextmanager
-def _metrics_directory(environ: MutableMapping[str, str], workers: int) -> Iterator[None]:
-    """With several workers, prometheus-client keeps each one's metrics in files of a shared
-    directory, merged by whichever worker answers /metrics. It must be set before any worker
-    imports prometheus-client, and hold only this run's files: counts of an earlier run would
-    be added in. A directory given by the operator is emptied; one made here is removed after.
-    """
-    given = environ.get(MULTIPROC_ENV)
-    if given:
-        folder = Path(given)
-        folder.mkdir(parents=True, exist_ok=True)
-        for stale in folder.glob("*.db"):
-            stale.unlink()
-        yield
-        return
-    if workers == 1:
-        yield  # one process: in-memory metrics
-        return
-    made = tempfile.mkdtemp(prefix="visapi-metrics-")
-    environ[MULTIPROC_ENV] = made
-    try:
-        yield
-    finally:
-        environ.pop(MULTIPROC_ENV, None)
-        shutil.rmtree(made, ignore_errors=True)
 
 
 def _queues(ctx: click.Context, param: click.Parameter, value: str | None) -> list[str] | None:

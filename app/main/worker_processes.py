@@ -6,19 +6,17 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-import shutil
 import signal
-import tempfile
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from functools import partial
 
 from app.jobs import Queue
 from app.main.bootstrap import bootstrap
+from app.main.metrics_dir import metrics_directory
 from app.main.settings import Settings
 from app.main.worker import EmbeddedWorker
-from infrastructure.metrics import MULTIPROC_ENV, PrometheusMetrics
+from infrastructure.metrics import PrometheusMetrics
 from infrastructure.metrics_endpoint import MetricsEndpoint
 from infrastructure.queue.broker import close_broker, create_broker
 from infrastructure.queue.metrics import queue_depths
@@ -57,21 +55,9 @@ def run_worker(
     elif metrics_port is None:
         _supervise(settings, queues, processes, threads)
     else:
-        with _metrics_directory():
+        # A directory of its own (cli.worker drops any inherited one): never serve's files.
+        with metrics_directory(os.environ, processes, prefix="visapi-worker-metrics-"):
             _supervise(settings, queues, processes, threads, metrics_port)
-
-
-@contextmanager
-def _metrics_directory() -> Iterator[None]:
-    """A fresh directory for this run's files, set in the environment the children inherit
-    (spawned interpreters: prometheus-client reads it when they import it), removed after."""
-    made = tempfile.mkdtemp(prefix="visapi-worker-metrics-")
-    os.environ[MULTIPROC_ENV] = made
-    try:
-        yield
-    finally:
-        os.environ.pop(MULTIPROC_ENV, None)
-        shutil.rmtree(made, ignore_errors=True)
 
 
 def _until_signal() -> threading.Event:

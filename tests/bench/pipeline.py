@@ -17,28 +17,21 @@ The report goes to BENCH_PIPELINE_REPORT (default /tmp/visapi-bench-pipeline.md)
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import statistics
 import subprocess
 import sys
-import time
-from dataclasses import dataclass, field
 from pathlib import Path
-
-import asyncpg
-import httpx
 
 from tests.bench import load, servers
 from tests.bench.credentials import bench_auth, tree_line
 from tests.bench.measure import peak_rss_mb
+from tests.bench.pipeline_db import drain_window, e2e_latencies, taken_in, wait_sent
+from tests.bench.pipeline_load import pct, post_all, post_paced, wrk_body
 from tests.bench.services import REDIS_URL, bench_database, redis_namespace
 
 ROOT = Path(__file__).resolve().parents[2]
 VISAPI = Path(sys.executable).parent / "visapi"
-FIXTURE = ROOT / "tests/fixtures/vizi-orders/il-uk-eta.json"
-# Warm-up bodies: se orders take the whole intake path but cause no job (sync is il only).
-WARMUP_FIXTURE = ROOT / "tests/fixtures/vizi-orders/se-india-uppercase-branch-extra-keys.json"
 WARMUP = int(os.environ.get("BENCH_PIPELINE_WARMUP", "300"))
 WEBHOOK = "/api/v1/webhooks/vizi/orders"
 INTAKE_S = float(os.environ.get("BENCH_PIPELINE_INTAKE_S", "35"))
@@ -54,153 +47,6 @@ API_WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 DRAIN_LIMIT_S = float(os.environ.get("BENCH_PIPELINE_DRAIN_LIMIT_S", "600"))
 REPORT = Path(os.environ.get("BENCH_PIPELINE_REPORT", "/tmp/visapi-bench-pipeline.md"))
 TOKEN = "bench-cbb-token"
-JSON_BODY = {"Content-Type": "application/json"}
-
-
-def body(order_id: str, n: int) -> bytes:
-    """The il fixture with its own order id and phone (new customers: the CRM create path);
-    the se fixture for warm-up ids (`SE…`)."""
-    doc = json.loads((WARMUP_FIXTURE if order_id.startswith("SE") else FIXTURE).read_text())
-    doc["order"]["id"] = order_id
-    doc["form"]["orderId"] = order_id
-    doc["form"]["client"]["phone"] = {"code": "+972", "number": f"054{n:07d}"}
-    return json.dumps(doc).encode()
-
-
-def wrk_body(mobile_prefix: str) -> bytes:
-    """One body for wrk.lua: __OID__ and __PHN__ become a new order id and phone per request
-    (each run its own mobile prefix, so every order is a new customer for the CRM)."""
-    doc = json.loads(FIXTURE.read_text())
-    doc["order"]["id"] = doc["form"]["orderId"] = "__OID__"
-    doc["form"]["client"]["phone"] = {"code": "+972", "number": f"{mobile_prefix}__PHN__"}
-    return json.dumps(doc, ensure_ascii=False).encode()
-
-
-async def taken_in(dsn: str) -> list[str]:
-    conn = await asyncpg.connect(dsn)
-    try:
-        rows = await conn.fetch(
-            "SELECT order_id FROM orders WHERE order_id LIKE 'ILB%' OR order_id LIKE 'ILP%'"
-        )
-        return [r["order_id"] for r in rows]
-    finally:
-        await conn.close()
-
-
-def pct(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-@dataclass
-class Posted:
-    latencies_ms: list[float]
-    sent_at: dict[str, float]  # order id -> wall-clock time the POST was sent
-    errors: list[str]
-    seconds: float
-    created: list[str] = field(default_factory=list)  # ids answered 201
-
-
-async def post_all(url: str, headers: dict[str, str], ids: list[str], base: int) -> Posted:
-    """Every body once, by CONNECTIONS concurrent keep-alive connections."""
-    out = Posted([], {}, [], 0.0)
-    queue = list(enumerate(ids))
-    limits = httpx.Limits(max_connections=CONNECTIONS, max_keepalive_connections=CONNECTIONS)
-    async with httpx.AsyncClient(timeout=30, limits=limits, headers=headers) as client:
-
-        async def one_connection() -> None:
-            while queue:
-                n, order_id = queue.pop()
-                await _post(client, url, order_id, base + n, out)
-
-        started = time.perf_counter()
-        await asyncio.gather(*(one_connection() for _ in range(CONNECTIONS)))
-        out.seconds = time.perf_counter() - started
-    return out
-
-
-async def post_paced(url: str, headers: dict[str, str], ids: list[str], base: int) -> Posted:
-    """One body every 1/STEADY_RATE seconds, whatever the answers take (open loop)."""
-    out = Posted([], {}, [], 0.0)
-    async with httpx.AsyncClient(timeout=30, headers=headers) as client:
-        started = time.perf_counter()
-        tasks = []
-        for n, order_id in enumerate(ids):
-            delay = started + n / STEADY_RATE - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(_post(client, url, order_id, base + n, out)))
-        await asyncio.gather(*tasks)
-        out.seconds = time.perf_counter() - started
-    return out
-
-
-async def _post(client: httpx.AsyncClient, url: str, order_id: str, n: int, out: Posted) -> None:
-    payload = body(order_id, n)
-    out.sent_at[order_id] = time.time()
-    t0 = time.perf_counter()
-    try:
-        answer = await client.post(url, content=payload, headers=JSON_BODY)
-    except httpx.HTTPError as exc:
-        out.errors.append(f"{order_id}: {type(exc).__name__}")
-        return
-    out.latencies_ms.append((time.perf_counter() - t0) * 1000)
-    if answer.status_code == 201:
-        out.created.append(order_id)
-    else:
-        out.errors.append(f"{order_id}: HTTP {answer.status_code} {answer.text[:160]}")
-
-
-async def wait_sent(dsn: str, ids: list[str], limit_s: float) -> int:
-    """Until every order's confirmation is sent (or the limit passes); the number sent."""
-    conn = await asyncpg.connect(dsn)
-    try:
-        deadline = time.monotonic() + limit_s
-        sent = 0
-        while time.monotonic() < deadline:
-            sent = await conn.fetchval(
-                "SELECT count(*) FROM notifications n JOIN orders o ON o.id = n.order_uuid "
-                "WHERE o.order_id = ANY($1::text[]) AND n.sent_at IS NOT NULL",
-                ids,
-            )
-            if sent >= len(ids):
-                break
-            await asyncio.sleep(0.5)
-        return int(sent)
-    finally:
-        await conn.close()
-
-
-async def drain_window(dsn: str, ids: list[str]) -> tuple[float, int]:
-    """Seconds from the first sync attempt to the last confirmation sent, and the jobs done."""
-    conn = await asyncpg.connect(dsn)
-    try:
-        row = await conn.fetchrow(
-            "SELECT min(s.created_at) AS first, max(n.sent_at) AS last, count(n.sent_at) AS sent,"
-            " count(s.synced) FILTER (WHERE s.synced) AS synced"
-            " FROM orders o JOIN contact_syncs s ON s.order_uuid = o.id"
-            " LEFT JOIN notifications n ON n.order_uuid = o.id"
-            " WHERE o.order_id = ANY($1::text[])",
-            ids,
-        )
-        return (row["last"] - row["first"]).total_seconds(), int(row["sent"]) + int(row["synced"])
-    finally:
-        await conn.close()
-
-
-async def e2e_latencies(dsn: str, posted: Posted) -> list[float]:
-    conn = await asyncpg.connect(dsn)
-    try:
-        rows = await conn.fetch(
-            "SELECT o.order_id, extract(epoch FROM n.sent_at) AS sent FROM orders o"
-            " JOIN notifications n ON n.order_uuid = o.id WHERE o.order_id = ANY($1::text[])",
-            list(posted.sent_at),
-        )
-        return [(float(r["sent"]) - posted.sent_at[r["order_id"]]) * 1000 for r in rows]
-    finally:
-        await conn.close()
 
 
 def start_process(argv: list[str], env: dict[str, str], log: Path) -> servers.Server:
@@ -260,7 +106,9 @@ async def bench(tmp: Path) -> str:
             await servers.wait_ready(api, "/api/v1/healthz", None, API_WORKERS)
             url = api.url(WEBHOOK)
             # Every worker process checks the key once (argon2) and warms its statement caches.
-            warm = await post_all(url, auth.headers, [f"SE{n:010d}" for n in range(WARMUP)], 0)
+            warm = await post_all(
+                url, auth.headers, [f"SE{n:010d}" for n in range(WARMUP)], 0, CONNECTIONS
+            )
             if warm.errors:
                 raise RuntimeError(f"warm-up failed: {warm.errors[:3]}")
             print(f"bench: intake by wrk for {INTAKE_S:.0f} s, {CONNECTIONS} conns", flush=True)
@@ -301,7 +149,7 @@ async def bench(tmp: Path) -> str:
 
             steady_ids = [f"IL{262228000000 + n}" for n in range(int(STEADY_RATE * STEADY_S))]
             print(f"bench: steady {STEADY_RATE:.0f} orders/s for {STEADY_S:.0f} s", flush=True)
-            steady = await post_paced(url, auth.headers, steady_ids, 9_000_000)
+            steady = await post_paced(url, auth.headers, steady_ids, 9_000_000, STEADY_RATE)
             steady_ids = steady.created
             steady_sent = await wait_sent(db.dsn, steady_ids, 120)
             e2e = await e2e_latencies(db.dsn, steady)

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.main.cli import _metrics_directory
+from app.main.metrics_dir import metrics_directory
 from tests.processes import CLI, ROOT, base_env, wait_until_up
 from tests.scrape import parse
 from tests.services import free_port
@@ -106,12 +106,12 @@ def test_every_worker_answers_the_same_totals(
 
 def test_the_cli_makes_a_fresh_directory_per_run_and_removes_it() -> None:
     environ: dict[str, str] = {}
-    with _metrics_directory(environ, workers=2):
+    with metrics_directory(environ, workers=2):
         made = Path(environ["PROMETHEUS_MULTIPROC_DIR"])
         assert made.is_dir()
         assert not any(made.iterdir())
         (made / "counter_123.db").write_bytes(b"")
     assert "PROMETHEUS_MULTIPROC_DIR" not in environ
     assert not made.exists()
-    with _metrics_directory(environ, workers=1):
+    with metrics_directory(environ, workers=1):
         assert environ == {}  # one process keeps its metrics in memory

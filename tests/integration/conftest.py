@@ -12,8 +12,10 @@ import redis.asyncio
 from app.ports import Cache
 from infrastructure.cache.memory import MemoryCache
 from infrastructure.cache.redis import RedisCache, redis_client
+from infrastructure.vendors.cbb import CbbClient
 from tests.pipeline import pipeline
 from tests.services import redis_url_or_skip
+from tests.vendor import FakeVendor
 
 # A container on the parametrised database with fake vendors (tests/pipeline.py).
 p = pytest.fixture(pipeline)
@@ -48,3 +50,11 @@ async def cache(request: pytest.FixtureRequest) -> AsyncIterator[Cache]:
     else:
         async with redis_caches(1) as (only,):
             yield only
+
+
+@pytest.fixture
+async def cbb_client(fake_vendor: FakeVendor) -> AsyncIterator[CbbClient]:
+    """A CBB client of the fake vendor server: no pause between in-process retries."""
+    cbb = CbbClient(fake_vendor.base_url, fake_vendor.token, timeout_s=5, retries=2, backoff_s=0)
+    yield cbb
+    await cbb.aclose()

@@ -1,65 +1,26 @@
-"""The CBB adapters against the fake vendor server: create vs update, and every failure mapped
-onto the vendor error taxonomy, retried in process only when it may help."""
+"""The CBB contact adapter against the fake vendor server: create vs update, and every failure
+mapped onto the vendor error taxonomy, retried in process only when it may help."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
 
 from app.contacts.ports import Contact, ContactSyncError
-from app.notifications.ports import MessagingError, TemplateMessage
 from app.vendors import ErrorKind
 from domain.contacts.fields import CustomField, FieldType
 from infrastructure.vendors.cbb import CbbClient
-from infrastructure.vendors.cbb_adapters import CbbContactSync, CbbMessaging
+from infrastructure.vendors.cbb_adapters import CbbContactSync
+from tests.integration.cbb_support import FIELDS, PHONE, contact
 from tests.services import free_port
 from tests.vendor import FakeVendor
 
-PHONE = "972501234567"
-FIELDS = (
-    CustomField("customer_name", 779770, FieldType.TEXT, "Dana Levi"),
-    CustomField("OrderNumber", 459752, FieldType.TEXT, "IL250101"),
-    CustomField("order_sum_ils", 358366, FieldType.NUMBER, "240"),
-    CustomField("order_urgent", 763048, FieldType.BOOLEAN, "1"),
-    CustomField("order_date", 661549, FieldType.DATE, "1767225600"),
-    CustomField("Email", -12, FieldType.TEXT, "dana@example.com"),  # a system field: id < 0
-)
-
-
-def contact(phone: str = PHONE, **values: str) -> Contact:
-    fields = tuple(
-        CustomField(f.name, f.field_id, f.type, values.get(f.name, f.value)) for f in FIELDS
-    )
-    return Contact(
-        phone=phone, name="Dana Levi", email="dana@example.com", language="he", fields=fields
-    )
-
-
-def message(phone: str = PHONE) -> TemplateMessage:
-    params = ("Dana", "בריטניה", "🇬🇧", "IL250101", "אישור נסיעה", "2", "240", "3")
-    return TemplateMessage(
-        phone=phone,
-        template="order_confirmation_global",
-        language="he",
-        params=params,
-        reference="notification-1",
-    )
-
-
-@pytest.fixture
-async def client(fake_vendor: FakeVendor) -> AsyncIterator[CbbClient]:
-    cbb = CbbClient(fake_vendor.base_url, fake_vendor.token, timeout_s=5, retries=2, backoff_s=0)
-    yield cbb
-    await cbb.aclose()
-
 
 async def test_a_new_contact_is_created_with_every_custom_field(
-    fake_vendor: FakeVendor, client: CbbClient
+    fake_vendor: FakeVendor, cbb_client: CbbClient
 ) -> None:
-    contact_id, created = await CbbContactSync(client).upsert(contact())
+    contact_id, created = await CbbContactSync(cbb_client).upsert(contact())
 
     held = fake_vendor.contact(PHONE)
     assert held is not None
@@ -77,9 +38,9 @@ async def test_a_new_contact_is_created_with_every_custom_field(
 
 
 async def test_a_repeat_customer_has_every_custom_field_updated(
-    fake_vendor: FakeVendor, client: CbbClient
+    fake_vendor: FakeVendor, cbb_client: CbbClient
 ) -> None:
-    sync = CbbContactSync(client)
+    sync = CbbContactSync(cbb_client)
     first_id, _ = await sync.upsert(contact())
     second = contact(OrderNumber="IL250202", order_sum_ils="480", order_urgent="0")
 
@@ -95,18 +56,18 @@ async def test_a_repeat_customer_has_every_custom_field_updated(
 
 
 async def test_the_phone_is_the_contact_id_when_the_vendor_gives_none(
-    fake_vendor: FakeVendor, client: CbbClient
+    fake_vendor: FakeVendor, cbb_client: CbbClient
 ) -> None:
     fake_vendor.script("contact.create", "omit_id")
-    assert await CbbContactSync(client).upsert(contact()) == (PHONE, True)
+    assert await CbbContactSync(cbb_client).upsert(contact()) == (PHONE, True)
 
 
 async def test_success_false_is_a_vendor_error_not_retried_in_process(
-    fake_vendor: FakeVendor, client: CbbClient
+    fake_vendor: FakeVendor, cbb_client: CbbClient
 ) -> None:
     fake_vendor.script("contact.get", "success_false", message="contact store offline")
     with pytest.raises(ContactSyncError) as caught:
-        await CbbContactSync(client).upsert(contact())
+        await CbbContactSync(cbb_client).upsert(contact())
     assert caught.value.category == "vendor_error"
     assert "contact store offline" in caught.value.message
     assert len(fake_vendor.requests("contact.get")) == 1
@@ -115,18 +76,18 @@ async def test_success_false_is_a_vendor_error_not_retried_in_process(
 
 @pytest.mark.parametrize("status", [400, 404, 422])
 async def test_a_4xx_is_a_validation_error_never_retried(
-    fake_vendor: FakeVendor, client: CbbClient, status: int
+    fake_vendor: FakeVendor, cbb_client: CbbClient, status: int
 ) -> None:
     fake_vendor.script("contact.create", "status", status=status, times=None)
     with pytest.raises(ContactSyncError) as caught:
-        await CbbContactSync(client).upsert(contact())
+        await CbbContactSync(cbb_client).upsert(contact())
     assert (caught.value.category, caught.value.kind) == ("validation", ErrorKind.PERMANENT)
     assert f"HTTP {status}" in caught.value.message
     assert len(fake_vendor.requests("contact.create")) == 1
 
 
 async def test_an_unknown_field_is_refused_by_the_vendor_as_validation(
-    fake_vendor: FakeVendor, client: CbbClient
+    fake_vendor: FakeVendor, cbb_client: CbbClient
 ) -> None:
     bad = Contact(
         phone=PHONE,
@@ -136,7 +97,7 @@ async def test_an_unknown_field_is_refused_by_the_vendor_as_validation(
         fields=(CustomField("no_such_field", 1, FieldType.TEXT, "x"),),
     )
     with pytest.raises(ContactSyncError) as caught:
-        await CbbContactSync(client).upsert(bad)
+        await CbbContactSync(cbb_client).upsert(bad)
     assert caught.value.category == "validation"
     assert "no_such_field" in caught.value.message
 
@@ -158,30 +119,30 @@ async def test_a_refused_token_is_an_auth_error_that_never_names_the_token(
 
 
 async def test_5xx_is_retried_in_process_then_raised(
-    fake_vendor: FakeVendor, client: CbbClient
+    fake_vendor: FakeVendor, cbb_client: CbbClient
 ) -> None:
     fake_vendor.script("contact.get", "status", status=503, times=None)
     with pytest.raises(ContactSyncError) as caught:
-        await CbbContactSync(client).upsert(contact())
+        await CbbContactSync(cbb_client).upsert(contact())
     assert (caught.value.category, caught.value.kind) == ("vendor_error", ErrorKind.TRANSIENT)
     assert len(fake_vendor.requests("contact.get")) == 3  # the call and cbb_retries=2 more
 
 
 async def test_a_5xx_then_an_answer_succeeds_within_the_call(
-    fake_vendor: FakeVendor, client: CbbClient
+    fake_vendor: FakeVendor, cbb_client: CbbClient
 ) -> None:
     fake_vendor.script("contact.get", "status", status=502)
-    assert (await CbbContactSync(client).upsert(contact()))[1] is True
+    assert (await CbbContactSync(cbb_client).upsert(contact()))[1] is True
     assert [r["status"] for r in fake_vendor.requests("contact.get")] == [502, 200]
 
 
 @pytest.mark.parametrize("retry_after", ["7", "0"])
 async def test_429_is_rate_limited_with_the_vendors_delay(
-    fake_vendor: FakeVendor, client: CbbClient, retry_after: str
+    fake_vendor: FakeVendor, cbb_client: CbbClient, retry_after: str
 ) -> None:
     fake_vendor.script("contact.get", "rate_limit", retry_after=retry_after)
     with pytest.raises(ContactSyncError) as caught:
-        await CbbContactSync(client).upsert(contact())
+        await CbbContactSync(cbb_client).upsert(contact())
     assert (caught.value.category, caught.value.kind) == ("rate_limit", ErrorKind.RATE_LIMITED)
     assert caught.value.retry_after_s == float(retry_after)
     assert len(fake_vendor.requests("contact.get")) == 1  # the job waits, not this call
@@ -210,7 +171,7 @@ async def test_a_closed_port_is_a_network_error() -> None:
 
 
 async def test_the_token_is_never_in_an_error_or_a_log_line(
-    fake_vendor: FakeVendor, client: CbbClient, caplog: pytest.LogCaptureFixture
+    fake_vendor: FakeVendor, cbb_client: CbbClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     # A vendor echoing the request back, in every failure shape.
@@ -225,102 +186,10 @@ async def test_the_token_is_never_in_an_error_or_a_log_line(
         fake_vendor.reset()
         fake_vendor.script("contact.get", outcome, message=echo, **extra)
         with pytest.raises(ContactSyncError) as caught:
-            await CbbContactSync(client).upsert(contact())
+            await CbbContactSync(cbb_client).upsert(contact())
         failures.append(str(caught.value))
     assert len(failures) == 4
     assert any("bad request" in f for f in failures)  # the vendor's words are kept
     for text in [*failures, caplog.text]:
         assert fake_vendor.token not in text
     assert all(r["headers"]["x-access-token"] == "[redacted]" for r in fake_vendor.requests())
-
-
-async def test_a_template_is_sent_with_its_params_in_order(
-    fake_vendor: FakeVendor, client: CbbClient
-) -> None:
-    await CbbContactSync(client).upsert(contact())
-    provider_id = await CbbMessaging(client).send_template(message())
-    [sent] = fake_vendor.messages()
-    assert provider_id == sent["id"]
-    expected: dict[str, Any] = {
-        "phone": PHONE,
-        "template": "order_confirmation_global",
-        "language": "he",
-        "params": list(message().params),
-        "reference": "notification-1",
-    }
-    assert {k: sent[k] for k in expected} == expected
-
-
-async def test_a_message_accepted_without_an_id_returns_none(
-    fake_vendor: FakeVendor, client: CbbClient
-) -> None:
-    await CbbContactSync(client).upsert(contact())
-    fake_vendor.script("message.send", "omit_id")
-    assert await CbbMessaging(client).send_template(message()) is None
-    assert len(fake_vendor.messages()) == 1
-
-
-@pytest.mark.parametrize(
-    ("outcome", "extra", "category"),
-    [
-        ("success_false", {}, "vendor_error"),
-        ("status", {"status": 403}, "auth"),
-        ("rate_limit", {"retry_after": "30"}, "rate_limit"),
-    ],
-)
-async def test_send_failures_raise_messaging_errors(
-    fake_vendor: FakeVendor, client: CbbClient, outcome: str, extra: dict[str, Any], category: str
-) -> None:
-    await CbbContactSync(client).upsert(contact())
-    fake_vendor.script("message.send", outcome, **extra)
-    with pytest.raises(MessagingError) as caught:
-        await CbbMessaging(client).send_template(message())
-    assert caught.value.category == category
-    assert fake_vendor.messages() == []
-
-
-async def test_a_message_to_an_unknown_contact_is_refused(
-    fake_vendor: FakeVendor, client: CbbClient
-) -> None:
-    with pytest.raises(MessagingError) as caught:
-        await CbbMessaging(client).send_template(message("15550001111"))
-    assert caught.value.category == "validation"
-
-
-@pytest.mark.parametrize(
-    ("outcome", "extra", "category"),
-    [
-        ("slow", {"delay": 1}, "timeout"),
-        ("status", {"status": 502}, "vendor_error"),
-    ],
-)
-async def test_a_send_the_vendor_may_have_acted_on_is_never_repeated_in_process(
-    fake_vendor: FakeVendor, outcome: str, extra: dict[str, Any], category: str
-) -> None:
-    """After a read timeout or a 5xx the vendor may have sent the message: only the job (with
-    its claim) decides to try again; contact reads and field updates are retried in process."""
-    cbb = CbbClient(fake_vendor.base_url, fake_vendor.token, timeout_s=0.3, retries=2, backoff_s=0)
-    try:
-        await CbbContactSync(cbb).upsert(contact())
-        fake_vendor.script("message.send", outcome, times=None, **extra)
-        with pytest.raises(MessagingError) as caught:
-            await CbbMessaging(cbb).send_template(message())
-    finally:
-        await cbb.aclose()
-    assert caught.value.category == category
-    assert len(fake_vendor.requests("message.send")) == 1
-
-
-async def test_a_send_that_never_connected_is_retried_in_process(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    caplog.set_level(logging.WARNING)
-    cbb = CbbClient(f"http://127.0.0.1:{free_port()}", "t0k3n", timeout_s=2, retries=2, backoff_s=0)
-    try:
-        with pytest.raises(MessagingError) as caught:
-            await CbbMessaging(cbb).send_template(message())
-    finally:
-        await cbb.aclose()
-    assert caught.value.category == "network"
-    retries = [r for r in caplog.records if "message.send failed (network), retry" in r.message]
-    assert len(retries) == 2
