@@ -104,14 +104,14 @@ def test_every_worker_answers_the_same_totals(
     }
 
 
-def test_the_cli_makes_a_fresh_directory_per_run_and_removes_it() -> None:
+def test_a_fresh_metrics_directory_per_run_removed_after() -> None:
     environ: dict[str, str] = {}
-    with metrics_directory(environ, workers=2):
+    with metrics_directory(environ, processes=2):
         made = Path(environ["PROMETHEUS_MULTIPROC_DIR"])
         assert made.is_dir()
         assert not any(made.iterdir())
         (made / "counter_123.db").write_bytes(b"")
     assert "PROMETHEUS_MULTIPROC_DIR" not in environ
     assert not made.exists()
-    with metrics_directory(environ, workers=1):
+    with metrics_directory(environ, processes=1):
         assert environ == {}  # one process keeps its metrics in memory
