@@ -20,6 +20,7 @@ class Config:
     fixed_tools: tuple[str, ...]  # "hey" and/or "wrk" (paced)
     budget_s: float  # rows that would end past it are skipped (and flagged)
     rows: frozenset[str] = frozenset()  # BENCH_ROWS: the row keys to load; empty: every row
+    profile: bool = False  # BENCH_PROFILE=1: one more saturated run per row under py-spy
 
     def selects(self, key: str) -> bool:
         return not self.rows or key in self.rows
@@ -37,4 +38,5 @@ class Config:
             fixed_tools=tuple(env("BENCH_FIXED_TOOLS", "hey,wrk").split(",")),
             budget_s=float(env("BENCH_BUDGET_S", "570")),
             rows=frozenset(k.strip() for k in env("BENCH_ROWS", "").split(",") if k.strip()),
+            profile=env("BENCH_PROFILE", "") not in ("", "0"),
         )

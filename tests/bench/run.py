@@ -12,7 +12,7 @@ from pathlib import Path
 
 import asyncpg
 
-from tests.bench import load, report, servers
+from tests.bench import load, profile, report, servers
 from tests.bench.census import census
 from tests.bench.config import REPORT, Config
 from tests.bench.credentials import (
@@ -198,12 +198,39 @@ async def _measure(
         result.libs = loaded_modules(server.pgid)
         await _fixed_rate(result, cfg, url, bodies, key)
         result.rss_mb = peak_rss_mb(server.pgid)
+        if cfg.profile:
+            await _profile(result, cfg, server, url, bodies, key)
         if server.proc.poll() is not None:
             result.problems.append(f"server exited during the row:\n{server.log_tail()}")
         if result.problems or not sat.ok:
             result.problems.append(f"server log tail:\n{server.log_tail(6)}")
     finally:
         await asyncio.to_thread(servers.stop, server)
+
+
+async def _profile(
+    result: RowResult,
+    cfg: Config,
+    server: servers.Server,
+    url: str,
+    bodies: Path | None,
+    key: str | None,
+) -> None:
+    """A saturated run under py-spy; its figures are not the table's."""
+    out = profile.PROFILE_DIR / f"{result.row.key}.txt"
+    recording = asyncio.create_task(profile.record(server.pgid, cfg.duration, out))
+    await asyncio.sleep(1)  # py-spy attaches to every worker first
+    await load.wrk(
+        url,
+        bodies,
+        result.row.expect,
+        "P",
+        seconds=cfg.duration,
+        connections=cfg.connections,
+        api_key=key,
+    )
+    await recording
+    _log(f"{result.row.key}: " + profile.summarize(out).describe())
 
 
 async def _fixed_rate(
