@@ -177,5 +177,4 @@ async def evict(cache: Cache | None, *patterns: str) -> None:
     prefixes = [prefix_of(p) for p in patterns]
     if cache is None:
         return
-    for p in prefixes:
-        await cache.evict(p)
+    await cache.evict(*prefixes)

@@ -12,6 +12,7 @@ from uuid import UUID
 from app.auth.ports import ApiKeys, Users
 from app.contacts.ports import ContactSyncs
 from app.jobs import Job
+from app.logs.ports import UnitLogs
 from app.notifications.ports import MessageTexts, Notifications
 from app.orders.side_views import ContactSyncView, NotificationView
 from app.orders.views import EventView, Keyset, OrderPage, OrderView, Sort, StatsBucket, StatsGroup
@@ -77,6 +78,7 @@ class UnitOfWork(Protocol):
     failed_jobs: FailedJobs
     workflows: Workflows
     runs: WorkflowRuns
+    logs: UnitLogs
 
     async def __aenter__(self) -> Self: ...
 
@@ -164,7 +166,9 @@ class Cache(Protocol):
 
     async def delete(self, prefix: str, key: str) -> None: ...
 
-    async def evict(self, prefix: str) -> None: ...
+    async def evict(self, *prefixes: str) -> None:
+        """Drop every key of each prefix (one round trip for all of them)."""
+        ...
 
     def stats(self) -> dict[str, tuple[int, int]]:
         """Hits and misses per prefix counted by this process."""

@@ -102,9 +102,10 @@ class MemoryCache:
         with self._lock:
             self._entries.pop((prefix, key), None)
 
-    async def evict(self, prefix: str) -> None:
+    async def evict(self, *prefixes: str) -> None:
         with self._lock:
-            self._generations[prefix] += 1
+            for prefix in prefixes:
+                self._generations[prefix] += 1
 
     def stats(self) -> dict[str, tuple[int, int]]:
         """Hits and misses per prefix since start."""

@@ -122,9 +122,18 @@ class RedisCache:
         gen_key, stem = self.keys_of(prefix)
         await self._call(prefix, self._del, [gen_key], [stem, key])
 
-    async def evict(self, prefix: str) -> None:
-        gen_key, _ = self.keys_of(prefix)
-        await self._call(prefix, self.client.incr, gen_key)
+    async def evict(self, *prefixes: str) -> None:
+        if len(prefixes) == 1:
+            await self._call(prefixes, self.client.incr, self.keys_of(prefixes[0])[0])
+        elif prefixes:
+            await self._call(prefixes, self._incr_all, [self.keys_of(p)[0] for p in prefixes])
+
+    async def _incr_all(self, keys: list[str]) -> list[Any]:
+        # One round trip for every generation (no MULTI: each INCR stands on its own).
+        async with self.client.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.incr(key)
+            return list(await pipe.execute())
 
     def note_hit(self, prefix: str) -> None:
         """Count a hit read by another script of this cache's keys (the admission script)."""
@@ -140,15 +149,15 @@ class RedisCache:
         """Calls that failed or were skipped while Redis was down: of one prefix, or all."""
         return self._errors[prefix] if prefix is not None else self._errors.total()
 
-    async def _call(self, prefix: str, fn: Any, *args: Any) -> Any:
+    async def _call(self, prefix: str | tuple[str, ...], fn: Any, *args: Any) -> Any:
         now = time.monotonic()
         if now < self._closed_until:
-            self._errors[prefix] += 1
+            self._errors.update([prefix] if isinstance(prefix, str) else prefix)
             return None
         try:
             result = await fn(*args)
         except (RedisError, OSError) as exc:
-            self._errors[prefix] += 1
+            self._errors.update([prefix] if isinstance(prefix, str) else prefix)
             if isinstance(exc, _DOWN):
                 self._closed_until = now + BREAKER_SECONDS
             self._failing = True

@@ -46,6 +46,16 @@ async def test_evict_drops_every_key_of_one_prefix_only(cache: Cache) -> None:
     assert await cache.get("orders", "id:1") == b"fresh"
 
 
+async def test_one_eviction_of_several_prefixes_drops_each_of_them(cache: Cache) -> None:
+    for prefix in ("orders", "order-stats", "workflows"):
+        await cache.set(prefix, "k", prefix.encode(), ttl=30)
+    await cache.evict("orders", "order-stats")
+    assert await cache.get("orders", "k") is None
+    assert await cache.get("order-stats", "k") is None
+    assert await cache.get("workflows", "k") == b"workflows"
+    await cache.evict()  # nothing to drop: no call at all
+
+
 async def test_entries_expire_after_ttl(cache: Cache) -> None:
     await cache.set("orders", "short", b"1", ttl=0.05)
     await cache.set("orders", "long", b"2", ttl=30)
