@@ -23,6 +23,7 @@ class FakeStore:
         self.payloads: list[ArchivedPayload] = []
         self.events: list[Any] = []
         self.outbox: list[Job] = []
+        self.logs: list[dict[str, Any]] = []  # log lines committed by units, unredacted
         self.commits = 0
 
 
@@ -55,11 +56,20 @@ class FakePayloads:
         self.added.append(payload)
 
 
+class FakeUnitLogs:
+    def __init__(self) -> None:
+        self.added: list[dict[str, Any]] = []
+
+    def add(self, level: Any, message: str, **fields: Any) -> None:
+        self.added.append({"level": str(level), "message": message, **fields})
+
+
 class FakeUnitOfWork:
     def __init__(self, store: FakeStore, **_context: Any) -> None:
         self.store = store
         self.orders = FakeOrders(store)
         self.payloads = FakePayloads()
+        self.logs = FakeUnitLogs()
         self._recorded: list[Any] = []
 
     async def __aenter__(self) -> Self:
@@ -86,12 +96,14 @@ class FakeUnitOfWork:
         self.store.payloads += self.payloads.added
         self.store.events += new_events
         self.store.outbox += [job for e in new_events for job in jobs_for(e)]
+        self.store.logs += self.logs.added
         self.store.commits += 1
         await self.rollback()
 
     async def rollback(self) -> None:
         self.orders.added = []
         self.payloads.added = []
+        self.logs.added = []
         self._recorded = []
 
 

@@ -76,6 +76,15 @@ class BusinessLog(Protocol):
     ) -> None: ...
 
 
+class UnitLogs(Protocol):
+    """Log lines written by a unit of work's commit, in its transaction: a line about a change
+    exists exactly when the change does. Redacted like BusinessLog's."""
+
+    def add(
+        self, level: LogLevel, message: str, *, metadata: Mapping[str, Any] | None = None
+    ) -> None: ...
+
+
 class LogReads(Protocol):
     """The query side of business logs, newest first."""
 

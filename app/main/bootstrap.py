@@ -206,7 +206,6 @@ def bootstrap(
                 cache=cache,
                 now=now,
                 new_id=new_id,
-                business_log=business_log,
                 starts=workflows.order_starts,
             ),
             ArchiveBody: partial(archive_body, uow=uow, now=now, new_id=new_id),

@@ -11,7 +11,7 @@ from uuid import UUID
 
 from app.cache import cache_evict
 from app.errors import InvalidInput
-from app.logs.ports import BusinessLog, LogLevel
+from app.logs.ports import LogLevel, UnitLogs
 from app.orders.commands import (
     CreateOrder,
     CreateOrderOutcome,
@@ -54,7 +54,6 @@ async def create_order(
     cache: Cache | None,
     now: Callable[[], datetime],
     new_id: Callable[[], UUID],
-    business_log: BusinessLog | None = None,
     starts: OrderStarts | None = None,
 ) -> CreateOrderOutcome:
     received = now()
@@ -76,9 +75,14 @@ async def create_order(
             order_uuid=order,
         )
 
-    async def store_archive_only(payload: ArchivedPayload) -> None:
+    async def store_archive_only(
+        payload: ArchivedPayload, note: tuple[LogLevel, str, dict[str, Any]] | None = None
+    ) -> None:
         async with uow(actor=cmd.actor, correlation_id=cmd.correlation_id) as unit:
             unit.payloads.add(payload)
+            if note is not None:
+                level, message, metadata = note
+                unit.logs.add(level, message, metadata=metadata)
             await unit.commit()
 
     if external_id and is_test_order_id(external_id):
@@ -87,13 +91,14 @@ async def create_order(
     try:
         order = order_from_body(cmd.payload, id=new_id(), now=received)
     except InvalidOrderBody as exc:
-        await store_archive_only(archive("rejected", error=exc.message))
-        if business_log is not None:
-            await business_log.write(
+        await store_archive_only(
+            archive("rejected", error=exc.message),
+            (
                 LogLevel.WARN,
                 f"order {external_id or '(no id)'} rejected: {exc.message}",
-                metadata={"order_id": external_id, "field": exc.field, "source": cmd.source},
-            )
+                {"order_id": external_id, "field": exc.field, "source": cmd.source},
+            ),
+        )
         return OrderRejected(message=exc.message, field=exc.field)
 
     # Asked before the transaction: the workflows' lookup is a cached read, kept out of it.
@@ -105,12 +110,13 @@ async def create_order(
             existing = await unit.orders.get_by_order_id(order.order_id) if attempt else None
             if existing is not None:
                 unit.payloads.add(archive("duplicate", order=existing.id))
+                _received(unit.logs, existing, cmd.source, duplicate=True)
                 await unit.commit()
-                await _received(business_log, existing, cmd.source, duplicate=True)
                 return OrderAccepted(order=existing, created=False)
             order.record_created(actor=cmd.actor)
             unit.orders.add(order)
             unit.payloads.add(archive("accepted", order=order.id))
+            _received(unit.logs, order, cmd.source, duplicate=False)
             if start_in_unit is not None:
                 created = order.events[-1]
                 assert isinstance(created, OrderCreated)
@@ -122,19 +128,15 @@ async def create_order(
                 order.events.clear()
                 continue
             log.info("order %s accepted", order.order_id, extra={"order_uuid": str(order.id)})
-            await _received(business_log, order, cmd.source, duplicate=False)
             return OrderAccepted(order=order, created=True)
     raise RuntimeError(f"order {order.order_id} neither inserted nor found")
 
 
-async def _received(
-    log_: BusinessLog | None, order: Order, source: str, *, duplicate: bool
-) -> None:
-    """The operators' record of an intake, joined to its jobs by the correlation id."""
-    if log_ is None:
-        return
+def _received(logs: UnitLogs, order: Order, source: str, *, duplicate: bool) -> None:
+    """The operators' record of an intake, joined to its jobs by the correlation id; stored
+    by the intake's own transaction."""
     what = "received again (duplicate)" if duplicate else "received"
-    await log_.write(
+    logs.add(
         LogLevel.INFO,
         f"order {order.order_id} {what}",
         metadata={

@@ -107,6 +107,34 @@ class SqlBusinessLog:
             log.exception("could not store business log %r", row["message"][:200])
 
 
+class SqlUnitLogs:
+    """Log lines of a unit of work: stored by its commit, in its transaction (nothing on rollback).
+
+    What the unit did is logged exactly when it happened, at no round trip of its own.
+    """
+
+    def __init__(
+        self, correlation_id: str | None, *, now: Callable[[], datetime] = _utcnow
+    ) -> None:
+        self._correlation_id = correlation_id
+        self._now = now
+        self.added: list[dict[str, Any]] = []
+
+    def add(
+        self, level: LogLevel, message: str, *, metadata: Mapping[str, Any] | None = None
+    ) -> None:
+        self.added.append(
+            log_row(
+                level,
+                message,
+                metadata,
+                at=self._now(),
+                correlation_id=self._correlation_id or context.correlation_id.get(),
+                job_id=context.job_id.get(),
+            )
+        )
+
+
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import case, insert, select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.ports import ArchivedPayload
@@ -62,9 +62,9 @@ class SqlOrders:
         )
         return list(result.scalars())
 
-    async def flush(self) -> None:
-        if self.added:
-            await self._conn.execute(insert(orders), [order_to_row(o) for o in self.added])
+    def pending_rows(self) -> list[dict[str, Any]]:
+        """The added orders as rows, for the unit of work's commit."""
+        return [order_to_row(o) for o in self.added]
 
 
 class SqlWebhookPayloads:
@@ -88,10 +88,9 @@ class SqlWebhookPayloads:
         ).first()
         return row.body if row else None
 
-    async def flush(self) -> None:
-        if not self.added:
-            return
-        rows = [
+    def pending_rows(self) -> list[dict[str, Any]]:
+        """The archived bodies as rows, for the unit of work's commit."""
+        return [
             {
                 "id": p.id,
                 "source": p.source,
@@ -105,4 +104,3 @@ class SqlWebhookPayloads:
             }
             for p in self.added
         ]
-        await self._conn.execute(insert(webhook_payloads), rows)

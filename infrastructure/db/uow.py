@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -18,14 +17,16 @@ from app.jobs import ActorSpec, Job, check_jobs
 from app.ports import OrderAlreadyExists
 from domain.events import DomainEvent
 from infrastructure.db.access import SqlApiKeys, SqlUsers
+from infrastructure.db.batch_insert import insert_all
 from infrastructure.db.contact_syncs import SqlContactSyncs
 from infrastructure.db.engine import SQLITE_BEGIN
 from infrastructure.db.failed_jobs import SqlFailedJobs
+from infrastructure.db.logs import SqlUnitLogs
 from infrastructure.db.message_texts import SqlMessageTexts
 from infrastructure.db.notifications import SqlNotifications
 from infrastructure.db.orders import SqlOrders, SqlWebhookPayloads
 from infrastructure.db.tables import events as events_table
-from infrastructure.db.tables import outbox
+from infrastructure.db.tables import logs, orders, outbox, webhook_payloads
 from infrastructure.db.workflows import SqlWorkflowRuns, SqlWorkflows
 
 log = logging.getLogger("visapi.uow")
@@ -79,6 +80,7 @@ class SqlUnitOfWork:
         self.failed_jobs = SqlFailedJobs(conn)
         self.workflows = SqlWorkflows(conn)
         self.runs = SqlWorkflowRuns(conn)
+        self.logs = SqlUnitLogs(self.correlation_id)
         return self
 
     async def __aexit__(
@@ -111,16 +113,21 @@ class SqlUnitOfWork:
         ]
         check_jobs([m.job for m in messages], self._registry)
         try:
-            await self.orders.flush()
+            # Parents first; on PostgreSQL one statement for all of them (batch_insert.py).
+            await insert_all(
+                conn,
+                [
+                    (orders, self.orders.pending_rows()),
+                    (webhook_payloads, self.payloads.pending_rows()),
+                    (events_table, [self._event_row(e) for e in new_events]),
+                    (outbox, [outbox_row(m) for m in messages]),
+                    (logs, self.logs.added),
+                ],
+            )
         except IntegrityError as exc:
             if "order_id" in str(exc.orig):
                 raise OrderAlreadyExists(str(exc.orig)) from None
             raise
-        await self.payloads.flush()
-        if new_events:
-            await conn.execute(insert(events_table), [self._event_row(e) for e in new_events])
-        if messages:
-            await conn.execute(insert(outbox), [outbox_row(m) for m in messages])
         await conn.commit()
         # Give the connection back before the hooks: the outbox relay needs one of its own,
         # and with every pooled connection held by a unit waiting in its hooks, none would
@@ -129,6 +136,7 @@ class SqlUnitOfWork:
         self._conn = None
         self.orders.added.clear()
         self.payloads.added.clear()
+        self.logs.added.clear()
         self._recorded = []
         for hook in self._after_commit:
             try:
