@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import fields
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -11,11 +12,11 @@ from sqlalchemy import (
     ColumnElement,
     Executable,
     Row,
+    Select,
     String,
     and_,
     bindparam,
     func,
-    literal,
     literal_column,
     or_,
     select,
@@ -48,6 +49,7 @@ _ORDER = select(*(orders.c[f.name] for f in fields(OrderView)))
 _BY_IDS = _ORDER.where(orders.c.id.in_(bindparam("ids", expanding=True)))
 _BY_ORDER_ID = _ORDER.where(orders.c.order_id == bindparam("order_id"))
 _COUNT = select(func.count()).select_from(orders)
+PAGE_STATEMENTS = 256  # distinct (filter, sort, size) page statements kept per process
 
 _EVENTS = (
     select(*(events.c[f.name] for f in fields(EventView)))
@@ -101,19 +103,38 @@ def _view(row: Row[Any]) -> OrderView:
     return OrderView(*values)
 
 
-def _after(keys: list[tuple[Any, bool]], values: Sequence[Any]) -> ColumnElement[bool]:
-    """Rows strictly after `values` in the order of `keys` (column, descending)."""
+def _after(keys: list[tuple[Any, bool]]) -> ColumnElement[bool]:
+    """Rows strictly after the keyset bound as `after_0`, `after_1`, ... in the order of `keys`
+    (column, descending); the values come with each execution."""
+    vals = [bindparam(f"after_{i}", type_=c.type) for i, (c, _) in enumerate(keys)]
     if len({desc for _, desc in keys}) == 1:
         # One direction: a row-value comparison, which (created_at, id) indexes serve directly.
         cols = tuple_(*(c for c, _ in keys))
-        vals = tuple_(*(literal(v, c.type) for (c, _), v in zip(keys, values, strict=True)))
-        return cols < vals if keys[0][1] else cols > vals
+        return cols < tuple_(*vals) if keys[0][1] else cols > tuple_(*vals)
     # Mixed directions: (a after x) or (a = x and b after y) or ...
     clauses = []
     for i, (col, desc) in enumerate(keys):
-        ties = [keys[j][0] == values[j] for j in range(i)]
-        clauses.append(and_(*ties, col < values[i] if desc else col > values[i]))
+        ties = [keys[j][0] == vals[j] for j in range(i)]
+        clauses.append(and_(*ties, col < vals[i] if desc else col > vals[i]))
     return or_(*clauses)
+
+
+@lru_cache(maxsize=PAGE_STATEMENTS)
+def _page_statement(
+    spec: Spec | None, sort: tuple[Sort, ...], first: int, after: bool
+) -> Select[Any]:
+    """One statement per (filter, sort, size, first page or not), built once: SQLAlchemy keeps
+    its cache key on the object, so a repeated page costs neither construction nor compiling."""
+    # The id breaks ties, in the direction of the last sort key, so every row has one place.
+    keys = [(_SORT_COLUMNS[s.field], s.descending) for s in sort]
+    keys.append((orders.c.id, sort[-1].descending))
+    stmt = _ORDER
+    if spec is not None:
+        stmt = stmt.where(compile_spec(spec))
+    if after:
+        stmt = stmt.where(_after(keys))
+    # One row more than asked tells whether there is a next page, without a count.
+    return stmt.order_by(*(c.desc() if d else c.asc() for c, d in keys)).limit(first + 1)
 
 
 class SqlOrderReads:
@@ -145,19 +166,16 @@ class SqlOrderReads:
         self, spec: Spec | None, sort: Sequence[Sort], first: int, after: Keyset | None
     ) -> OrderPage:
         sort = tuple(sort) or DEFAULT_SORT
-        # The id breaks ties, in the direction of the last sort key, so every row has one place.
-        keys = [(_SORT_COLUMNS[s.field], s.descending) for s in sort]
-        keys.append((orders.c.id, sort[-1].descending))
-        stmt = _ORDER
-        if spec is not None:
-            stmt = stmt.where(compile_spec(spec))
+        params: dict[str, Any] = {}
         if after is not None:
             if len(after.values) != len(sort):
                 raise ValueError("keyset does not match the sort")
-            stmt = stmt.where(_after(keys, (*after.values, after.id)))
-        # One row more than asked tells whether there is a next page, without a count.
-        stmt = stmt.order_by(*(c.desc() if d else c.asc() for c, d in keys)).limit(first + 1)
-        rows = await self._rows(stmt)
+            params = {f"after_{i}": v for i, v in enumerate((*after.values, after.id))}
+        try:
+            stmt = _page_statement(spec, sort, first, after is not None)
+        except TypeError:  # a spec holding an unhashable value: built for this call only
+            stmt = _page_statement.__wrapped__(spec, sort, first, after is not None)
+        rows = await self._rows(stmt, params)
         items = [_view(r) for r in rows[:first]]
         keysets = [Keyset(tuple(getattr(v, s.field.value) for s in sort), v.id) for v in items]
         return OrderPage(items=items, keysets=keysets, has_next=len(rows) > first)
