@@ -7,7 +7,8 @@ CTEs as one statement: `WITH w0 AS (INSERT ...), w1 AS (INSERT ...) INSERT ...`,
 the rest of the transaction, foreign keys checked at its end. The statement for one shape
 (which tables, which columns, how many rows each) is built once, with named bind parameters
 typed by their columns, and kept: SQLAlchemy memoises its cache key on the object, so a repeat
-costs no statement construction and no compilation.
+costs no statement construction and no compilation (hence one single-row INSERT per row:
+SQLAlchemy does not cache multi-row VALUES).
 
 SQLite has no DML in CTEs: one executemany per table, as before. So does a unit of a rare or
 large shape (past MAX_ROWS rows or MAX_PARAMS parameters): its statement would not be reused.
@@ -49,13 +50,12 @@ def _name(part: int, row: int, column: str) -> str:
 
 
 def _build(tables: Sequence[Table], shape: _Shape) -> Insert:
-    inserts = []
-    for i, (table, (_, columns, count)) in enumerate(zip(tables, shape, strict=True)):
-        values = [
-            {c: bindparam(_name(i, r, c), type_=table.c[c].type) for c in columns}
-            for r in range(count)
-        ]
-        inserts.append(insert(table).values(values))
+    # One single-row INSERT per row: SQLAlchemy does not cache multi-row VALUES statements.
+    inserts = [
+        insert(table).values({c: bindparam(_name(i, r, c), type_=table.c[c].type) for c in columns})
+        for i, (table, (_, columns, count)) in enumerate(zip(tables, shape, strict=True))
+        for r in range(count)
+    ]
     *ctes, last = inserts
     return last.add_cte(*(stmt.cte(f"w{i}") for i, stmt in enumerate(ctes)))
 
