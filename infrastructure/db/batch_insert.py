@@ -16,8 +16,8 @@ large shape (past MAX_ROWS rows or MAX_PARAMS parameters): its statement would n
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Insert, Table, bindparam, insert
@@ -29,8 +29,6 @@ SHAPES = 64  # combined statements kept (least recently used dropped)
 
 Part = tuple[Table, Sequence[Mapping[str, Any]]]
 _Shape = tuple[tuple[str, tuple[str, ...], int], ...]
-
-_statements: OrderedDict[tuple[int, _Shape], Insert] = OrderedDict()
 
 
 def _shape(parts: Sequence[Part]) -> _Shape | None:
@@ -60,25 +58,27 @@ def _build(tables: Sequence[Table], shape: _Shape) -> Insert:
     return last.add_cte(*(stmt.cte(f"w{i}") for i, stmt in enumerate(ctes)))
 
 
-def _statement(tables: Sequence[Table], shape: _Shape) -> Insert:
-    # Tables of the same name may belong to different metadata (tests build their own).
-    key = (id(tables[0].metadata), shape)
-    stmt = _statements.get(key)
-    if stmt is None:
-        stmt = _statements[key] = _build(tables, shape)
-        if len(_statements) > SHAPES:
-            _statements.popitem(last=False)
-    else:
-        _statements.move_to_end(key)
-    return stmt
+@lru_cache(maxsize=SHAPES)
+def _statement(tables: tuple[Table, ...], shape: _Shape) -> Insert:
+    return _build(tables, shape)
 
 
-async def insert_all(conn: AsyncConnection, parts: Sequence[Part]) -> None:
-    """Insert every part's rows (parents before children) in the connection's transaction."""
+async def insert_all(conn: AsyncConnection, parts: Sequence[Part], *, alone: bool = False) -> None:
+    """Insert every part's rows (parents before children) in the connection's transaction.
+
+    `alone`: nothing else ran in this transaction (PostgreSQL, no BEGIN sent yet). When the rows
+    then go in one statement, that statement runs in autocommit: atomic by itself, without the
+    BEGIN and COMMIT round trips. The pool restores the isolation level when the connection
+    goes back.
+    """
     parts = [(table, rows) for table, rows in parts if rows]
     if not parts:
         return
-    shape = _shape(parts) if len(parts) > 1 and conn.dialect.name == "postgresql" else None
+    postgres = conn.dialect.name == "postgresql"
+    single_row = len(parts) == 1 and len(parts[0][1]) == 1
+    shape = _shape(parts) if postgres and not single_row else None
+    if alone and postgres and (shape is not None or single_row):
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
     if shape is None:
         for table, rows in parts:
             await conn.execute(insert(table), list(rows))
@@ -89,4 +89,4 @@ async def insert_all(conn: AsyncConnection, parts: Sequence[Part]) -> None:
         for r, row in enumerate(rows)
         for column, value in row.items()
     }
-    await conn.execute(_statement([t for t, _ in parts], shape), params)
+    await conn.execute(_statement(tuple(t for t, _ in parts), shape), params)

@@ -68,7 +68,9 @@ class SqlUnitOfWork:
         conn = await self._engine.connect()
         if self._engine.dialect.name == "sqlite":
             conn = await conn.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
-        await conn.begin()
+            await conn.begin()
+        # PostgreSQL: the transaction begins with the unit's first statement (SQLAlchemy's
+        # autobegin), so a commit can tell that nothing ran before it (insert_all's `alone`).
         self._conn = conn
         self.orders = SqlOrders(conn)
         self.payloads = SqlWebhookPayloads(conn)
@@ -112,6 +114,8 @@ class SqlUnitOfWork:
             for job in self._jobs_for(event)
         ]
         check_jobs([m.job for m in messages], self._registry)
+        # Nothing read or written yet: the rows can go in alone (batch_insert.py).
+        alone = not conn.in_transaction()
         try:
             # Parents first; on PostgreSQL one statement for all of them (batch_insert.py).
             await insert_all(
@@ -123,6 +127,7 @@ class SqlUnitOfWork:
                     (outbox, [outbox_row(m) for m in messages]),
                     (logs, self.logs.added),
                 ],
+                alone=alone,
             )
         except IntegrityError as exc:
             if "order_id" in str(exc.orig):

@@ -3,6 +3,7 @@ event, job, log line) in one INSERT on PostgreSQL, one per table on SQLite; all 
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -44,6 +45,27 @@ def statements(c: Container) -> Iterator[list[str]]:
         event.remove(c.engine.sync_engine, "before_cursor_execute", record)
 
 
+@contextmanager
+def transaction_control(c: Container) -> Iterator[list[str]]:
+    """PostgreSQL: BEGIN/COMMIT/ROLLBACK as asyncpg sends them (its query logger), the pool's
+    pre-ping ("BEGIN;" ... "ROLLBACK;") left out."""
+    sent: list[str] = []
+    sync = c.engine.sync_engine
+
+    def logger(record: Any) -> None:
+        if record.query not in ("BEGIN;", "ROLLBACK;"):
+            sent.append(record.query.split(None, 1)[0].upper().rstrip(";"))
+
+    def on_connect(dbapi_conn: Any, _record: Any) -> None:
+        sync.dialect.get_driver_connection(dbapi_conn).add_query_logger(logger)
+
+    event.listen(sync, "connect", on_connect)
+    try:
+        yield sent
+    finally:
+        event.remove(sync, "connect", on_connect)
+
+
 async def count(c: Container, table: Any) -> int:
     async with c.engine.connect() as conn:
         return len((await conn.execute(select(table.c.id))).all())
@@ -69,6 +91,36 @@ async def test_an_intake_writes_its_five_tables_in_one_statement_on_postgresql(
     # Values keep their column types through the combined statement's bind parameters.
     assert stored.amount == outcome.order.amount
     assert stored.flags == [{"field": f.field, "issue": f.issue} for f in outcome.order.flags]
+
+
+async def test_on_postgresql_a_unit_that_only_inserts_sends_no_begin_or_commit(
+    c: Container,
+) -> None:
+    if c.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite keeps BEGIN IMMEDIATE: its write lock is taken up front")
+    await c.engine.dispose()  # new connections, each with the query logger
+
+    def unit() -> SqlUnitOfWork:
+        return SqlUnitOfWork(c.engine, jobs_for=lambda e: [], registry={})
+
+    with transaction_control(c) as sent:
+        async with unit() as only_inserts:
+            only_inserts.logs.add(LogLevel.INFO, "one")
+            only_inserts.logs.add(LogLevel.INFO, "two")
+            await only_inserts.commit()  # one statement in autocommit
+        await asyncio.sleep(0.05)  # asyncpg calls its loggers soon after the query
+        assert sent == []
+        async with unit() as reads_first:
+            await reads_first.orders.get_by_order_id("IL1")
+            reads_first.logs.add(LogLevel.INFO, "three")
+            await reads_first.commit()
+        async with unit() as abandoned:
+            abandoned.logs.add(LogLevel.INFO, "never stored")
+        await asyncio.sleep(0.05)
+    assert sent == ["BEGIN", "COMMIT"]  # a unit that reads before writing keeps its transaction
+    async with c.engine.connect() as conn:
+        stored = (await conn.execute(select(logs.c.message))).scalars().all()
+    assert sorted(stored) == ["one", "three", "two"]
 
 
 async def test_a_repeat_fails_whole_and_is_answered_as_the_duplicate(c: Container) -> None:
@@ -126,14 +178,18 @@ async def test_large_or_uneven_batches_fall_back_to_one_insert_per_table(c: Cont
     large = log_rows(batch_insert.MAX_ROWS + 1)
     uneven = log_rows(2)
     del uneven[1]["metadata"]
-    combined = "WITH" if c.engine.dialect.name == "postgresql" else "INSERT"
     async with c.engine.connect() as conn:
         with statements(c) as sent:
             await insert_all(conn, [(logs, large), (outbox, job_rows(1))])
             await insert_all(conn, [(logs, uneven[:1]), (outbox, job_rows(1))])
             await insert_all(conn, [(outbox, []), (logs, log_rows(1))])
+            await insert_all(conn, [(logs, log_rows(2))])
         await conn.commit()
-    pairs = ["WITH"] if combined == "WITH" else ["INSERT", "INSERT"]
-    assert [s for s in sent if s != "BEGIN"] == ["INSERT", "INSERT", *pairs, "INSERT"]
+    expected = {
+        # too large: one per table; combined; one row alone; two rows of one table combined
+        "postgresql": ["INSERT", "INSERT", "WITH", "INSERT", "WITH"],
+        "sqlite": ["INSERT"] * 6,  # one executemany per table, always
+    }
+    assert [s for s in sent if s != "BEGIN"] == expected[c.engine.dialect.name]
     assert batch_insert._shape([(logs, uneven), (outbox, job_rows(1))]) is None
-    assert (await count(c, logs), await count(c, outbox)) == (batch_insert.MAX_ROWS + 3, 2)
+    assert (await count(c, logs), await count(c, outbox)) == (batch_insert.MAX_ROWS + 5, 2)
