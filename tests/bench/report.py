@@ -13,7 +13,7 @@ from tests.bench.census import REQUESTS, Census
 from tests.bench.load import Load
 from tests.bench.measure import CpuUsage
 from tests.bench.scenarios import Row
-from tests.bench.targets import targets_table
+from tests.bench.targets import REFERENCE_NAIVE_RPS, speed, targets_table
 
 PACKAGES = ("uvicorn", "starlette", "strawberry-graphql", "graphql-core", "sqlalchemy", "asyncpg",
             "redis", "uvloop", "httptools", "orjson")  # fmt: skip
@@ -176,6 +176,18 @@ def _rps(results: list[RowResult], key: str) -> float:
     return 0.0
 
 
+def _speed_line(results: list[RowResult]) -> str:
+    f = speed(results)
+    if f is None:
+        return "Machine speed: not measured (no naive baseline row)."
+    return (
+        f"Machine speed: the naive baseline ran at {f * REFERENCE_NAIVE_RPS:,.0f} req/s here, "
+        f"{REFERENCE_NAIVE_RPS} in PERFORMANCE.md (x{f:.2f}). The absolute targets were set "
+        "against PERFORMANCE.md's machine; a missed one is also judged scaled (req/s times "
+        "that factor, p95 divided by it). The raw verdict stands as printed."
+    )
+
+
 def document(
     env_lines: list[str],
     setup_lines: list[str],
@@ -206,6 +218,8 @@ def document(
             "## Targets (issue 3; p95 judged at saturation, 50 connections)",
             "",
             targets_table(found),
+            "",
+            _speed_line(results),
             "",
         ]
     )
