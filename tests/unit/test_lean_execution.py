@@ -85,6 +85,9 @@ QUERIES = [
     "{ items { name broken } }",
     "{ later { count badInt } }",
     "{ items { alias: name other: count } }",
+    "{ items { ...F name @skip(if: true) note @include(if: true) } } fragment F on Item { count }",
+    "{ items { name colour } later { amount bad: count } }",
+    "{ items { note name } }",
 ]
 
 
@@ -120,3 +123,26 @@ class Upper(SchemaExtension):
 async def test_resolver_wrapping_extensions_see_every_leaf() -> None:
     result = await _schema(lean=True, extensions=[Upper]).execute("{ items { name } }")
     assert result.data == {"items": [{"name": f"ITEM {i}"} for i in range(3)]}
+
+
+class Counting(LeanExecutionContext):
+    calls: list[str] = []
+
+    def execute_field(self, parent_type: Any, source: Any, fields: Any, *args: Any) -> Any:
+        Counting.calls.append(fields[0].node.name.value)
+        return super().execute_field(parent_type, source, fields, *args)
+
+
+async def test_an_object_of_plain_leaves_is_completed_without_a_call_per_field() -> None:
+    schema = strawberry.Schema(
+        query=Query,
+        config=StrawberryConfig(scalar_map=SCALAR_MAP),
+        execution_context_class=Counting,
+    )
+    Counting.calls = []
+    result = await schema.execute("{ items { name note colour amount count } }")
+    assert result.errors is None
+    assert Counting.calls == ["items"]  # the three items' 15 leaves in one loop each
+    Counting.calls = []
+    await schema.execute("{ items { name secret } }")  # a field extension: field by field
+    assert Counting.calls == ["items"] + ["name", "secret"] * 3
