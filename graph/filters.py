@@ -209,9 +209,18 @@ def _sort_names(sort: Sequence[Sort]) -> list[str]:
 
 def encode_cursor(sort: Sequence[Sort], keyset: Keyset) -> str:
     """Opaque to clients: urlsafe base64 of [sort names, sort values, id]."""
-    values = [v.isoformat() if isinstance(v, datetime) else v for v in keyset.values]
-    raw = orjson.dumps([_sort_names(sort), values, str(keyset.id)], default=str)
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+    return encode_cursors(sort, [keyset])[0]
+
+
+def encode_cursors(sort: Sequence[Sort], keysets: Sequence[Keyset]) -> list[str]:
+    """A page's cursors (the sort's names worked out once)."""
+    names = _sort_names(sort)
+    cursors = []
+    for keyset in keysets:
+        values = [v.isoformat() if isinstance(v, datetime) else v for v in keyset.values]
+        raw = orjson.dumps([names, values, str(keyset.id)], default=str)
+        cursors.append(base64.urlsafe_b64encode(raw).rstrip(b"=").decode())
+    return cursors
 
 
 def _value(field: SortField, raw: Any) -> Any:

@@ -19,7 +19,7 @@ from graph.filters import (
     OrderFilter,
     OrderOrder,
     decode_cursor,
-    encode_cursor,
+    encode_cursors,
     given,
     page_size,
     to_sort,
@@ -105,9 +105,10 @@ class Query:
         sort = to_sort(order_by)
         keyset = decode_cursor(str(after), sort) if given(after) else None
         page = await ctx.orders.order_page(spec, sort, size, keyset)
+        cursors = encode_cursors(sort, page.keysets)
         edges = [
-            OrderEdge(cursor=encode_cursor(sort, k), node=Order.from_view(v))
-            for v, k in zip(page.items, page.keysets, strict=True)
+            OrderEdge(cursor=c, node=Order.from_view(v))
+            for v, c in zip(page.items, cursors, strict=True)
         ]
         end = edges[-1].cursor if edges else None
         return OrderConnection(
