@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint typecheck contracts unit integration e2e bench bench-pipeline bench-logs schema clean
+.PHONY: install run test lint typecheck contracts unit integration e2e bench bench-pipeline bench-logs bench-instructions schema clean
 
 $(STAMP): pyproject.toml
 	@$(PY) -c 'import sys; assert sys.version_info[:2] == (3, 11), "VisAPI needs Python 3.11"'
@@ -48,6 +48,10 @@ bench: $(STAMP)
 
 bench-pipeline: $(STAMP)
 	$(BIN)/python -m tests.bench.pipeline
+
+# Instructions per request (callgrind): the working tree and any REVS="rev ..." beside it.
+bench-instructions: $(STAMP)
+	$(BIN)/python -m tests.bench.instructions $(REVS)
 
 # The `logs` query over 1,000,000 log rows in PostgreSQL: p50/p95 per filter.
 bench-logs: $(STAMP)
