@@ -25,6 +25,9 @@ from infrastructure.db.idempotency import SqlIdempotency
 from infrastructure.db.tables import idempotency_keys
 
 POLICY = IdempotencyPolicy(ttl_s=3600, wait_s=0.3, reclaim_after_s=60, poll_s=0.01)
+# Waiting for a live first request: bounded by its answer, not by a tight clock (a loaded
+# machine can take longer than 0.3 s to serve ten SQLite callers).
+PATIENT = IdempotencyPolicy(ttl_s=3600, wait_s=20, reclaim_after_s=60, poll_s=0.01)
 
 
 @pytest.fixture
@@ -39,10 +42,14 @@ def utcnow() -> datetime:
 
 
 async def once(
-    store: SqlIdempotency, key: str, body: str, run: Callable[[], Awaitable[Answer]]
+    store: SqlIdempotency,
+    key: str,
+    body: str,
+    run: Callable[[], Awaitable[Answer]],
+    policy: IdempotencyPolicy = POLICY,
 ) -> tuple[Answer, bool]:
     return await run_once(
-        store, "test", key, body, run, policy=POLICY, now=utcnow, new_id=uuid.uuid4
+        store, "test", key, body, run, policy=policy, now=utcnow, new_id=uuid.uuid4
     )
 
 
@@ -55,7 +62,7 @@ async def test_concurrent_callers_run_once_and_share_the_answer(engine: AsyncEng
         await asyncio.sleep(0.05)  # let every other caller find the claim unanswered
         return Answer(201, {"n": len(runs)})
 
-    results = await asyncio.gather(*(once(store, "k", "h", run) for _ in range(10)))
+    results = await asyncio.gather(*(once(store, "k", "h", run, PATIENT) for _ in range(10)))
     assert runs == [1]
     assert [r[0] for r in results] == [Answer(201, {"n": 1})] * 10
     assert sorted(r[1] for r in results) == [False] + [True] * 9
