@@ -21,6 +21,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -128,6 +129,10 @@ def _table(labels: list[str], rows: list[Row], counts: dict[tuple[str, str], flo
 
 async def _bench(revs: list[str]) -> str:
     labels = ["working tree", *revs]
+    main_task = asyncio.current_task()
+    assert main_task is not None
+    for sig in (signal.SIGINT, signal.SIGTERM):  # cancel: the `finally`s drop what was made
+        asyncio.get_running_loop().add_signal_handler(sig, main_task.cancel)
     async with redis_namespace() as namespace, bench_database() as db:
         auth = await bench_auth(db, namespace, BIN / "visapi")
         if auth.key is None:
@@ -170,7 +175,11 @@ def main() -> int:
     revs = sys.argv[1:]
     _log(f"rows {ROWS}; {WARM} warm-up + {COUNT} measured requests each; revisions: "
          f"working tree{''.join(', ' + r for r in revs)}")  # fmt: skip
-    table = asyncio.run(_bench(revs))
+    try:
+        table = asyncio.run(_bench(revs))
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        print("bench-instructions: interrupted (database and worktrees removed)", file=sys.stderr)
+        return 130
     text = (
         "## Instructions per request (callgrind, in-process, sequential)\n\n"
         f"{table}\n\nCounted in the app's Python process over {COUNT} requests after {WARM} "
