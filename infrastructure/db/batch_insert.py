@@ -47,7 +47,8 @@ def _name(part: int, row: int, column: str) -> str:
     return f"p{part}_{row}_{column}"
 
 
-def _build(tables: Sequence[Table], shape: _Shape) -> Insert:
+@lru_cache(maxsize=SHAPES)
+def _statement(tables: tuple[Table, ...], shape: _Shape) -> Insert:
     # One single-row INSERT per row: SQLAlchemy does not cache multi-row VALUES statements.
     inserts = [
         insert(table).values({c: bindparam(_name(i, r, c), type_=table.c[c].type) for c in columns})
@@ -56,11 +57,6 @@ def _build(tables: Sequence[Table], shape: _Shape) -> Insert:
     ]
     *ctes, last = inserts
     return last.add_cte(*(stmt.cte(f"w{i}") for i, stmt in enumerate(ctes)))
-
-
-@lru_cache(maxsize=SHAPES)
-def _statement(tables: tuple[Table, ...], shape: _Shape) -> Insert:
-    return _build(tables, shape)
 
 
 async def insert_all(conn: AsyncConnection, parts: Sequence[Part], *, alone: bool = False) -> None:
