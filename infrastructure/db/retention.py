@@ -9,6 +9,7 @@ lock on the table, no huge WAL burst, and the API's writes interleave with the p
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +18,8 @@ from sqlalchemy import ColumnElement, Table, delete, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from infrastructure.db.tables import delivery_events, failed_jobs, logs, outbox, webhook_payloads
+
+log = logging.getLogger("visapi.retention")
 
 DEFAULT_BATCH = 1000  # rows per DELETE (DOMAIN.md "Batches")
 
@@ -62,4 +65,7 @@ async def prune(
             deleted = (await conn.execute(statement)).rowcount
         total += deleted
         if deleted < batch:
+            if total:
+                # What went and why, for the operator wondering where a row is.
+                log.info("retention %s: deleted %d rows expired before %s", rule, total, before)
             return total
