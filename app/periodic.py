@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -58,6 +58,15 @@ class PeriodicSettings(Protocol):
     def log_retention_interval_s(self) -> float: ...
 
     @property
+    def retention_days(self) -> Mapping[str, float]: ...
+
+    @property
+    def retention_batch(self) -> int: ...
+
+    @property
+    def retention_interval_s(self) -> float: ...
+
+    @property
     def workflow_cron_interval_s(self) -> float: ...
 
 
@@ -68,7 +77,7 @@ def periodic_jobs(
     prune_ticks: Callable[[datetime], Awaitable[int]],
     flush_key_usage: Callable[[], Awaitable[int]],
     purge_idempotency_keys: Callable[[datetime], Awaitable[int]],
-    prune_logs: Callable[[datetime, int], Awaitable[int]],
+    prune_expired: Callable[[str, datetime, int], Awaitable[int]],
     fire_cron: Callable[[], Awaitable[int]],
     now: Callable[[], datetime],
 ) -> list[PeriodicJob]:
@@ -77,19 +86,31 @@ def periodic_jobs(
     async def sweep() -> int:
         return await sweep_outbox(settings.outbox_sweep_age_s)
 
-    async def prune() -> int:
+    async def prune_old_ticks() -> int:
         return await prune_ticks(now() - TICK_RETENTION)
 
     async def purge_keys() -> int:
         return await purge_idempotency_keys(now())
 
-    async def retention() -> int:
-        before = now() - timedelta(days=settings.log_retention_days)
-        return await prune_logs(before, settings.log_retention_batch)
+    def retention(rule: str, days: float, batch: int) -> Callable[[], Awaitable[int]]:
+        async def run() -> int:
+            return await prune_expired(rule, now() - timedelta(days=days), batch)
+
+        return run
+
+    # One job per table: each claimed, run and failing on its own, the tables purged side by side.
+    retention_jobs = [
+        PeriodicJob(
+            f"retention_{rule}",
+            settings.retention_interval_s,
+            retention(rule, days, settings.retention_batch),
+        )
+        for rule, days in settings.retention_days.items()
+    ]
 
     return [
         PeriodicJob("outbox_sweep", settings.outbox_sweep_interval_s, sweep),
-        PeriodicJob("prune_schedule_ticks", PRUNE_TICKS_INTERVAL_S, prune),
+        PeriodicJob("prune_schedule_ticks", PRUNE_TICKS_INTERVAL_S, prune_old_ticks),
         # API key use gathers in Redis (or memory) and reaches `last_used_at` here, in one
         # UPDATE per flush instead of one write per request.
         PeriodicJob("flush_key_usage", settings.key_usage_flush_interval_s, flush_key_usage),
@@ -98,7 +119,13 @@ def periodic_jobs(
         PeriodicJob("purge_idempotency_keys", PURGE_IDEMPOTENCY_INTERVAL_S, purge_keys),
         # Business logs past retention go in chunks of `log_retention_batch` rows, each DELETE
         # its own short transaction, until none is left (DOMAIN.md "Batches").
-        PeriodicJob("log_retention", settings.log_retention_interval_s, retention),
+        PeriodicJob(
+            "log_retention",
+            settings.log_retention_interval_s,
+            retention("logs", settings.log_retention_days, settings.log_retention_batch),
+        ),
+        # The other kept tables, by the same chunked DELETE (README "Settings": what each keeps).
+        *retention_jobs,
         # Cron triggers of workflows; each (trigger, fire time) is claimed on its own too, so
         # a fire time seen by two evaluations (or two schedulers) still runs once.
         PeriodicJob("workflow_cron", settings.workflow_cron_interval_s, fire_cron),

@@ -44,6 +44,7 @@ from app.sandbox import SandboxRecords
 from app.workflows.queries import WorkflowQueries
 from graph.schema import build_schema
 from graph.view import GraphQLView
+from infrastructure.db.revision import Migrations, SchemaCheck
 from infrastructure.metrics import PrometheusMetrics
 from infrastructure.queue.broker import close_broker
 
@@ -52,6 +53,7 @@ log = logging.getLogger("visapi.health")
 GRAPHIQL = ("app.main", "static/graphiql")  # package and folder of the vendored GraphiQL
 JSON = "application/json; charset=utf-8"
 READY_TIMEOUT_S = 2.0  # per check: a readiness probe must answer before the prober gives up
+UNCHECKED = "unchecked"  # a check that depends on a failing one
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -102,6 +104,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     started = Started()
     # Built with the app, not in the lifespan: the schema's extension and the middleware need it.
     metrics = PrometheusMetrics()
+    # The head this code expects, read from the migration scripts once (not per probe).
+    schema_check = SchemaCheck(Migrations.of_code())
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -151,7 +155,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         return json_response({"status": "ok"})
 
     async def readyz(request: Request) -> Response:
-        return await _readiness(started.get())
+        return await _readiness(started.get(), schema_check)
 
     async def version(request: Request) -> Response:
         return json_response(about)
@@ -211,7 +215,7 @@ def _version() -> dict[str, str | None]:
     }
 
 
-async def _readiness(container: Container) -> Response:
+async def _readiness(container: Container, schema: SchemaCheck) -> Response:
     checks: dict[str, Callable[[], Awaitable[object]]] = {
         "database": lambda: _select_one(container.engine),
     }
@@ -226,7 +230,10 @@ async def _readiness(container: Container) -> Response:
     report = dict(zip(checks, results, strict=True))
     report.setdefault("cache", "ok")  # in-process memory cache: up while we are
     report.setdefault("broker", "ok")  # StubBroker in this process
-    failing = [name for name, result in report.items() if result != "ok"]
+    # Only a database that answers can say its schema; when it does not, "database" says it all.
+    ok = report["database"] == "ok"
+    report["migrations"] = await _schema(schema, container.engine) if ok else UNCHECKED
+    failing = [name for name, result in report.items() if result not in ("ok", UNCHECKED)]
     if failing:
         body = {"status": "unavailable", "failing": failing, "checks": report}
         return json_response(body, 503)
@@ -241,6 +248,17 @@ async def _probe(name: str, check: Callable[[], Awaitable[object]]) -> str:
         log.warning("readiness check %s failed: %r", name, exc)
         return "timeout" if isinstance(exc, TimeoutError) else f"error: {type(exc).__name__}"
     return "ok"
+
+
+async def _schema(check: SchemaCheck, engine: AsyncEngine) -> str:
+    """`ok` at the migration head, else what is wrong (a 503 naming `migrations`)."""
+    try:
+        async with asyncio.timeout(READY_TIMEOUT_S):
+            problem = await check.problem(engine)
+    except Exception as exc:  # as _probe: not ready, the reason to the log
+        log.warning("readiness check migrations failed: %r", exc)
+        return "timeout" if isinstance(exc, TimeoutError) else f"error: {type(exc).__name__}"
+    return "ok" if problem is None else problem
 
 
 async def _select_one(engine: AsyncEngine) -> None:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from app.main.bootstrap import Container
 
 T = TypeVar("T")
+SCHEMA_CHECK_TIMEOUT_S = 10.0
 
 
 def _settings() -> Settings:
@@ -34,6 +35,36 @@ def _require_redis(settings: Settings, command: str) -> None:
             f"`visapi {command}` needs VISAPI_REDIS_URL; without it `visapi serve` runs the "
             "worker and the periodic jobs in-process"
         )
+
+
+def _require_schema(settings: Settings, command: str) -> None:
+    """Refuse to start on a database not at this code's migration head, in one line."""
+    from sqlalchemy.exc import DBAPIError
+
+    from infrastructure.db.engine import create_engine
+    from infrastructure.db.revision import schema_problem
+
+    async def ask() -> str | None:
+        engine = create_engine(settings.database_url, pool_size=1)
+        try:
+            async with asyncio.timeout(SCHEMA_CHECK_TIMEOUT_S):
+                return await schema_problem(engine)
+        finally:
+            await engine.dispose()
+
+    try:
+        problem = asyncio.run(ask())
+    except (OSError, DBAPIError, TimeoutError) as exc:
+        # A database down is no reason to stay down: the process waits for it like a running one
+        # does, and /readyz says `database` until it answers (then `migrations`, if behind).
+        click.echo(
+            f"visapi {command}: could not check the database schema ({type(exc).__name__});"
+            " starting anyway",
+            err=True,
+        )
+        return
+    if problem is not None:
+        raise click.ClickException(f"visapi {command} cannot start: {problem}")
 
 
 @click.group()
@@ -57,6 +88,7 @@ def serve(host: str, port: int, workers: int) -> None:
         )
     from app.main.logging import configure_logging
 
+    _require_schema(settings, "serve")
     configure_logging(settings.log_level)
     with metrics_directory(os.environ, workers):
         _first_key_notice(settings)
@@ -109,6 +141,7 @@ def worker(
     """Run a job worker (needs VISAPI_REDIS_URL)."""
     settings = _settings()
     _require_redis(settings, "worker")
+    _require_schema(settings, "worker")
     # Before prometheus-client is imported: the worker's metrics are its own (in memory, or a
     # directory of its own with --processes > 1), never files of a directory `serve` empties.
     os.environ.pop(MULTIPROC_ENV, None)
@@ -125,6 +158,7 @@ def scheduler() -> None:
     """Run the periodic jobs (needs VISAPI_REDIS_URL); any number may run, each tick fires once."""
     settings = _settings()
     _require_redis(settings, "scheduler")
+    _require_schema(settings, "scheduler")
     from app.main.logging import configure_logging
     from app.main.scheduler import run_scheduler
 

@@ -16,7 +16,7 @@ from functools import partial
 from app.main.bootstrap import Container, bootstrap
 from app.main.settings import Settings
 from app.periodic import PeriodicJob, current_tick, periodic_jobs
-from infrastructure.db.logs import prune_logs
+from infrastructure.db.retention import prune
 from infrastructure.db.schedule import claim_tick, prune_ticks
 from infrastructure.queue.broker import close_broker
 
@@ -130,7 +130,7 @@ def periodic_runner(container: Container) -> PeriodicRunner:
         prune_ticks=partial(prune_ticks, container.engine),
         flush_key_usage=container.access.flush_usage,
         purge_idempotency_keys=container.idempotency.purge,
-        prune_logs=partial(prune_logs, container.engine),
+        prune_expired=partial(prune, container.engine),
         fire_cron=partial(container.workflows.fire_cron, claimer),
         now=_utcnow,
     )

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
+MAX_RETENTION_DAYS = 36_500
+
 
 class SettingsError(ValueError):
     """A setting is malformed; the message names the variable."""
@@ -73,6 +75,18 @@ class Settings:
     log_retention_days: float = 30.0
     log_retention_batch: int = 1000
     log_retention_interval_s: float = 3600.0
+    # Retention of the other tables that grow with traffic (days), by the same mechanism:
+    # `retention_batch` rows per DELETE, every `retention_interval_s`. Raw order bodies (PII)
+    # by receipt, outbox rows by publication (an unpublished row is never deleted), delivery
+    # reports by receipt, dead letters by replay; a dead letter never replayed is a job that
+    # never ran, kept longer so an operator can still find and replay it.
+    retention_webhook_payloads_days: float = 30.0
+    retention_outbox_days: float = 7.0
+    retention_delivery_events_days: float = 90.0
+    retention_failed_jobs_days: float = 30.0
+    retention_unreplayed_failed_jobs_days: float = 90.0
+    retention_batch: int = 1000
+    retention_interval_s: float = 3600.0
     # A repeated X-Idempotency-Key gets the first answer for this long.
     idempotency_ttl_s: float = 86_400.0
     # A repeat arriving while the first request runs waits this long for its answer, then 409.
@@ -129,6 +143,17 @@ class Settings:
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
+    @property
+    def retention_days(self) -> dict[str, float]:
+        """Days kept per retention rule (infrastructure/db/retention.py) but the logs'."""
+        return {
+            "webhook_payloads": self.retention_webhook_payloads_days,
+            "outbox": self.retention_outbox_days,
+            "delivery_events": self.retention_delivery_events_days,
+            "failed_jobs": self.retention_failed_jobs_days,
+            "unreplayed_failed_jobs": self.retention_unreplayed_failed_jobs_days,
+        }
+
 
 def _parse(name: str, raw: str, kind: Any) -> Any:
     text = raw.strip()
@@ -182,9 +207,10 @@ def _check(s: Settings) -> None:
         "max_body_bytes",
         "max_page_size",
         "worker_threads",
-        "log_retention_days",
         "log_retention_batch",
         "log_retention_interval_s",
+        "retention_batch",
+        "retention_interval_s",
     ):
         if getattr(s, name) <= 0:
             raise SettingsError(f"VISAPI_{name.upper()} must be positive")
@@ -205,6 +231,7 @@ def _check(s: Settings) -> None:
         raise SettingsError("VISAPI_WORKER_METRICS_PORT must be a port number (1-65535)")
     if s.request_timeout_s <= 0:
         raise SettingsError("VISAPI_REQUEST_TIMEOUT_S must be positive")
+    _check_retention(s)
     _check_vendors(s)
     if s.notification_stale_claim_s * 1000 <= s.job_time_limit_ms:
         # A live attempt still sending would be taken for a dead one: a second message.
@@ -226,6 +253,16 @@ def _check(s: Settings) -> None:
         # Else a fire time could fall between two evaluations and never run.
         raise SettingsError("VISAPI_WORKFLOW_CRON_LOOKBACK_S must be at least the cron interval")
     _check_access(s)
+
+
+def _check_retention(s: Settings) -> None:
+    for name in ("log_retention_days", *(f"retention_{rule}_days" for rule in s.retention_days)):
+        # `not > 0` also refuses NaN; past a century the cutoff would fall before year 1.
+        if not 0 < getattr(s, name) <= MAX_RETENTION_DAYS:
+            raise SettingsError(
+                f"VISAPI_{name.upper()} must be a number of days above 0, at most"
+                f" {MAX_RETENTION_DAYS}"
+            )
 
 
 def _check_vendors(s: Settings) -> None:

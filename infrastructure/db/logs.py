@@ -1,4 +1,4 @@
-"""Business logs in SQL: the redacting writer, the newest-first reads and the chunked retention."""
+"""Business logs in SQL: the redacting writer and the newest-first reads (retention.py purges)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Select, case, delete, func, insert, select, tuple_
+from sqlalchemy import ColumnElement, Select, case, func, insert, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import context
@@ -20,7 +20,6 @@ from infrastructure.db.tables import logs
 log = logging.getLogger("visapi.logs")
 
 MAX_MESSAGE = 4000  # characters stored of one message; the rest is cut, never the metadata
-RETENTION_BATCH = 1000  # rows per DELETE (DOMAIN.md "Batches")
 _COLUMNS = [
     logs.c.id,
     logs.c.level,
@@ -211,16 +210,3 @@ class SqlLogReads:
                 return
             last = page.items[-1]
             after = (last.created_at, last.id)
-
-
-async def prune_logs(engine: AsyncEngine, before: datetime, batch: int = RETENTION_BATCH) -> int:
-    """Delete logs created before `before`, `batch` rows per statement, each in its own short
-    transaction (no long lock, no huge WAL burst), until none is left; return how many."""
-    total = 0
-    while True:
-        oldest = select(logs.c.id).where(logs.c.created_at < before).limit(batch)
-        async with engine.begin() as conn:
-            deleted = (await conn.execute(delete(logs).where(logs.c.id.in_(oldest)))).rowcount
-        total += deleted
-        if deleted < batch:
-            return total

@@ -73,7 +73,7 @@ async def test_readyz_ok_on_both_dialects(db_url: str) -> None:
     assert response.status_code == 200
     assert response.json() == {
         "status": "ok",
-        "checks": {"database": "ok", "cache": "ok", "broker": "ok"},
+        "checks": {"database": "ok", "cache": "ok", "broker": "ok", "migrations": "ok"},
     }
 
 
@@ -87,6 +87,7 @@ async def test_readyz_names_the_database_when_it_is_down() -> None:
     assert body["failing"] == ["database"]
     assert body["checks"]["database"].startswith("error")
     assert body["checks"]["cache"] == "ok"
+    assert body["checks"]["migrations"] == "unchecked"  # asked only of a database that answers
 
 
 async def test_readyz_names_the_cache_when_redis_is_down(sqlite_url: str) -> None:
@@ -105,7 +106,12 @@ async def test_readyz_with_redis_up(sqlite_url: str, redis_url: str) -> None:
     async with serving(Settings(database_url=sqlite_url, redis_url=redis_url)) as client:
         response = await client.get("/api/v1/readyz")
     assert response.status_code == 200, response.text
-    assert response.json()["checks"] == {"database": "ok", "cache": "ok", "broker": "ok"}
+    assert response.json()["checks"] == {
+        "database": "ok",
+        "cache": "ok",
+        "broker": "ok",
+        "migrations": "ok",
+    }
 
 
 # --- correlation ids, limits, methods ----------------------------------------------------------

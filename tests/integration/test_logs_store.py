@@ -19,7 +19,8 @@ from app.main.bootstrap import bootstrap
 from app.main.scheduler import periodic_runner
 from app.main.settings import Settings
 from infrastructure.db.engine import create_engine
-from infrastructure.db.logs import SqlBusinessLog, SqlLogReads, log_row, prune_logs
+from infrastructure.db.logs import SqlBusinessLog, SqlLogReads, log_row
+from infrastructure.db.retention import prune
 from infrastructure.db.tables import logs
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -221,13 +222,13 @@ async def test_retention_deletes_in_chunks_until_done(engine: AsyncEngine) -> No
         if getattr(clause, "is_delete", False):
             deletes.append(1)
 
-    deleted = await prune_logs(engine, NOW - timedelta(days=30), batch=5)
+    deleted = await prune(engine, "logs", NOW - timedelta(days=30), batch=5)
     assert deleted == 23
     assert len(deletes) == 5  # 5 + 5 + 5 + 5 + 3: each DELETE its own statement
     async with engine.connect() as conn:
         left = await conn.scalar(select(func.count()).select_from(logs))
     assert left == 4
-    assert await prune_logs(engine, NOW - timedelta(days=30), batch=5) == 0
+    assert await prune(engine, "logs", NOW - timedelta(days=30), batch=5) == 0
 
 
 async def test_the_periodic_runner_applies_the_retention_settings(settings: Settings) -> None:

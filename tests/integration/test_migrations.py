@@ -37,6 +37,8 @@ ORDER_CONFIRMATION_PARAMETERS = [
 PARTIAL_INDEXES = {
     "ix_orders_unprocessed",
     "ix_outbox_unpublished",
+    "ix_outbox_published_at",
+    "ix_failed_jobs_replayed_at",
     "ix_notifications_pending",
     "ix_contact_syncs_pending",
     "ix_workflows_enabled",

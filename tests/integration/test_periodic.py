@@ -132,6 +132,11 @@ async def test_the_sweeper_publishes_a_stale_outbox_row(
         "flush_key_usage",
         "purge_idempotency_keys",
         "log_retention",
+        "retention_webhook_payloads",
+        "retention_outbox",
+        "retention_delivery_events",
+        "retention_failed_jobs",
+        "retention_unreplayed_failed_jobs",
         "workflow_cron",
     ]
     r.start()

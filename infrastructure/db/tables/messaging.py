@@ -118,6 +118,7 @@ delivery_events = Table(
     Column("processing_status", String(16), nullable=False),
     Column("received_at", Timestamp, nullable=False, server_default=func.now()),
     Index("ix_delivery_events_provider_message_id", "provider_message_id"),
+    Index("ix_delivery_events_received_at", "received_at"),  # retention
 )
 
 # What the sandbox vendors would have sent (no CRM configured): visible in `sandboxMessages`.

@@ -49,6 +49,13 @@ outbox = Table(
         postgresql_where=text("published_at IS NULL"),
         sqlite_where=text("published_at IS NULL"),
     ),
+    # Retention deletes published rows by publication time; the unpublished are never in it.
+    Index(
+        "ix_outbox_published_at",
+        "published_at",
+        postgresql_where=text("published_at IS NOT NULL"),
+        sqlite_where=text("published_at IS NOT NULL"),
+    ),
 )
 
 failed_jobs = Table(
@@ -64,6 +71,13 @@ failed_jobs = Table(
     Column("failed_at", Timestamp, nullable=False, server_default=func.now()),
     Column("replayed_at", Timestamp),
     Index("ix_failed_jobs_failed_at", "failed_at"),
+    # Retention of replayed dead letters (most rows are never replayed: only those are indexed).
+    Index(
+        "ix_failed_jobs_replayed_at",
+        "replayed_at",
+        postgresql_where=text("replayed_at IS NOT NULL"),
+        sqlite_where=text("replayed_at IS NOT NULL"),
+    ),
 )
 
 schedule_ticks = Table(
