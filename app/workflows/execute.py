@@ -135,9 +135,11 @@ async def _claim(
 
 
 def _context(run: WorkflowRun, workflow: WorkflowView, definition: Definition) -> dict[str, Any]:
+    # The run's own facts last, so that no stored context (older runs were queued before the
+    # callers' keys were checked) can replace the definition's variables or the run's outputs.
     return {
-        "variables": dict(definition.variables),
         **run.context,
+        "variables": dict(definition.variables),
         "workflow": {"id": str(workflow.id), "name": workflow.name},
         "run": {"id": str(run.id), "trigger": run.trigger_type, "key": run.trigger_key},
         "steps": run.outputs(),
