@@ -22,7 +22,7 @@ from app.vendors import ErrorKind, VendorError
 from app.workflows.commands import ExecuteRun
 from app.workflows.ports import WorkflowView, step_list
 from domain.workflows.model import Definition, Step, definition_from
-from domain.workflows.render import render
+from domain.workflows.render import render_config
 from domain.workflows.runs import RunStatus, StepStatus, WorkflowRun, error_text
 
 log = logging.getLogger("visapi.workflows")
@@ -168,7 +168,7 @@ async def _run_step(
         retry_after: float | None = None
         try:
             async with asyncio.timeout(step.timeout_s):
-                output = await runner(render(dict(step.config), context), call)
+                output = await runner(render_config(step.type, step.config, context), call)
         except TimeoutError:
             result.error = f"timed out after {step.timeout_s} s"
         except StepInputError as exc:

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import pypdf
 import pytest
 from sqlalchemy import update
 
@@ -172,9 +173,7 @@ def addressed_by_variables() -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("key", ["variables", "order", "steps", "run", "workflow"])
-async def test_a_manual_context_cannot_carry_a_key_the_system_fills(
-    c: Container, key: str
-) -> None:
+async def test_a_manual_context_cannot_carry_a_key_the_system_fills(c: Container, key: str) -> None:
     workflow = await create(c, addressed_by_variables())
     attacker = {"team": "#attacker", "desk": "evil@attacker.test"}
     with pytest.raises(InvalidInput, match=f"context key '{key}' is reserved") as refused:
@@ -200,6 +199,22 @@ async def test_a_stored_context_cannot_replace_the_definitions_variables(
     assert await c.bus.handle(ExecuteRun(run.id)) is RunStatus.SUCCEEDED
     assert chat.received == [{"channel": "#ops", "text": "for IL1"}]
     assert [m["To"] for m in sink.messages] == ["desk@agency.test"]
+
+
+async def test_a_pdf_prints_placeholder_values_as_text(c: Container, tmp_path: Path) -> None:
+    """A customer's name is data, not markup: it cannot embed a file or style the receipt."""
+    receipt = {
+        "id": "receipt",
+        "type": "pdf.generate",
+        "config": {"template": "<h1>Receipt</h1><p>{{body.name}}</p>", "filename": "r"},
+    }
+    workflow = await create(c, definition(receipt))
+    name = '<img src="file:///etc/passwd"><b>Dana</b>'
+    run = await start(c, workflow, {"body": {"name": name}})
+    assert await c.bus.handle(ExecuteRun(run.id)) is RunStatus.SUCCEEDED
+    page = pypdf.PdfReader(tmp_path / "pdfs" / "r.pdf").pages[0]
+    assert name in page.extract_text()
+    assert len(page.images) == 0
 
 
 async def test_a_failing_step_is_retried_until_it_succeeds(c: Container, chat: FakeChat) -> None:
