@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint typecheck contracts unit integration e2e bench bench-pipeline bench-logs bench-instructions schema clean
+.PHONY: install run test lint typecheck contracts unit integration e2e bench bench-pipeline bench-logs bench-redaction bench-instructions schema clean
 
 $(STAMP): pyproject.toml
 	@$(PY) -c 'import sys; assert sys.version_info[:2] == (3, 11), "VisAPI needs Python 3.11"'
@@ -56,6 +56,10 @@ bench-instructions: $(STAMP)
 # The `logs` query over 1,000,000 log rows in PostgreSQL: p50/p95 per filter.
 bench-logs: $(STAMP)
 	$(BIN)/python -m tests.bench.logs
+
+# Log redaction on 100 KB of hostile text per shape: CPU ms, linear in the length.
+bench-redaction: $(STAMP)
+	$(BIN)/python -m tests.bench.redaction
 
 schema: $(STAMP)
 	$(BIN)/visapi export-schema > schema.graphql
