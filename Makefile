@@ -6,7 +6,8 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint typecheck contracts unit integration e2e bench bench-pipeline bench-logs bench-instructions bench-retention schema clean
+.PHONY: install run test lint typecheck contracts unit integration e2e schema clean
+.PHONY: bench bench-pipeline bench-logs bench-instructions bench-retention bench-redaction
 
 $(STAMP): pyproject.toml
 	@$(PY) -c 'import sys; assert sys.version_info[:2] == (3, 11), "VisAPI needs Python 3.11"'
@@ -60,6 +61,10 @@ bench-logs: $(STAMP)
 # Retention: purging 1,000,000 expired webhook payloads in PostgreSQL, rows/s and longest DELETE.
 bench-retention: $(STAMP)
 	$(BIN)/python -m tests.bench.retention
+
+# Log redaction on 100 KB of hostile text per shape: CPU ms, linear in the length.
+bench-redaction: $(STAMP)
+	$(BIN)/python -m tests.bench.redaction
 
 schema: $(STAMP)
 	$(BIN)/visapi export-schema > schema.graphql

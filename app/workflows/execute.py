@@ -22,7 +22,7 @@ from app.vendors import ErrorKind, VendorError
 from app.workflows.commands import ExecuteRun
 from app.workflows.ports import WorkflowView, step_list
 from domain.workflows.model import Definition, Step, definition_from
-from domain.workflows.render import render
+from domain.workflows.render import render_config
 from domain.workflows.runs import RunStatus, StepStatus, WorkflowRun, error_text
 
 log = logging.getLogger("visapi.workflows")
@@ -135,9 +135,11 @@ async def _claim(
 
 
 def _context(run: WorkflowRun, workflow: WorkflowView, definition: Definition) -> dict[str, Any]:
+    # The run's own facts last, so that no stored context (older runs were queued before the
+    # callers' keys were checked) can replace the definition's variables or the run's outputs.
     return {
-        "variables": dict(definition.variables),
         **run.context,
+        "variables": dict(definition.variables),
         "workflow": {"id": str(workflow.id), "name": workflow.name},
         "run": {"id": str(run.id), "trigger": run.trigger_type, "key": run.trigger_key},
         "steps": run.outputs(),
@@ -166,7 +168,7 @@ async def _run_step(
         retry_after: float | None = None
         try:
             async with asyncio.timeout(step.timeout_s):
-                output = await runner(render(dict(step.config), context), call)
+                output = await runner(render_config(step.type, step.config, context), call)
         except TimeoutError:
             result.error = f"timed out after {step.timeout_s} s"
         except StepInputError as exc:

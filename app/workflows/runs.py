@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from app.errors import Conflict, NotFound
+from app.errors import Conflict, InvalidInput, NotFound
 from app.idempotency import Answer, Idempotency, IdempotencyPolicy, run_once
 from app.metrics import NO_METRICS, Metrics
 from app.ports import UnitOfWork, UnitOfWorkFactory
@@ -19,7 +19,7 @@ from app.workflows.commands import CancelRun, StartRun, TriggerWebhook
 from app.workflows.ports import WorkflowView, step_list
 from domain.errors import DomainError
 from domain.workflows.model import WorkflowRunCanceled, WorkflowRunQueued, definition_from
-from domain.workflows.runs import WorkflowRun
+from domain.workflows.runs import RESERVED_KEYS, WorkflowRun, reserved_key
 
 WEBHOOK_SCOPE = "workflow-trigger"
 
@@ -67,7 +67,18 @@ async def start_run(
     now: Callable[[], datetime],
     new_id: Callable[[], UUID],
 ) -> WorkflowRun:
-    """Queue a run of an enabled workflow that has a trigger of the given type."""
+    """Queue a run of an enabled workflow that has a trigger of the given type.
+
+    The caller's context may not carry a key the system fills (`variables`, `order`, ...):
+    refused by name rather than dropped, so a caller learns why a placeholder was not theirs.
+    """
+    shadowing = reserved_key(cmd.context)
+    if shadowing is not None:
+        raise InvalidInput(
+            f"context key {shadowing!r} is reserved (filled by the workflow, not the caller);"
+            f" reserved keys: {', '.join(sorted(RESERVED_KEYS))}",
+            field=f"context.{shadowing}",
+        )
     async with uow(actor=cmd.actor, correlation_id=cmd.correlation_id) as unit:
         workflow = await unit.workflows.get(cmd.workflow_id)
         if workflow is None:

@@ -81,6 +81,20 @@ class StepResult:
         )
 
 
+# Context keys the system fills and a caller never does: the executor's own (`variables` from
+# the definition, `workflow`, `run`, `steps`) and the order a storefront order starts runs with.
+# A caller's `variables` once replaced the definition's and sent the Slack and email steps to
+# an attacker's channel and address (issue 11, finding 6). `body` is not here: it is the
+# caller's own input (the webhook trigger nests its body there, and a manual run may supply one
+# to try a webhook workflow, with the same `workflows:run` permission).
+RESERVED_KEYS = frozenset({"variables", "workflow", "run", "steps", "order"})
+
+
+def reserved_key(context: Mapping[str, Any]) -> str | None:
+    """The first key of a caller's context that would shadow one the system fills."""
+    return next((k for k in context if k in RESERVED_KEYS), None)
+
+
 @dataclass
 class WorkflowRun:
     id: UUID

@@ -56,12 +56,13 @@ def log_row(
     job_id: str | None = None,
 ) -> dict[str, Any]:
     """The row as stored: message and metadata redacted, `pii_redacted` when anything was."""
-    text = redact_text(message[:MAX_MESSAGE])
+    # Redacted whole, then cut: cut first, an address across the cut would be stored in part.
+    text = redact_text(message)
     meta = redact(dict(metadata or {}))
     return {
         "id": uuid.uuid4(),
         "level": LogLevel(level).value,
-        "message": text.value,
+        "message": text.value[:MAX_MESSAGE],
         "metadata": meta.value,
         "correlation_id": correlation_id[:64] if correlation_id else None,
         "workflow_id": workflow_id,

@@ -204,3 +204,58 @@ async def test_the_webhook_trigger(wf_settings: Settings) -> None:
         )
         runs = (await gql(client, RUNS))["workflowRuns"]
         assert runs["totalCount"] == 2
+
+
+# Destinations from the definition's variables: a caller of `workflows:run` once replaced them
+# through the run context and sent both steps to an attacker (issue 11, finding 6).
+ADDRESSED = {
+    "name": "addressed",
+    "variables": {"team": "#ops", "desk": "desk@agency.test"},
+    "triggers": [{"type": "webhook", "config": {"key": "addressed"}}, {"type": "manual"}],
+    "steps": [
+        {
+            "id": "tell",
+            "type": "slack.send",
+            "config": {"channel": "{{variables.team}}", "message": "for {{body.order}}"},
+        },
+        {
+            "id": "mail",
+            "type": "email.send",
+            "config": {"recipient": "{{variables.desk}}", "subject": "s", "body": "b"},
+        },
+    ],
+}
+ATTACKER = {"team": "#attacker", "desk": "evil@attacker.test"}
+
+
+def destinations(run: Any) -> list[str]:
+    out = {s["stepId"]: s["output"] for s in run["steps"]}
+    return [out["tell"]["channel"], out["mail"]["recipient"]]
+
+
+async def test_run_context_cannot_replace_the_definitions_variables(wf_settings: Settings) -> None:
+    async with serving(wf_settings, *ALL) as client:
+        workflow = (await gql(client, CREATE, d=ADDRESSED))["createWorkflow"]
+        for key in ("variables", "order", "steps"):
+            c = {key: ATTACKER, "body": {"order": "IL1"}}
+            refused = await client.post(
+                "/graphql", json={"query": RUN, "variables": {"id": workflow["id"], "c": c}}
+            )
+            assert codes(refused) == ["INVALID_INPUT"], refused.text
+            (error,) = refused.json()["errors"]
+            assert f"context key '{key}' is reserved" in error["message"]
+        assert (await gql(client, RUNS))["workflowRuns"]["totalCount"] == 0
+
+        # The webhook body stays under `body`, whatever keys it has.
+        hooked = await client.post(
+            "/api/v1/triggers/addressed",
+            json={"variables": ATTACKER, "order": "IL2", "steps": {"tell": ATTACKER}},
+            headers={"Idempotency-Key": "addressed-1"},
+        )
+        assert hooked.status_code == 202, hooked.text
+        manual = await gql(client, RUN, id=workflow["id"], c={"body": {"order": "IL3"}})
+        if not wf_settings.embedded:
+            return  # production needs `visapi worker` to execute the runs
+        for run_id in (hooked.json()["runId"], manual["runWorkflow"]["id"]):
+            done = await wait_for(client, run_id, "SUCCEEDED")
+            assert destinations(done) == ["#ops", "desk@agency.test"]

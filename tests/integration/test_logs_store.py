@@ -83,6 +83,33 @@ async def test_a_log_is_redacted_before_storage_and_flagged(engine: AsyncEngine)
     assert second.job_id is None
 
 
+async def test_what_the_penetration_test_slipped_through_is_redacted(engine: AsyncEngine) -> None:
+    """Issue 11, finding 7: each of these was stored as written."""
+    writer = SqlBusinessLog(engine, now=lambda: NOW)
+    await writer.write(
+        LogLevel.ERROR,
+        "x" * 3990 + " avi.cohen@example.com postgresql://visapi:pw@db/visapi",
+        metadata={
+            "phone": 507247157,
+            "passport": "A1234567",
+            "contact": "avi%40example.com / +972.50.724.7157",
+            "hook": "https://hooks.slack.com/services/T0/B0/abc",
+            "amount": 507247157,
+        },
+    )
+    (row,) = await stored(engine)
+    assert row.message == ("x" * 3990 + " [EMAIL] postgresql://visapi:[SECRET]@db/visapi")[:4000]
+    assert "avi" not in row.message
+    assert row.metadata == {
+        "phone": "[PHONE]",
+        "passport": "[ID]",
+        "contact": "[EMAIL] / [PHONE]",
+        "hook": "https://hooks.slack.com/services/[SECRET]",
+        "amount": 507247157,
+    }
+    assert row.pii_redacted is True
+
+
 async def test_the_job_id_comes_from_the_context(engine: AsyncEngine) -> None:
     writer = SqlBusinessLog(engine)
     token = context.job_id.set("msg-123")

@@ -7,9 +7,13 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
+import pypdf
 import pytest
+from sqlalchemy import update
 
+from app.errors import InvalidInput
 from app.main.bootstrap import Container, bootstrap
 from app.main.settings import Settings
 from app.main.worker import EmbeddedWorker
@@ -29,6 +33,7 @@ from tests.integration.workflow_support import (
     slack,
     start,
     stored_run,
+    workflow_runs,
     workflow_settings,
 )
 from tests.scrape import Samples, parse
@@ -81,39 +86,39 @@ async def test_a_manual_run_executes_every_step_type_in_order(
     workflow = await create(
         c,
         definition(
-            slack("tell", "Order {{order.id}} paid by {{order.name}}"),
+            slack("tell", "Order {{client.id}} paid by {{client.name}}"),
             {"id": "wait", "type": "delay", "config": {"seconds": 0}},
             {
                 "id": "mail",
                 "type": "email.send",
                 "config": {
-                    "recipient": "{{order.email}}",
-                    "subject": "Order {{order.id}}",
-                    "body": "Thanks {{order.name}}",
+                    "recipient": "{{client.email}}",
+                    "subject": "Order {{client.id}}",
+                    "body": "Thanks {{client.name}}",
                 },
             },
             {
                 "id": "receipt",
                 "type": "pdf.generate",
                 "config": {
-                    "template": "<h1>Receipt {{order.id}}</h1>",
-                    "filename": "r-{{order.id}}",
+                    "template": "<h1>Receipt {{client.id}}</h1>",
+                    "filename": "r-{{client.id}}",
                 },
             },
             {
                 "id": "wa",
                 "type": "whatsapp.send",
                 "config": {
-                    "contact": "{{order.phone}}",
+                    "contact": "{{client.phone}}",
                     "template": "hello",
-                    "params": ["{{order.id}}"],
+                    "params": ["{{client.id}}"],
                 },
             },
             slack("after", "PDF at {{steps.receipt.path}}"),
         ),
     )
     order = {"id": "IL1", "name": "Dana", "email": "dana@example.test", "phone": "+972501234567"}
-    run = await start(c, workflow, {"order": order})
+    run = await start(c, workflow, {"client": order})
     assert run.status is RunStatus.QUEUED
     assert [r.actor for r in await rows(c, outbox)] == ["run_workflow"]
 
@@ -148,6 +153,68 @@ async def test_a_manual_run_executes_every_step_type_in_order(
     )
     assert done.started_at is not None
     assert done.finished_at is not None
+
+
+def addressed_by_variables() -> dict[str, Any]:
+    """Slack and email steps whose destinations come from the definition's variables."""
+    doc = definition(
+        {
+            "id": "tell",
+            "type": "slack.send",
+            "config": {"channel": "{{variables.team}}", "message": "for {{note}}"},
+        },
+        {
+            "id": "mail",
+            "type": "email.send",
+            "config": {"recipient": "{{variables.desk}}", "subject": "s", "body": "b"},
+        },
+    )
+    return {**doc, "variables": {"team": "#ops", "desk": "desk@agency.test"}}
+
+
+@pytest.mark.parametrize("key", ["variables", "order", "steps", "run", "workflow"])
+async def test_a_manual_context_cannot_carry_a_key_the_system_fills(c: Container, key: str) -> None:
+    workflow = await create(c, addressed_by_variables())
+    attacker = {"team": "#attacker", "desk": "evil@attacker.test"}
+    with pytest.raises(InvalidInput, match=f"context key '{key}' is reserved") as refused:
+        await start(c, workflow, {key: attacker, "note": "x"})
+    assert refused.value.field == f"context.{key}"
+    assert await rows(c, workflow_runs) == []
+
+
+async def test_a_stored_context_cannot_replace_the_definitions_variables(
+    c: Container, chat: FakeChat, sink: Sink
+) -> None:
+    """Runs queued before the check (or written by anything else) still go where the
+    definition says: the executor puts the variables over whatever the context holds."""
+    workflow = await create(c, addressed_by_variables())
+    run = await start(c, workflow, {"note": "IL1"})
+    forged = {
+        "note": "IL1",
+        "variables": {"team": "#attacker", "desk": "evil@attacker.test"},
+        "steps": {"tell": {"channel": "#attacker"}},
+    }
+    async with c.engine.begin() as conn:
+        await conn.execute(update(workflow_runs).values(context=forged))
+    assert await c.bus.handle(ExecuteRun(run.id)) is RunStatus.SUCCEEDED
+    assert chat.received == [{"channel": "#ops", "text": "for IL1"}]
+    assert [m["To"] for m in sink.messages] == ["desk@agency.test"]
+
+
+async def test_a_pdf_prints_placeholder_values_as_text(c: Container, tmp_path: Path) -> None:
+    """A customer's name is data, not markup: it cannot embed a file or style the receipt."""
+    receipt = {
+        "id": "receipt",
+        "type": "pdf.generate",
+        "config": {"template": "<h1>Receipt</h1><p>{{body.name}}</p>", "filename": "r"},
+    }
+    workflow = await create(c, definition(receipt))
+    name = '<img src="file:///etc/passwd"><b>Dana</b>'
+    run = await start(c, workflow, {"body": {"name": name}})
+    assert await c.bus.handle(ExecuteRun(run.id)) is RunStatus.SUCCEEDED
+    page = pypdf.PdfReader(tmp_path / "pdfs" / "r.pdf").pages[0]
+    assert name in page.extract_text()
+    assert len(page.images) == 0
 
 
 async def test_a_failing_step_is_retried_until_it_succeeds(c: Container, chat: FakeChat) -> None:

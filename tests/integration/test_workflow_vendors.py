@@ -4,8 +4,13 @@ answers mapped to the vendor error taxonomy, PDFs written whole."""
 from __future__ import annotations
 
 import asyncio
+import http.server
+import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, ClassVar
 
+import pypdf
 import pytest
 
 from app.vendors import ErrorKind, VendorError
@@ -87,3 +92,81 @@ async def test_pdf_is_written_under_the_folder(tmp_path: Path) -> None:
     assert result["bytes"] == len(content)
     names = await asyncio.to_thread(lambda: [p.name for p in (tmp_path / "out").iterdir()])
     assert names == ["escape.pdf"]
+
+
+class _Counting(http.server.BaseHTTPRequestHandler):
+    requests: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        self.requests.append(self.path)
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b"p { color: red }")
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def web() -> Iterator[tuple[str, list[str]]]:
+    """A web server on 127.0.0.1 and the paths it was asked for."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Counting)
+    _Counting.requests = []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", _Counting.requests
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+# A 1x1 PNG: what a template may embed, inline.
+_PNG = (
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5E"
+    "rkJggg=="
+)
+_REACHING_OUT = {
+    "img": '<img src="{web}/logo.png">',
+    "img-file": '<img src="visapi.db">',
+    "img-file-uri": '<img src="file://{cwd}/visapi.db">',
+    "img-absolute": '<img src="{cwd}/visapi.db">',
+    "link": '<link rel="stylesheet" href="{web}/a.css"><link rel="stylesheet" href="visapi.db">',
+    "import": '<style>@import url("{web}/i.css"); @import "visapi.db";</style>',
+    "css-url": '<style>p {{ background-image: url("{web}/bg.png") }}</style>',
+    "font-face": '<style>@font-face {{ font-family: F; src: url("{web}/f.ttf") }}</style>',
+    "page-background": '<style>@page {{ background-image: url("{web}/pg.pdf") }}</style>',
+}
+
+
+@pytest.mark.parametrize("vector", sorted(_REACHING_OUT))
+async def test_pdf_refuses_every_url_and_file(
+    vector: str,
+    web: tuple[str, list[str]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The embedded database lives in the working directory; a template must not read it, nor
+    make the worker fetch anything (issue 11, finding 8)."""
+    url, requests = web
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    (cwd / "visapi.db").write_text("MARKER-FROM-THE-DATABASE")
+    monkeypatch.chdir(cwd)
+    template = _REACHING_OUT[vector].format(web=url, cwd=cwd) + "<p>Receipt</p>"
+    documents = XhtmlPdfDocuments(tmp_path / "out")
+    with pytest.raises(VendorError) as refused:
+        await documents.pdf(template, "r.pdf")
+    assert refused.value.kind is ErrorKind.PERMANENT
+    assert "only data: URIs may be embedded" in refused.value.message
+    assert url in refused.value.message or "visapi.db" in refused.value.message
+    assert requests == []
+    assert not (tmp_path / "out").exists()
+
+
+async def test_pdf_embeds_data_uris(tmp_path: Path) -> None:
+    documents = XhtmlPdfDocuments(tmp_path)
+    result = await documents.pdf(f'<img src="data:image/png;base64,{_PNG}"><p>Hi</p>', "d.pdf")
+    reader = pypdf.PdfReader(result["path"])
+    assert len(reader.pages[0].images) == 1
+    assert "Hi" in reader.pages[0].extract_text()

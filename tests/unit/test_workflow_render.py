@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from domain.workflows.render import malformed_placeholder, render
+from domain.workflows.render import malformed_placeholder, render, render_config
 
 CONTEXT = {
     "order": {"id": "IL1", "amount": 120.5, "paid": True, "items": [{"name": "ETA"}]},
@@ -52,3 +52,27 @@ def test_render_recurses_into_lists_and_dicts() -> None:
 )
 def test_malformed_placeholders(text: str, bad: str | None) -> None:
     assert malformed_placeholder(text) == bad
+
+
+HOSTILE = {"body": {"name": '<img src="file:///etc/passwd"><b>x</b> & "q"', "n": 3}}
+
+
+def test_a_pdf_template_gets_its_values_as_text() -> None:
+    config = {"template": "<p>{{body.name}}</p>", "filename": "r-{{body.n}}"}
+    assert render_config("pdf.generate", config, HOSTILE) == {
+        "template": "<p>&lt;img src=&quot;file:///etc/passwd&quot;&gt;&lt;b&gt;x&lt;/b&gt;"
+        " &amp; &quot;q&quot;</p>",
+        "filename": "r-3",
+    }
+    # A lone placeholder is escaped too, instead of passing the value through as it is.
+    lone = render_config("pdf.generate", {"template": "{{body.name}}"}, HOSTILE)
+    assert lone["template"].startswith("&lt;img")
+
+
+@pytest.mark.parametrize("step_type", ["slack.send", "email.send", "whatsapp.send"])
+def test_text_steps_keep_their_values_as_they_are(step_type: str) -> None:
+    config = {"message": "hi {{body.name}}", "count": "{{body.n}}"}
+    assert render_config(step_type, config, HOSTILE) == {
+        "message": 'hi <img src="file:///etc/passwd"><b>x</b> & "q"',
+        "count": 3,
+    }
