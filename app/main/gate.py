@@ -71,8 +71,14 @@ def limit_headers(verdict: Verdict | None) -> list[tuple[bytes, bytes]]:
     return [
         (b"x-ratelimit-limit", str(verdict.limit).encode()),
         (b"x-ratelimit-remaining", str(verdict.remaining).encode()),
-        (b"x-ratelimit-reset", str(math.ceil(verdict.reset_s)).encode()),
+        (b"x-ratelimit-reset", reset_seconds(verdict)),
     ]
+
+
+def reset_seconds(verdict: Verdict) -> bytes:
+    """Whole seconds until the window restarts, rounded up and at least 1: a client told 0
+    while nothing remains would retry at once, into the same window."""
+    return str(max(1, math.ceil(verdict.reset_s))).encode()
 
 
 class GateMiddleware:
@@ -152,7 +158,7 @@ class GateMiddleware:
         await self.app(scope, receive, send_with_limits)
 
     async def _too_many(self, send: Send, scope: Scope, verdict: Verdict, message: str) -> None:
-        retry = (b"retry-after", str(max(1, math.ceil(verdict.reset_s))).encode())
+        retry = (b"retry-after", reset_seconds(verdict))
         await send_error(
             send, 429, message, "RATE_LIMITED", scope, [*limit_headers(verdict), retry]
         )

@@ -86,12 +86,13 @@ class MemoryRateLimiter:
                 self._sweep(now)
         count += 1
         self._buckets[bucket] = (count, ends)
-        return verdict_of(count, limit, ends - now, counted=True)
+        return verdict_of(count, limit, _left(ends, now, window_s), counted=True)
 
     async def peek(self, bucket: str, limit: int, window_s: float) -> Verdict | None:
         now = self._clock()
         count, ends = self._current(bucket, now)
-        return verdict_of(count, limit, ends - now if count else window_s, counted=False)
+        left = _left(ends, now, window_s) if count else window_s
+        return verdict_of(count, limit, left, counted=False)
 
     def _current(self, bucket: str, now: float) -> tuple[int, float]:
         count, ends = self._buckets.get(bucket, (0, now))
@@ -100,3 +101,9 @@ class MemoryRateLimiter:
     def _sweep(self, now: float) -> None:
         for bucket in [b for b, (_, ends) in self._buckets.items() if ends <= now]:
             del self._buckets[bucket]
+
+
+def _left(ends: float, now: float, window_s: float) -> float:
+    # (now + 60.0) - now can be 60.00000000000003 in floating point (now = 210.605, say): an
+    # X-RateLimit-Reset of 61 for a 60 s window. A window never has more than itself left.
+    return min(ends - now, window_s)
