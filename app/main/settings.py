@@ -128,7 +128,7 @@ class Settings:
     user_cache_ttl_s: float = 60.0
     key_usage_flush_interval_s: float = 300.0
     # Requests per window: per key (or user), per client IP without credentials, and failed
-    # authentications per IP (past it, credentialed requests from that IP get 429).
+    # authentications per IP and key prefix (app.auth.lockout).
     rate_limit_per_key: int = 1200
     rate_limit_per_ip: int = 300
     rate_limit_failed_auth: int = 30

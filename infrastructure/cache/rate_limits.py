@@ -27,6 +27,12 @@ _PEEK = """
 local n = tonumber(redis.call('GET', KEYS[1]) or '0')
 return {n, redis.call('PTTL', KEYS[1])}
 """
+# Only inside a live window: a DECR after expiry would create a key of -1 that never expires.
+_RELEASE = """
+local n = tonumber(redis.call('GET', KEYS[1]) or '0')
+if n > 0 then redis.call('DECR', KEYS[1]) end
+return n
+"""
 
 
 def verdict_of(count: int, limit: int, reset_s: float, *, counted: bool) -> Verdict:
@@ -41,6 +47,7 @@ class RedisRateLimiter:
         self.namespace = namespace
         self._hit = client.register_script(_HIT)
         self._peek = client.register_script(_PEEK)
+        self._release = client.register_script(_RELEASE)
         self._guard = FailOpen("rate limits", log)
 
     @property
@@ -53,6 +60,9 @@ class RedisRateLimiter:
 
     async def peek(self, bucket: str, limit: int, window_s: float) -> Verdict | None:
         return await self._run(self._peek, bucket, limit, window_s, counted=False)
+
+    async def release(self, bucket: str) -> None:
+        await self._guard(self._release, [f"{self.namespace}:rl:{bucket}"], [])
 
     async def _run(
         self, script: AsyncScript, bucket: str, limit: int, window_s: float, *, counted: bool
@@ -93,6 +103,11 @@ class MemoryRateLimiter:
         count, ends = self._current(bucket, now)
         left = _left(ends, now, window_s) if count else window_s
         return verdict_of(count, limit, left, counted=False)
+
+    async def release(self, bucket: str) -> None:
+        count, ends = self._current(bucket, self._clock())
+        if count > 0:
+            self._buckets[bucket] = (count - 1, ends)
 
     def _current(self, bucket: str, now: float) -> tuple[int, float]:
         count, ends = self._buckets.get(bucket, (0, now))
