@@ -19,6 +19,7 @@ from app.auth.ports import Verdict
 from app.errors import Unauthenticated
 from app.main.access import Access
 from app.main.middleware import error_body, send_error
+from app.main.proxies import client_address, parse_networks
 from app.main.settings import Settings
 from domain.auth.permissions import Permission, Principal
 
@@ -97,13 +98,14 @@ class GateMiddleware:
         self._window = settings.rate_limit_window_s
         self._per_key = settings.rate_limit_per_key
         self._per_ip = settings.rate_limit_per_ip
+        self._trusted = parse_networks(settings.trusted_proxies)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in EXEMPT:
             await self.app(scope, receive, send)
             return
         access = self._access()
-        ip = str((scope.get("client") or ("unknown",))[0])
+        ip = client_address(scope, self._trusted)
         try:
             principal, verdict = await self._authenticate(access, dict(scope["headers"]), ip)
         except LockedOut as locked:
