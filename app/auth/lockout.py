@@ -18,8 +18,10 @@ guesser. Others' keys, from the same IP, are untouched.
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from app.auth.authenticate import Credential, CredentialKind
 from app.auth.ports import RateLimiter, Verdict
@@ -56,6 +58,11 @@ class Lockout:
     limiter: RateLimiter
     limit: int
     window_s: float
+    # Checks in flight in this process, by the credential's SHA-256: a burst of one key waits
+    # for one check (one hash, one reservation) instead of each reserving a count. Without
+    # it, 60 requests of a valid key whose cached check had just expired took 60 counts, and
+    # 30 of them were refused: a credential that verifies, blocked by its own burst.
+    _checks: dict[str, asyncio.Future[Principal]] = field(default_factory=dict, repr=False)
 
     async def authenticate(
         self,
@@ -65,7 +72,7 @@ class Lockout:
     ) -> Principal:
         """The principal, else Unauthenticated (counted) or LockedOut (the check never ran)."""
         if credential.kind is CredentialKind.API_KEY and split_key(credential.value) is not None:
-            return await self._reserved(failures_bucket(ip, credential), credential, authenticate)
+            return await self._shared(ip, credential, authenticate)
         # A JWT's signature check is cheap and a malformed key is refused before any lookup:
         # nothing slow to spare, so only what fails is counted.
         try:
@@ -80,13 +87,46 @@ class Lockout:
         if verdict is not None and not verdict.allowed:
             raise LockedOut(verdict)
 
+    async def _shared(
+        self,
+        ip: str,
+        credential: Credential,
+        authenticate: Callable[[Credential], Awaitable[Principal]],
+    ) -> Principal:
+        name = hashlib.sha256(credential.value.encode()).hexdigest()
+        while (running := self._checks.get(name)) is not None:
+            await asyncio.wait([running])
+            if running.cancelled():
+                continue  # its request went away: check again, perhaps as the one checking
+            try:
+                return running.result()
+            except Unauthenticated as exc:
+                await self.failed(ip, credential)  # each attempt that fails counts
+                raise Unauthenticated(exc.message) from None
+        future = asyncio.get_running_loop().create_future()
+        future.add_done_callback(_retrieved)
+        self._checks[name] = future
+        try:
+            principal = await self._reserved(ip, credential, authenticate)
+        except Exception as exc:
+            future.set_exception(exc)
+            raise
+        except BaseException:
+            future.cancel()
+            raise
+        finally:
+            del self._checks[name]
+        future.set_result(principal)
+        return principal
+
     async def _reserved(
         self,
-        bucket: str,
+        ip: str,
         credential: Credential,
         authenticate: Callable[[Credential], Awaitable[Principal]],
     ) -> Principal:
         # Counted first, as if it would fail: concurrent attempts each see their own count.
+        bucket = failures_bucket(ip, credential)
         reserved = await self.limiter.hit(bucket, self.limit, self.window_s)
         if reserved is not None and not reserved.allowed:
             raise LockedOut(reserved)
@@ -103,3 +143,9 @@ class Lockout:
         if reserved is not None:  # None: the limiter was down and counted nothing
             await self.limiter.release(bucket)
         return principal
+
+
+def _retrieved(future: asyncio.Future[Principal]) -> None:
+    # A check nobody else waited for must not be logged as "exception never retrieved".
+    if not future.cancelled():
+        future.exception()

@@ -140,3 +140,18 @@ async def test_attempts_that_verify_give_their_count_back(base: Settings) -> Non
             assert await outcome(container, checks, as_key(issued.secret)) == 200
         assert await outcome(container, checks, bad_secret(prefix)) == 401  # the 2nd failure
         assert await outcome(container, checks, bad_secret(prefix)) == 429
+
+
+async def test_a_burst_of_one_valid_key_with_a_cold_cache_is_never_refused(
+    base: Settings,
+) -> None:
+    async with container_with(base, 30) as container:
+        issued = await issue(container, "orders:read")
+        checks = Checks(container)
+        # The storefront's webhook just after its cached check expired: 60 requests at once.
+        answers = await asyncio.gather(
+            *(outcome(container, checks, as_key(issued.secret)) for _ in range(60))
+        )
+        assert answers == [200] * 60
+        assert checks.calls == 1  # one check for the burst: they waited for its answer
+        assert await outcome(container, checks, bad_secret(issued.key.prefix)) == 401
