@@ -92,8 +92,8 @@ class MemoryRateLimiter:
         count, ends = self._current(bucket, now)
         if count == 0:
             ends = now + window_s
-            if len(self._buckets) >= self._max:
-                self._sweep(now)
+            self._buckets.pop(bucket, None)  # to the back: the dict stays oldest window first
+            self._trim(now)
         count += 1
         self._buckets[bucket] = (count, ends)
         return verdict_of(count, limit, _left(ends, now, window_s), counted=True)
@@ -113,9 +113,17 @@ class MemoryRateLimiter:
         count, ends = self._buckets.get(bucket, (0, now))
         return (count, ends) if ends > now else (0, now)
 
-    def _sweep(self, now: float) -> None:
-        for bucket in [b for b, (_, ends) in self._buckets.items() if ends <= now]:
-            del self._buckets[bucket]
+    def _trim(self, now: float) -> None:
+        # Failed authentications have a bucket per IP and key prefix, so a flood of made-up
+        # prefixes makes new buckets as fast as it sends. Oldest first (every window has the
+        # same length): drop the ended ones, and at `max_buckets` the oldest live ones too
+        # (their counts start again: forgetting a guesser costs it `max_buckets` requests).
+        # Each bucket is dropped once, so a hit costs O(1) however full the dict.
+        while self._buckets:
+            first = next(iter(self._buckets))
+            if self._buckets[first][1] > now and len(self._buckets) < self._max:
+                return
+            del self._buckets[first]
 
 
 def _left(ends: float, now: float, window_s: float) -> float:
