@@ -1,5 +1,7 @@
 """The gate's fast path: a credential whose check is cached is admitted in one backend call
-(failed-authentication peek, cached check, rate-limit hit and key usage together)."""
+(cached check, rate-limit hit and key usage together). Failed authentications are not
+consulted here: a cached check is a credential that verified, and no one's failures block it
+(app.auth.lockout)."""
 
 from __future__ import annotations
 
@@ -20,26 +22,18 @@ from domain.auth.permissions import Principal
 class Limits:
     window_s: float
     per_key: int
-    failed_auth: int
 
 
 @dataclass(frozen=True)
 class Admitted:
-    """Either `blocked` (too many failed authentications from the IP) or the principal and
-    its rate-limit verdict (None: the limiter could not say)."""
+    """The principal and its rate-limit verdict (None: the limiter could not say)."""
 
-    principal: Principal | None = None
+    principal: Principal
     verdict: Verdict | None = None
-    blocked: Verdict | None = None
-
-
-def failures_bucket(ip: str) -> str:
-    return f"auth-failures:{ip}"
 
 
 async def admit_cached(
     credential: Credential,
-    ip: str,
     *,
     admissions: Admissions,
     digest: Callable[[str], str],
@@ -47,9 +41,9 @@ async def admit_cached(
     limits: Limits,
     now: Callable[[], datetime],
 ) -> Admitted | None:
-    """Admitted when the check was cached (or the IP is blocked); None sends the caller down
-    the full path (a miss, a bad credential, or the backend unavailable), where nothing of
-    this call has been counted but the failure peek, which reads only."""
+    """Admitted when the check was cached; None sends the caller down the full path (a miss,
+    a bad credential, or the backend unavailable), where nothing of this call has been
+    counted."""
     if credential.kind is CredentialKind.TOKEN:
         try:
             claims = tokens.verify(credential.value)
@@ -64,8 +58,6 @@ async def admit_cached(
     admission = await admissions.admit(
         prefix,
         entry,
-        failures=failures_bucket(ip),
-        failed_limit=limits.failed_auth,
         limit=limits.per_key,
         window_s=limits.window_s,
         at=at,
@@ -73,8 +65,6 @@ async def admit_cached(
     )
     if admission is None:
         return None
-    if admission.blocked is not None:
-        return Admitted(blocked=admission.blocked)
     principal = decode_principal(admission.cached) if admission.cached is not None else None
     if principal is None:
         return None

@@ -173,12 +173,16 @@ class RateLimiter(Protocol):
         """Say whether the bucket is still under its limit, without counting."""
         ...
 
+    async def release(self, bucket: str) -> None:
+        """Take back one count of the bucket's current window (a reserved attempt that did not
+        fail); nothing when the window is over."""
+        ...
+
 
 @dataclass(frozen=True)
 class Admission:
     """What one `Admissions.admit` call found and did."""
 
-    blocked: Verdict | None = None  # the IP's failed-authentication counter is over its limit
     cached: bytes | None = None  # the cached check (None: a miss, and nothing was counted)
     verdict: Verdict | None = None  # with `cached`: the principal's rate-limit hit
 
@@ -195,14 +199,13 @@ class Admissions(Protocol):
         prefix: str,
         entry: str,
         *,
-        failures: str,
-        failed_limit: int,
         limit: int,
         window_s: float,
         at: datetime,
         mark_usage: bool,
     ) -> Admission | None:
-        """Peek the `failures` bucket; unless it is over `failed_limit`, look up `entry` in the
-        cache `prefix` (current generation); when found, hit the principal's bucket and, if
-        `mark_usage`, record key use at `at`. None: the backend is unavailable (fail open)."""
+        """Look up `entry` in the cache `prefix` (current generation); when found, hit the
+        principal's bucket and, if `mark_usage`, record key use at `at`. None: the backend is
+        unavailable (fail open). Failed authentications are not consulted: a cached check
+        verified, and nobody's failures block a credential that verifies (app.auth.lockout)."""
         ...

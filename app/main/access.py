@@ -17,6 +17,7 @@ from app.auth.admit import Admitted, Limits, admit_cached
 from app.auth.authenticate import Credential, authenticate, check_key, check_token, key_digest
 from app.auth.commands import CreateApiKey, RevokeApiKey, RotateApiKey, SetUserRole
 from app.auth.keys import create_api_key, flush_key_usage, revoke_api_key, rotate_api_key
+from app.auth.lockout import Lockout
 from app.auth.ports import AccessReads, Admissions, KeyUsage, RateLimiter, TokenVerifier
 from app.auth.users import ensure_user, set_user_role
 from app.bus import CommandHandler
@@ -41,8 +42,9 @@ class Access:
     reads: AccessReads
     authenticate: Callable[[Credential], Awaitable[Principal]]
     # The one-call path for a cached check: None (or its answer None) means take the full path.
-    admit: Callable[[Credential, str], Awaitable[Admitted | None]] | None
+    admit: Callable[[Credential], Awaitable[Admitted | None]] | None
     limiter: RateLimiter
+    lockout: Lockout  # the full path's failed-authentication count
     usage: KeyUsage
     flush_usage: Callable[[], Awaitable[int]]
     commands: dict[type, CommandHandler]
@@ -110,7 +112,6 @@ def build_access(
         limits = Limits(
             window_s=settings.rate_limit_window_s,
             per_key=settings.rate_limit_per_key,
-            failed_auth=settings.rate_limit_failed_auth,
         )
         admit = partial(
             admit_cached,
@@ -154,6 +155,7 @@ def build_access(
         authenticate=partial(authenticate, check_key=key_check, check_token=token_check),
         admit=admit,
         limiter=limiter,
+        lockout=Lockout(limiter, settings.rate_limit_failed_auth, settings.rate_limit_window_s),
         usage=usage,
         flush_usage=partial(flush_key_usage, usage=usage, write=partial(write_last_used, engine)),
         commands=commands,

@@ -87,9 +87,11 @@ def serve(host: str, port: int, workers: int) -> None:
             "process"
         )
     from app.main.logging import configure_logging
+    from app.main.proxies import parse_networks
 
     _require_schema(settings, "serve")
     configure_logging(settings.log_level)
+    trusted = [str(network) for network in parse_networks(settings.trusted_proxies)]
     with metrics_directory(os.environ, workers):
         _first_key_notice(settings)
         click.echo(f"VisAPI: GraphiQL on http://{host}:{port}/graphql", err=True)
@@ -101,7 +103,10 @@ def serve(host: str, port: int, workers: int) -> None:
             workers=workers,
             log_config=None,
             access_log=False,
-            proxy_headers=True,
+            # Explicit, never uvicorn's default (FORWARDED_ALLOW_IPS, else loopback): with no
+            # trusted proxies X-Forwarded-For is not read at all (app.main.proxies).
+            proxy_headers=bool(trusted),
+            forwarded_allow_ips=trusted,
         )
 
 

@@ -1,5 +1,6 @@
 """The gate in front of every route but health, version and metrics: who is calling (API key or
-bearer JWT), failed-authentication throttling per IP, and rate limits per key and per IP."""
+bearer JWT), failed-authentication throttling per IP and key prefix (app.auth.lockout), and rate
+limits per key and per IP."""
 
 from __future__ import annotations
 
@@ -11,12 +12,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.auth.admit import Admitted, failures_bucket
+from app.auth.admit import Admitted
 from app.auth.authenticate import Credential, CredentialKind
+from app.auth.lockout import LockedOut
 from app.auth.ports import Verdict
 from app.errors import Unauthenticated
 from app.main.access import Access
 from app.main.middleware import error_body, send_error
+from app.main.proxies import client_address, parse_networks
 from app.main.settings import Settings
 from domain.auth.permissions import Permission, Principal
 
@@ -71,8 +74,14 @@ def limit_headers(verdict: Verdict | None) -> list[tuple[bytes, bytes]]:
     return [
         (b"x-ratelimit-limit", str(verdict.limit).encode()),
         (b"x-ratelimit-remaining", str(verdict.remaining).encode()),
-        (b"x-ratelimit-reset", str(math.ceil(verdict.reset_s)).encode()),
+        (b"x-ratelimit-reset", reset_seconds(verdict)),
     ]
+
+
+def reset_seconds(verdict: Verdict) -> bytes:
+    """Whole seconds until the window restarts, rounded up and at least 1: a client told 0
+    while nothing remains would retry at once, into the same window."""
+    return str(max(1, math.ceil(verdict.reset_s))).encode()
 
 
 class GateMiddleware:
@@ -89,54 +98,24 @@ class GateMiddleware:
         self._window = settings.rate_limit_window_s
         self._per_key = settings.rate_limit_per_key
         self._per_ip = settings.rate_limit_per_ip
-        self._failed = settings.rate_limit_failed_auth
+        self._trusted = parse_networks(settings.trusted_proxies)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in EXEMPT:
             await self.app(scope, receive, send)
             return
         access = self._access()
-        ip = str((scope.get("client") or ("unknown",))[0])
-        principal: Principal | None = None
-        error: Unauthenticated | None = None
+        ip = client_address(scope, self._trusted)
         try:
-            credential = credential_of(dict(scope["headers"]))
-        except Unauthenticated as exc:
-            credential, error = None, exc
-        admitted: Admitted | None = None
-        peeked = False  # the failed-authentication counter was read by the admission
-        if credential is not None and access.admit is not None:
-            try:  # one backend call when the credential's check is cached
-                admitted = await access.admit(credential, ip)
-            except Unauthenticated as exc:
-                error, peeked = exc, True
-            if admitted is not None and admitted.blocked is not None:
-                await self._too_many(send, scope, admitted.blocked, FAILED)
-                return
-        failures = failures_bucket(ip)
-        if admitted is None and (credential is not None or error is not None):
-            if not peeked:
-                blocked = await access.limiter.peek(failures, self._failed, self._window)
-                if blocked is not None and not blocked.allowed:
-                    await self._too_many(send, scope, blocked, FAILED)
-                    return
-            if credential is not None and error is None:
-                try:
-                    principal = await access.authenticate(credential)
-                except Unauthenticated as exc:
-                    error = exc
-        if error is not None:
-            await access.limiter.hit(failures, self._failed, self._window)
-            log.info("authentication failed from %s: %s", ip, error.message)
-            await send_error(send, 401, error.message, "UNAUTHENTICATED", scope, [CHALLENGE])
+            principal, verdict = await self._authenticate(access, dict(scope["headers"]), ip)
+        except LockedOut as locked:
+            await self._too_many(send, scope, locked.verdict, FAILED)
             return
-        verdict: Verdict | None
-        if admitted is not None:
-            principal, verdict = admitted.principal, admitted.verdict
-        elif principal is not None:
-            bucket = f"{principal.kind.value}:{principal.id}"
-            verdict = await access.limiter.hit(bucket, self._per_key, self._window)
-        else:
+        except Unauthenticated as exc:
+            log.info("authentication failed from %s: %s", ip, exc.message)
+            await send_error(send, 401, exc.message, "UNAUTHENTICATED", scope, [CHALLENGE])
+            return
+        if principal is None:
             verdict = await access.limiter.hit(f"ip:{ip}", self._per_ip, self._window)
         if verdict is not None and not verdict.allowed:
             await self._too_many(send, scope, verdict, "Rate limit exceeded.")
@@ -151,8 +130,33 @@ class GateMiddleware:
 
         await self.app(scope, receive, send_with_limits)
 
+    async def _authenticate(
+        self, access: Access, headers: dict[bytes, bytes], ip: str
+    ) -> tuple[Principal | None, Verdict | None]:
+        """The caller (None: no credentials) and its rate-limit verdict; Unauthenticated (its
+        failure counted) or LockedOut (nothing checked)."""
+        try:
+            credential = credential_of(headers)
+        except Unauthenticated:
+            await access.lockout.failed(ip, None)
+            raise
+        if credential is None:
+            return None, None
+        admitted: Admitted | None = None
+        if access.admit is not None:  # one backend call when the check is cached
+            try:
+                admitted = await access.admit(credential)
+            except Unauthenticated:  # a cached check of a key that has expired since
+                await access.lockout.failed(ip, credential)
+                raise
+        if admitted is not None:
+            return admitted.principal, admitted.verdict
+        principal = await access.lockout.authenticate(credential, ip, access.authenticate)
+        bucket = f"{principal.kind.value}:{principal.id}"
+        return principal, await access.limiter.hit(bucket, self._per_key, self._window)
+
     async def _too_many(self, send: Send, scope: Scope, verdict: Verdict, message: str) -> None:
-        retry = (b"retry-after", str(max(1, math.ceil(verdict.reset_s))).encode())
+        retry = (b"retry-after", reset_seconds(verdict))
         await send_error(
             send, 429, message, "RATE_LIMITED", scope, [*limit_headers(verdict), retry]
         )

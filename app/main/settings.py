@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
+from app.main.proxies import parse_networks
+
 MAX_RETENTION_DAYS = 36_500
 
 
@@ -128,11 +130,14 @@ class Settings:
     user_cache_ttl_s: float = 60.0
     key_usage_flush_interval_s: float = 300.0
     # Requests per window: per key (or user), per client IP without credentials, and failed
-    # authentications per IP (past it, credentialed requests from that IP get 429).
+    # authentications per IP and key prefix (app.auth.lockout).
     rate_limit_per_key: int = 1200
     rate_limit_per_ip: int = 300
     rate_limit_failed_auth: int = 30
     rate_limit_window_s: float = 60.0
+    # Proxies whose X-Forwarded-For names the client (comma-separated addresses or CIDRs);
+    # none by default: the socket peer is the client (app.main.proxies says why).
+    trusted_proxies: str = ""
 
     @property
     def embedded(self) -> bool:
@@ -305,6 +310,10 @@ def _check_access(s: Settings) -> None:
     ):
         if getattr(s, name) <= 0:
             raise SettingsError(f"VISAPI_{name.upper()} must be positive")
+    try:
+        parse_networks(s.trusted_proxies)
+    except ValueError as exc:
+        raise SettingsError(f"VISAPI_TRUSTED_PROXIES: {exc}") from None
     if s.api_key_hash_cost not in ("default", "low"):
         raise SettingsError("VISAPI_API_KEY_HASH_COST must be default or low")
     if s.secret_key is not None and len(s.secret_key) < 32:

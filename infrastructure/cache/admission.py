@@ -1,4 +1,4 @@
-"""Authentication's hot path in one call: failed-auth peek, cached check, rate limit, usage."""
+"""Authentication's hot path in one call: cached check, rate limit, usage."""
 
 from __future__ import annotations
 
@@ -18,28 +18,25 @@ from infrastructure.cache.redis import RedisCache
 
 log = logging.getLogger("visapi.admission")
 
-# The same steps as the separate scripts (rate_limits._PEEK, redis._GET, rate_limits._HIT, the
-# usage ZADD GT), in one round trip. Keys are built inside the script: one Redis, no cluster.
-# KEYS[1] failed-auth counter, KEYS[2] generation of the cache prefix, KEYS[3] usage sorted set;
-# ARGV[1] value key stem, ARGV[2] entry, ARGV[3] failed limit, ARGV[4] rate-limit key stem,
-# ARGV[5] window ms, ARGV[6] now (epoch s), ARGV[7] '1' to mark usage.
-# Answers {0, failures, pttl} (blocked), {1} (miss: nothing counted) or {2, value, n, pttl}.
+# The same steps as the separate scripts (redis._GET, rate_limits._HIT, the usage ZADD GT), in
+# one round trip. Keys are built inside the script: one Redis, no cluster.
+# KEYS[1] generation of the cache prefix, KEYS[2] usage sorted set; ARGV[1] value key stem,
+# ARGV[2] entry, ARGV[3] rate-limit key stem, ARGV[4] window ms, ARGV[5] now (epoch s),
+# ARGV[6] '1' to mark usage. Answers {1} (miss: nothing counted) or {2, value, n, pttl}.
 _ADMIT = """
-local failed = tonumber(redis.call('GET', KEYS[1]) or '0')
-if failed >= tonumber(ARGV[3]) then return {0, failed, redis.call('PTTL', KEYS[1])} end
-local gen = redis.call('GET', KEYS[2]) or '0'
+local gen = redis.call('GET', KEYS[1]) or '0'
 local value = redis.call('GET', ARGV[1] .. ':' .. gen .. ':' .. ARGV[2])
 if not value then return {1} end
 local ok, check = pcall(cjson.decode, value)
 if not ok or type(check) ~= 'table' or type(check.id) ~= 'string'
     or type(check.kind) ~= 'string' then return {1} end
-if type(check.exp) == 'number' and check.exp <= tonumber(ARGV[6]) then return {1} end
-local bucket = ARGV[4] .. check.kind .. ':' .. check.id
+if type(check.exp) == 'number' and check.exp <= tonumber(ARGV[5]) then return {1} end
+local bucket = ARGV[3] .. check.kind .. ':' .. check.id
 local n = redis.call('INCR', bucket)
-if n == 1 then redis.call('PEXPIRE', bucket, ARGV[5]) end
+if n == 1 then redis.call('PEXPIRE', bucket, ARGV[4]) end
 local ttl = redis.call('PTTL', bucket)
-if ttl < 0 then redis.call('PEXPIRE', bucket, ARGV[5]); ttl = tonumber(ARGV[5]) end
-if ARGV[7] == '1' then redis.call('ZADD', KEYS[3], 'GT', ARGV[6], check.id) end
+if ttl < 0 then redis.call('PEXPIRE', bucket, ARGV[4]); ttl = tonumber(ARGV[4]) end
+if ARGV[6] == '1' then redis.call('ZADD', KEYS[2], 'GT', ARGV[5], check.id) end
 return {2, value, n, ttl}
 """
 
@@ -63,8 +60,6 @@ class RedisAdmissions:
         prefix: str,
         entry: str,
         *,
-        failures: str,
-        failed_limit: int,
         limit: int,
         window_s: float,
         at: datetime,
@@ -72,23 +67,20 @@ class RedisAdmissions:
     ) -> Admission | None:
         gen_key, stem = self._cache.keys_of(prefix)
         window_ms = max(1, round(window_s * 1000))
-        keys = [f"{self._rl_stem}{failures}", gen_key, self._usage_key]
-        args: list[Any] = [stem, entry, failed_limit, self._rl_stem, window_ms, at.timestamp()]
+        keys = [gen_key, self._usage_key]
+        args: list[Any] = [stem, entry, self._rl_stem, window_ms, at.timestamp()]
         reply = await self._guard(self._admit, keys, [*args, "1" if mark_usage else "0"])
         if reply is None:
             return None
-        status = int(reply[0])
-        if status == 0:
-            return Admission(blocked=_verdict(reply[1], reply[2], failed_limit, window_s, False))
-        if status == 1:
+        if int(reply[0]) == 1:
             return Admission()  # the miss is counted by the slow path's own lookup
         self._cache.note_hit(prefix)
         return Admission(cached=reply[1], verdict=_verdict(reply[2], reply[3], limit, window_s))
 
 
-def _verdict(count: Any, ttl_ms: Any, limit: int, window_s: float, counted: bool = True) -> Verdict:
+def _verdict(count: Any, ttl_ms: Any, limit: int, window_s: float) -> Verdict:
     ttl = int(ttl_ms)
-    return verdict_of(int(count), limit, ttl / 1000 if ttl > 0 else window_s, counted=counted)
+    return verdict_of(int(count), limit, ttl / 1000 if ttl > 0 else window_s, counted=True)
 
 
 class MemoryAdmissions:
@@ -108,16 +100,11 @@ class MemoryAdmissions:
         prefix: str,
         entry: str,
         *,
-        failures: str,
-        failed_limit: int,
         limit: int,
         window_s: float,
         at: datetime,
         mark_usage: bool,
     ) -> Admission | None:
-        blocked = await self._limiter.peek(failures, failed_limit, window_s)
-        if blocked is not None and not blocked.allowed:
-            return Admission(blocked=blocked)
         value = self._cache.peek_now(prefix, entry)
         check = _parsed(value)
         if value is None or check is None:

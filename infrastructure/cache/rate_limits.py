@@ -27,6 +27,12 @@ _PEEK = """
 local n = tonumber(redis.call('GET', KEYS[1]) or '0')
 return {n, redis.call('PTTL', KEYS[1])}
 """
+# Only inside a live window: a DECR after expiry would create a key of -1 that never expires.
+_RELEASE = """
+local n = tonumber(redis.call('GET', KEYS[1]) or '0')
+if n > 0 then redis.call('DECR', KEYS[1]) end
+return n
+"""
 
 
 def verdict_of(count: int, limit: int, reset_s: float, *, counted: bool) -> Verdict:
@@ -41,6 +47,7 @@ class RedisRateLimiter:
         self.namespace = namespace
         self._hit = client.register_script(_HIT)
         self._peek = client.register_script(_PEEK)
+        self._release = client.register_script(_RELEASE)
         self._guard = FailOpen("rate limits", log)
 
     @property
@@ -53,6 +60,9 @@ class RedisRateLimiter:
 
     async def peek(self, bucket: str, limit: int, window_s: float) -> Verdict | None:
         return await self._run(self._peek, bucket, limit, window_s, counted=False)
+
+    async def release(self, bucket: str) -> None:
+        await self._guard(self._release, [f"{self.namespace}:rl:{bucket}"], [])
 
     async def _run(
         self, script: AsyncScript, bucket: str, limit: int, window_s: float, *, counted: bool
@@ -82,21 +92,41 @@ class MemoryRateLimiter:
         count, ends = self._current(bucket, now)
         if count == 0:
             ends = now + window_s
-            if len(self._buckets) >= self._max:
-                self._sweep(now)
+            self._buckets.pop(bucket, None)  # to the back: the dict stays oldest window first
+            self._trim(now)
         count += 1
         self._buckets[bucket] = (count, ends)
-        return verdict_of(count, limit, ends - now, counted=True)
+        return verdict_of(count, limit, _left(ends, now, window_s), counted=True)
 
     async def peek(self, bucket: str, limit: int, window_s: float) -> Verdict | None:
         now = self._clock()
         count, ends = self._current(bucket, now)
-        return verdict_of(count, limit, ends - now if count else window_s, counted=False)
+        left = _left(ends, now, window_s) if count else window_s
+        return verdict_of(count, limit, left, counted=False)
+
+    async def release(self, bucket: str) -> None:
+        count, ends = self._current(bucket, self._clock())
+        if count > 0:
+            self._buckets[bucket] = (count - 1, ends)
 
     def _current(self, bucket: str, now: float) -> tuple[int, float]:
         count, ends = self._buckets.get(bucket, (0, now))
         return (count, ends) if ends > now else (0, now)
 
-    def _sweep(self, now: float) -> None:
-        for bucket in [b for b, (_, ends) in self._buckets.items() if ends <= now]:
-            del self._buckets[bucket]
+    def _trim(self, now: float) -> None:
+        # Failed authentications have a bucket per IP and key prefix, so a flood of made-up
+        # prefixes makes new buckets as fast as it sends. Oldest first (every window has the
+        # same length): drop the ended ones, and at `max_buckets` the oldest live ones too
+        # (their counts start again: forgetting a guesser costs it `max_buckets` requests).
+        # Each bucket is dropped once, so a hit costs O(1) however full the dict.
+        while self._buckets:
+            first = next(iter(self._buckets))
+            if self._buckets[first][1] > now and len(self._buckets) < self._max:
+                return
+            del self._buckets[first]
+
+
+def _left(ends: float, now: float, window_s: float) -> float:
+    # (now + 60.0) - now can be 60.00000000000003 in floating point (now = 210.605, say): an
+    # X-RateLimit-Reset of 61 for a 60 s window. A window never has more than itself left.
+    return min(ends - now, window_s)

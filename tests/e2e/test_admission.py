@@ -1,5 +1,6 @@
 """A credential whose check is cached is admitted in one Redis round trip (the admission
-script: failed-auth peek, cached check, rate-limit hit, key usage), in both modes alike."""
+script: cached check, rate-limit hit, key usage), in both modes alike, whatever failures its
+prefix has seen: it verified."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 from app.auth.commands import RevokeApiKey
 from app.main.settings import Settings
 from tests.auth import codes, errors_of, issue, token
-from tests.e2e.test_rate_limits_http import TYPENAME, app_with_clients, limits
+from tests.e2e.test_rate_limits_http import TYPENAME, app_with_clients, bad_secret, limits
 
 
 def count_commands(client: Any) -> list[str]:
@@ -68,3 +69,22 @@ async def test_cached_checks_count_usage_limits_and_still_see_a_revoke(
         revoked = await two.post("/graphql", json=TYPENAME, headers=headers)
         assert revoked.status_code == 401
         assert errors_of(revoked)[0]["message"] == "API key revoked"
+
+
+async def test_a_cached_key_is_admitted_in_one_call_while_its_prefix_is_locked(
+    app_settings: Settings,
+) -> None:
+    settings = replace(app_settings, rate_limit_failed_auth=2)
+    async with app_with_clients(settings) as (container, one, _):
+        issued = await issue(container, "orders:read")
+        mine = {"X-API-Key": issued.secret}
+        assert (await one.post("/graphql", json=TYPENAME, headers=mine)).status_code == 200
+        guesses = [
+            (await one.post("/graphql", json=TYPENAME, headers=bad_secret(issued.key.prefix)))
+            for _ in range(3)
+        ]
+        assert [(g.status_code, codes(g)) for g in guesses][-1] == (429, ["RATE_LIMITED"])
+        sent = count_commands(container.redis) if container.redis is not None else None
+        admitted = await one.post("/graphql", json={"query": "{ me { name } }"}, headers=mine)
+        assert admitted.json() == {"data": {"me": {"name": "tests"}}}
+        assert sent in (None, ["EVALSHA"])  # the fast path, no hash, no failure count read

@@ -1,9 +1,12 @@
 """Rate limits over HTTP in both modes: per key and per IP with X-RateLimit-* headers, 429 with
-Retry-After, failed authentications throttled per IP, probes exempt; a dead Redis fails open."""
+Retry-After, failed authentications throttled per IP and key prefix, probes exempt; a dead
+Redis fails open."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
@@ -20,7 +23,7 @@ from app.main.bootstrap import Container
 from app.main.gate import require
 from app.main.settings import Settings
 from domain.auth.permissions import Permission
-from tests.auth import codes, drop_namespace, errors_of, key, with_auth
+from tests.auth import codes, drop_namespace, errors_of, issue, key, token, with_auth
 
 TYPENAME = {"query": "{ __typename }"}
 PROBES = ("/api/v1/healthz", "/api/v1/version", "/api/v1/readyz")
@@ -103,19 +106,77 @@ async def test_per_ip_limit_for_anonymous_callers_and_exempt_probes(small: Setti
                 assert limits(probe) is None
 
 
-async def test_failed_authentications_block_credentials_from_that_ip(small: Settings) -> None:
+def bad_secret(prefix: str) -> dict[str, str]:
+    return {"X-API-Key": f"{prefix}.{secrets.token_hex(32)}"}
+
+
+async def locked(response: httpx.Response) -> bool:
+    if response.status_code != 429:
+        return False
+    assert codes(response) == ["RATE_LIMITED"]
+    assert errors_of(response)[0]["message"] == "Too many failed authentications."
+    assert int(response.headers["retry-after"]) >= 1
+    return True
+
+
+async def test_failed_authentications_lock_only_that_prefix_from_that_ip(small: Settings) -> None:
     async with app_with_clients(small) as (container, one, two):
-        good = {"X-API-Key": await key(container, "orders:read")}
-        bad = {"X-API-Key": "vk_0000000000000000." + "0" * 64}
+        good = {"X-API-Key": await key(container, "orders:read")}  # never checked before
+        bad = bad_secret("vk_0000000000000000")
         for _ in range(2):
             assert (await one.post("/graphql", json=TYPENAME, headers=bad)).status_code == 401
-        for headers in (bad, good):
-            blocked = await one.post("/graphql", json=TYPENAME, headers=headers)
-            assert (blocked.status_code, codes(blocked)) == (429, ["RATE_LIMITED"])
-            assert errors_of(blocked)[0]["message"] == "Too many failed authentications."
-            assert int(blocked.headers["retry-after"]) >= 1
-        assert (await two.post("/graphql", json=TYPENAME, headers=good)).status_code == 200
+        assert await locked(await one.post("/graphql", json=TYPENAME, headers=bad))
+        # Behind a load balancer every client shares the IP: one guesser must not lock them out.
+        assert (await one.post("/graphql", json=TYPENAME, headers=good)).status_code == 200
+        assert (await two.post("/graphql", json=TYPENAME, headers=bad)).status_code == 401
         assert (await one.post("/graphql", json=TYPENAME)).status_code == 200  # no credentials
+
+
+async def test_a_verified_key_is_admitted_though_its_own_prefix_is_locked(
+    small: Settings,
+) -> None:
+    async with app_with_clients(small) as (container, one, _):
+        issued = await issue(container, "orders:read")
+        mine = {"X-API-Key": issued.secret}
+        assert (await one.post("/graphql", json=TYPENAME, headers=mine)).status_code == 200
+        guesses = [
+            await one.post("/graphql", json=TYPENAME, headers=bad_secret(issued.key.prefix))
+            for _ in range(3)
+        ]
+        assert [g.status_code for g in guesses] == [401, 401, 429]
+        assert await locked(guesses[-1])
+        again = await one.post("/graphql", json=TYPENAME, headers=mine)
+        assert (again.status_code, limits(again)[:2] if limits(again) else None) == (
+            200,
+            ("3", "1"),
+        )
+
+
+async def test_tokens_and_malformed_credentials_count_apart(small: Settings) -> None:
+    async with app_with_clients(small) as (container, one, _):
+        forged = {"Authorization": f"Bearer {token(secret='not-the-identity-providers-' * 2)}"}
+        basic = {"Authorization": "Basic dXNlcjpwYXNz"}
+        for headers in (forged, basic):
+            for _ in range(2):
+                answer = await one.post("/graphql", json=TYPENAME, headers=headers)
+                assert (answer.status_code, codes(answer)) == (401, ["UNAUTHENTICATED"])
+            assert await locked(await one.post("/graphql", json=TYPENAME, headers=headers))
+        for headers in (
+            {"Authorization": f"Bearer {token()}"},  # verifies: never blocked
+            {"X-API-Key": await key(container, "orders:read")},
+        ):
+            assert (await one.post("/graphql", json=TYPENAME, headers=headers)).status_code == 200
+
+
+async def test_concurrent_bad_secrets_are_counted_before_the_hash(app_settings: Settings) -> None:
+    settings = replace(app_settings, rate_limit_failed_auth=30)
+    async with app_with_clients(settings) as (container, one, _):
+        prefix = (await issue(container, "orders:read")).key.prefix
+        answers = await asyncio.gather(
+            *(one.post("/graphql", json=TYPENAME, headers=bad_secret(prefix)) for _ in range(60))
+        )
+        statuses = [a.status_code for a in answers]
+        assert (statuses.count(401), statuses.count(429)) == (30, 30)
 
 
 async def test_rest_routes_answer_401_and_403(app_settings: Settings) -> None:
