@@ -149,8 +149,8 @@ async def check_key(
             # (and seals) before it commits, so a row read before its commit is never stored
             # in a generation that outlives it (app.cache.invalidating).
             await cache.set(KEY_CHECKS, entry, _encode(principal), life, generation=generation)
-            # A revoke or rotate committed between our read and our write would have evicted
-            # nothing yet to be cached: read again, after the write, and take it back if so.
+            # A second guard, should a writer ever change a key without sealing: read again,
+            # after the write, and take the entry back if the row changed meanwhile.
             if not _same(stored, await reads.key_by_prefix(stored.prefix)):
                 await cache.delete(KEY_CHECKS, entry)
                 raise Unauthenticated("API key revoked")
