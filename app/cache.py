@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
+import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, ParamSpec, Protocol, TypeVar, overload
 
 from app.codec import dumps, loads
-from app.ports import Cache
+from app.errors import Unavailable
+from app.ports import Cache, CacheUnavailable
 
 log = logging.getLogger("visapi.cache")
 
@@ -178,3 +181,65 @@ async def evict(cache: Cache | None, *patterns: str) -> None:
     if cache is None:
         return
     await cache.evict(*prefixes)
+
+
+class Unconfirmed(Unavailable):
+    """The change is committed, but the eviction after its commit was not confirmed.
+
+    `result` is what the change returned (a rotated key's new secret must not be lost).
+    """
+
+    def __init__(self, message: str, result: object) -> None:
+        super().__init__(message)
+        self.result = result
+
+
+async def invalidating(
+    cache: Cache | None, prefix: str, change: Callable[[], Awaitable[R]], *, what: str
+) -> R:
+    """Run `change` (one committed transaction) so that nothing cached under `prefix` before
+    its commit is served after it, on any process, whatever the cache does meanwhile.
+
+    For credentials (`@cache_evict` is best effort: a revoked key came back after Redis did).
+    A concurrent check runs lookup (reads generation G) → database read → hash → store (only
+    into G, and only while no seal holds). Against each step:
+    1. `seal` bumps the generation and refuses stores. Not confirmed: Unavailable, nothing
+       changed. Every check that looked up before it stores into a dead generation.
+    2. commit. A check looking up between 1 and 2 may read the old row, but cannot store it.
+    3. `unseal` bumps the generation again: whatever a check looked up before it is dead, and
+       a check looking up after it reads the committed row. Confirmed: success.
+    If 3 is not confirmed, the answer is `Unconfirmed`, not success, and nothing stale can
+    exist: entries of before 1 are in a dead generation, none were stored under the seal (a
+    store queued in a stopped Redis is refused when it runs), and a Redis that lost its data
+    lost them too. The seal holds until `SEAL_LEASE_S`; its lapse evicts once more. Left
+    open: Redis losing its data between 1 and 2 and failing again at 3 (then only the
+    re-read of `check_key` guards), and a Redis restored from an older snapshot.
+    """
+    if cache is None:
+        return await change()
+    token = uuid.uuid4().hex
+    try:
+        await cache.seal(prefix, token)
+    except CacheUnavailable:
+        raise Unavailable(
+            f"the cache (Redis) is unreachable, so {what} cannot be evicted from every process:"
+            " nothing was changed; try again when it is back"
+        ) from None
+    try:
+        result = await change()
+    except BaseException:
+        # Lift the seal now rather than at its lease (an unseal is one more eviction: right,
+        # whatever the failed change did or did not commit).
+        with contextlib.suppress(CacheUnavailable):
+            await cache.unseal(prefix, token)
+        raise
+    try:
+        await cache.unseal(prefix, token)
+    except CacheUnavailable:
+        log.warning("cache: %s committed, eviction not confirmed (Redis unreachable)", what)
+        raise Unconfirmed(
+            f"the change is saved, but the cache (Redis) did not confirm evicting {what}:"
+            " cached entries stay refused; repeat the change when Redis is back to confirm it",
+            result,
+        ) from None
+    return result

@@ -141,10 +141,20 @@ class OrderReads(Protocol):
         ...
 
 
+class CacheUnavailable(Exception):
+    """The cache could not confirm a `seal` or `unseal` (it is unreachable)."""
+
+
+# How long a seal whose `unseal` never came (its process died, Redis failed) keeps refusing
+# stores; when it lapses the prefix is evicted once more.
+SEAL_LEASE_S = 60.0
+
+
 class Cache(Protocol):
     """Key/value cache with per-prefix generations: `evict(prefix)` drops a prefix's keys in O(1).
 
-    Backends must never raise on a read or write failure: a broken cache is a miss.
+    Backends must never raise on a read or write failure: a broken cache is a miss. The one
+    exception is `seal`/`unseal`, which raise CacheUnavailable unless the backend confirmed them.
     A read-through cache uses `lookup`, then on a miss `set(..., generation=<the one looked in>)`:
     a value computed from data older than an eviction is then dropped, not stored as current.
     """
@@ -168,6 +178,16 @@ class Cache(Protocol):
 
     async def evict(self, *prefixes: str) -> None:
         """Drop every key of each prefix (one round trip for all of them)."""
+        ...
+
+    async def seal(self, prefix: str, token: str) -> None:
+        """Evict the prefix and refuse every store into it while the seal `token` holds: until
+        `unseal(prefix, token)` or `SEAL_LEASE_S`. Raises CacheUnavailable if not confirmed."""
+        ...
+
+    async def unseal(self, prefix: str, token: str) -> None:
+        """Lift the seal `token` and evict the prefix again. Raises CacheUnavailable if not
+        confirmed (the seal then holds until its lease lapses)."""
         ...
 
     def stats(self) -> dict[str, tuple[int, int]]:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from graphql import GraphQLError
+
 from app.auth.ports import AccessReads
 from app.bus import MessageBus
 from app.logs.queries import LogQueries
@@ -59,6 +61,9 @@ class Context:
     request: Any = None
     response: Any = None
     loaders: Loaders = field(init=False)
+    # Errors answered beside a field's data, where losing the data would be worse (a rotated
+    # key's new secret): GraphQL's partial result. CodedMaskErrors adds them to the response.
+    added_errors: list[GraphQLError] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.principal is not None and self.actor is None:
@@ -66,3 +71,6 @@ class Context:
         # Built per request: a DataLoader caches by key, and must never serve one request's
         # rows to another after a write.
         self.loaders = Loaders(self.orders)
+
+    def add_error(self, error: GraphQLError) -> None:
+        self.added_errors.append(error)

@@ -100,6 +100,13 @@ class CodedMaskErrors(MaskErrors):
     def __init__(self) -> None:
         super().__init__(should_mask_error=should_mask, error_message="Unexpected error.")
 
+    def _process_result(self, result: object) -> None:
+        # Errors a resolver reported beside its data (Context.add_error), after the others.
+        added = getattr(self.execution_context.context, "added_errors", None)
+        if added and hasattr(result, "errors"):
+            result.errors = [*(result.errors or []), *added]
+        super()._process_result(result)
+
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
         correlation_id = getattr(self.execution_context.context, "correlation_id", None)
         return [self._one(error, correlation_id) for error in errors]

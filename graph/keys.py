@@ -7,11 +7,13 @@ from typing import Annotated
 from uuid import UUID
 
 import strawberry
+from graphql import GraphQLError
 from strawberry import UNSET
 from strawberry.types import Info
 
 from app.auth.commands import CreateApiKey, IssuedKey, RevokeApiKey, RotateApiKey
 from app.auth.ports import AccessReads, After, KeyView
+from app.cache import Unconfirmed
 from app.orders.views import DEFAULT_SORT, Keyset
 from domain.auth.permissions import Permission
 from graph.context import Context
@@ -21,6 +23,11 @@ from graph.permissions import requires
 from graph.types import PageInfo
 
 _DAYS = "Days until the key expires (1 to 3650); 90 when omitted."
+
+
+def held_by(ctx: Context) -> frozenset[Permission]:
+    """What the caller holds: the limit of what it may grant, revoke, rotate or change."""
+    return ctx.principal.permissions if ctx.principal else frozenset()
 
 
 def access_of(info: Info[Context, None]) -> AccessReads:
@@ -126,7 +133,7 @@ async def create_api_key(
         expires_in_days=expires_in_days if given(expires_in_days) else None,
         actor=ctx.actor,
         correlation_id=ctx.correlation_id,
-        held=ctx.principal.permissions if ctx.principal else frozenset(),
+        held=held_by(ctx),
     )
     return IssuedApiKey.of(await ctx.bus.handle(command))
 
@@ -134,7 +141,10 @@ async def create_api_key(
 async def revoke_api_key(info: Info[Context, None], id: strawberry.ID) -> ApiKey:
     ctx = info.context
     command = RevokeApiKey(
-        id=parse_id(str(id), "id"), actor=ctx.actor, correlation_id=ctx.correlation_id
+        id=parse_id(str(id), "id"),
+        actor=ctx.actor,
+        correlation_id=ctx.correlation_id,
+        held=held_by(ctx),
     )
     return ApiKey.from_view(await ctx.bus.handle(command))
 
@@ -150,8 +160,18 @@ async def rotate_api_key(
         expires_in_days=expires_in_days if given(expires_in_days) else None,
         actor=ctx.actor,
         correlation_id=ctx.correlation_id,
+        held=held_by(ctx),
     )
-    return IssuedApiKey.of(await ctx.bus.handle(command))
+    try:
+        return IssuedApiKey.of(await ctx.bus.handle(command))
+    except Unconfirmed as exc:
+        # Committed: the new secret is the only way into the key now, so it is answered, with
+        # the error beside it (data and errors together) rather than lost.
+        if not isinstance(exc.result, IssuedKey):
+            raise
+        path = info.path.as_list()
+        ctx.add_error(GraphQLError(exc.message, path=path, extensions={"code": exc.code}))
+        return IssuedApiKey.of(exc.result)
 
 
 @strawberry.type
@@ -172,11 +192,18 @@ class KeyMutation:
     )
     revoke_api_key: ApiKey = strawberry.mutation(
         resolver=revoke_api_key,
-        description="Revoke a key at once, on every API process.",
+        description=(
+            "Revoke a key at once, on every API process: only a key whose every scope you hold."
+            " UNAVAILABLE when Redis cannot confirm the eviction of its cached checks."
+        ),
         extensions=requires(Permission.KEYS_WRITE),
     )
     rotate_api_key: IssuedApiKey = strawberry.mutation(
         resolver=rotate_api_key,
-        description="Give a key a new secret (the old one stops working) and a new expiry.",
+        description=(
+            "Give a key a new secret (the old one stops working) and a new expiry: only a key"
+            " whose every scope you hold. If Redis cannot confirm the eviction of the old"
+            " secret's cached checks, the new secret comes with an UNAVAILABLE error."
+        ),
         extensions=requires(Permission.KEYS_WRITE),
     )

@@ -15,7 +15,7 @@ from domain.auth.permissions import Permission, expand
 from graph.context import Context
 from graph.filters import page_size
 from graph.ids import parse_id
-from graph.keys import access_of, after_of, cursor
+from graph.keys import access_of, after_of, cursor, held_by
 from graph.permissions import AUTHENTICATED, requires
 from graph.types import PageInfo
 
@@ -108,6 +108,8 @@ async def set_user_role(info: Info[Context, None], user_id: strawberry.ID, role:
         role=role.value,
         actor=ctx.actor,
         correlation_id=ctx.correlation_id,
+        held=held_by(ctx),
+        caller=principal.id if (principal := ctx.principal) and principal.role else None,
     )
     return User.from_view(await ctx.bus.handle(command))
 
@@ -126,6 +128,9 @@ class UserQuery:
 class UserMutation:
     set_user_role: User = strawberry.mutation(
         resolver=set_user_role,
-        description="Change a person's role (audited).",
+        description=(
+            "Change a person's role (audited): only with every permission of their current"
+            " role and the new one, never your own."
+        ),
         extensions=requires(Permission.USERS_ADMIN),
     )

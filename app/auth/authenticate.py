@@ -138,16 +138,19 @@ async def check_key(
         raise Unauthenticated("malformed API key: expected <prefix>.<secret>")
     at = now()
     entry = digest(presented)
-    data = await cache.get(KEY_CHECKS, entry) if cache is not None else None
+    data, generation = await cache.lookup(KEY_CHECKS, entry) if cache is not None else (None, None)
     principal = decode_principal(data) if data is not None else None
     if principal is None:
         stored = await _verify_key(*parts, reads=reads, hasher=hasher, at=at)
         principal = _key_principal(stored)
-        if cache is not None:
+        if cache is not None and generation is not None:
             life = min(ttl_s, (stored.expires_at - at).total_seconds())
-            await cache.set(KEY_CHECKS, entry, _encode(principal), life)
-            # A revoke or rotate committed between our read and our write would have evicted
-            # nothing yet to be cached: read again, after the write, and take it back if so.
+            # Only into the generation looked up before the read: a revoke or rotate evicts
+            # (and seals) before it commits, so a row read before its commit is never stored
+            # in a generation that outlives it (app.cache.invalidating).
+            await cache.set(KEY_CHECKS, entry, _encode(principal), life, generation=generation)
+            # A second guard, should a writer ever change a key without sealing: read again,
+            # after the write, and take the entry back if the row changed meanwhile.
             if not _same(stored, await reads.key_by_prefix(stored.prefix)):
                 await cache.delete(KEY_CHECKS, entry)
                 raise Unauthenticated("API key revoked")
@@ -186,14 +189,15 @@ async def check_token(
     except InvalidToken as exc:
         raise Unauthenticated(str(exc)) from None
     entry = subject_key(claims.subject)
-    data = await cache.get(USERS, entry) if cache is not None else None
+    data, generation = await cache.lookup(USERS, entry) if cache is not None else (None, None)
     principal = decode_principal(data) if data is not None else None
     if principal is not None:
         return principal
     user = await ensure_user(claims)
     principal = _user_principal(user)
-    if cache is not None:
-        await cache.set(USERS, entry, _encode(principal), ttl_s)
+    if cache is not None and generation is not None:
+        # As for keys: only into the generation looked up before the read.
+        await cache.set(USERS, entry, _encode(principal), ttl_s, generation=generation)
         # As for keys: a role change committed meanwhile must not stay cached.
         again = await reads.user_by_subject(claims.subject)
         if again is None or again.role is not user.role:

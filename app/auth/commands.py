@@ -26,6 +26,8 @@ class RevokeApiKey:
     id: UUID
     actor: str | None = None
     correlation_id: str | None = None
+    # As for CreateApiKey: only a key whose every scope the caller holds (None: command line).
+    held: frozenset[Permission] | None = None
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,8 @@ class RotateApiKey:
     expires_in_days: int | None = None
     actor: str | None = None
     correlation_id: str | None = None
+    # Rotating hands out the key's powers with its new secret: same rule as revoking.
+    held: frozenset[Permission] | None = None
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,10 @@ class SetUserRole:
     role: str
     actor: str | None = None
     correlation_id: str | None = None
+    # The caller must hold every permission of the user's current role and of the new one
+    # (None: command line); `caller` is the calling user's id, who may not change their own.
+    held: frozenset[Permission] | None = None
+    caller: UUID | None = None
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,8 @@
-"""API key handlers: issue, revoke, rotate (evicting every process's cached checks), and the
-periodic flush of gathered key usage into `last_used_at`."""
+"""API key handlers: issue, revoke, rotate (evicting every process's cached checks, or failing),
+and the periodic flush of gathered key usage into `last_used_at`.
+
+A caller may revoke or rotate only a key whose every scope it holds: rotating hands the key's
+powers to whoever gets the new secret, and revoking an admin's key locks the admin out."""
 
 from __future__ import annotations
 
@@ -10,15 +13,16 @@ from uuid import UUID
 
 from app.auth.commands import CreateApiKey, IssuedKey, RevokeApiKey, RotateApiKey
 from app.auth.ports import KeyUsage, KeyView, SecretHasher
-from app.cache import cache_evict
+from app.cache import invalidating
 from app.errors import Forbidden, NotFound
 from app.ports import Cache, UnitOfWorkFactory
 from domain.auth.keys import ApiKey, full_key, lifetime, new_key_material
-from domain.auth.permissions import grants, parse_scopes
+from domain.auth.permissions import Permission, lacking, parse_scopes
 
 # Cache prefix of successful key checks (app.auth.authenticate); evicting it reaches every
 # process sharing the cache, since eviction bumps the prefix's generation in Redis.
 KEY_CHECKS = "api-key-checks"
+_CHECKS = "the key's cached checks"
 
 MakeKey = Callable[[], tuple[str, str]]
 
@@ -48,12 +52,10 @@ async def create_api_key(
     make_key: MakeKey = new_key_material,
 ) -> IssuedKey:
     scopes = parse_scopes(cmd.scopes)
-    if cmd.held is not None:
-        beyond = sorted(s.value for s in scopes if not grants(cmd.held, s))
-        if beyond:
-            raise Forbidden(
-                f"cannot grant {', '.join(beyond)}: the caller does not hold it", field="scopes"
-            )
+    if cmd.held is not None and (beyond := lacking(cmd.held, scopes)):
+        raise Forbidden(
+            f"cannot grant {', '.join(beyond)}: the caller does not hold it", field="scopes"
+        )
     life = lifetime(default_days if cmd.expires_in_days is None else cmd.expires_in_days)
     prefix, secret = make_key()
     # Argon2 is deliberately slow: keep it off the event loop.
@@ -75,7 +77,14 @@ async def create_api_key(
     return IssuedKey(key=key_view(key), secret=full_key(prefix, secret))
 
 
-@cache_evict(KEY_CHECKS)
+def _may_manage(key: ApiKey, held: frozenset[Permission] | None, verb: str) -> None:
+    if held is not None and (beyond := lacking(held, key.scopes)):
+        raise Forbidden(
+            f"cannot {verb} this key: it holds {', '.join(beyond)}, which the caller does not",
+            field="id",
+        )
+
+
 async def revoke_api_key(
     cmd: RevokeApiKey,
     *,
@@ -83,18 +92,23 @@ async def revoke_api_key(
     cache: Cache | None,
     now: Callable[[], datetime],
 ) -> KeyView:
-    async with uow(actor=cmd.actor, correlation_id=cmd.correlation_id) as unit:
-        key = await unit.api_keys.get(cmd.id)
-        if key is None:
-            raise NotFound("no API key has this id", field="id")
-        if key.revoke(now=now(), actor=cmd.actor):
-            await unit.api_keys.save(key)
-            unit.record(key.events)
-            await unit.commit()
-    return key_view(key)
+    async def revoke() -> KeyView:
+        async with uow(actor=cmd.actor, correlation_id=cmd.correlation_id) as unit:
+            key = await unit.api_keys.get(cmd.id)
+            if key is None:
+                raise NotFound("no API key has this id", field="id")
+            _may_manage(key, cmd.held, "revoke")
+            # Revoking a revoked key changes nothing, and still confirms the eviction: the
+            # way to confirm a revoke whose eviction Redis could not confirm.
+            if key.revoke(now=now(), actor=cmd.actor):
+                await unit.api_keys.save(key)
+                unit.record(key.events)
+                await unit.commit()
+        return key_view(key)
+
+    return await invalidating(cache, KEY_CHECKS, revoke, what=_CHECKS)
 
 
-@cache_evict(KEY_CHECKS)
 async def rotate_api_key(
     cmd: RotateApiKey,
     *,
@@ -105,18 +119,25 @@ async def rotate_api_key(
     default_days: int,
     make_key: MakeKey = new_key_material,
 ) -> IssuedKey:
+    """The key with its new secret. If the eviction after the commit is not confirmed, that
+    answer rides on `Unconfirmed.result`: the new secret is committed, it must not be lost."""
     life = lifetime(default_days if cmd.expires_in_days is None else cmd.expires_in_days)
     _, secret = make_key()
     hashed = await asyncio.to_thread(hasher.hash, secret)
-    async with uow(actor=cmd.actor, correlation_id=cmd.correlation_id) as unit:
-        key = await unit.api_keys.get(cmd.id)
-        if key is None:
-            raise NotFound("no API key has this id", field="id")
-        key.rotate(hashed_secret=hashed, lifetime=life, now=now(), actor=cmd.actor)
-        await unit.api_keys.save(key)
-        unit.record(key.events)
-        await unit.commit()
-    return IssuedKey(key=key_view(key), secret=full_key(key.prefix, secret))
+
+    async def rotate() -> IssuedKey:
+        async with uow(actor=cmd.actor, correlation_id=cmd.correlation_id) as unit:
+            key = await unit.api_keys.get(cmd.id)
+            if key is None:
+                raise NotFound("no API key has this id", field="id")
+            _may_manage(key, cmd.held, "rotate")
+            key.rotate(hashed_secret=hashed, lifetime=life, now=now(), actor=cmd.actor)
+            await unit.api_keys.save(key)
+            unit.record(key.events)
+            await unit.commit()
+        return IssuedKey(key=key_view(key), secret=full_key(key.prefix, secret))
+
+    return await invalidating(cache, KEY_CHECKS, rotate, what=_CHECKS)
 
 
 async def flush_key_usage(

@@ -1,4 +1,7 @@
-"""User handlers: create a user on their first valid token, and change a user's role."""
+"""User handlers: create a user on their first valid token, and change a user's role.
+
+A role change needs every permission of the user's current role and of the new one (so only
+an admin makes or unmakes admins), and nobody changes their own role."""
 
 from __future__ import annotations
 
@@ -8,10 +11,10 @@ from uuid import UUID
 
 from app.auth.commands import SetUserRole
 from app.auth.ports import AccessReads, Claims, UserAlreadyExists, UserView
-from app.cache import cache_evict
-from app.errors import NotFound, Unauthenticated
+from app.cache import invalidating
+from app.errors import Forbidden, NotFound, Unauthenticated
 from app.ports import Cache, UnitOfWorkFactory
-from domain.auth.permissions import parse_role
+from domain.auth.permissions import ROLE_PERMISSIONS, Permission, Role, lacking, parse_role
 from domain.auth.users import User
 from domain.errors import DomainError
 
@@ -60,7 +63,20 @@ async def ensure_user(
     return user_view(user)
 
 
-@cache_evict(USERS)
+def _may_change(user: User, role: Role, cmd: SetUserRole) -> None:
+    if cmd.caller is not None and cmd.caller == user.id:
+        raise Forbidden("nobody changes their own role", field="userId")
+    if cmd.held is None:
+        return
+    needed: frozenset[Permission] = ROLE_PERMISSIONS[user.role] | ROLE_PERMISSIONS[role]
+    if beyond := lacking(cmd.held, needed):
+        raise Forbidden(
+            f"cannot change a role from {user.role.value} to {role.value}: it needs"
+            f" {', '.join(beyond)}, which the caller does not hold",
+            field="role",
+        )
+
+
 async def set_user_role(
     cmd: SetUserRole,
     *,
@@ -69,12 +85,18 @@ async def set_user_role(
     now: Callable[[], datetime],
 ) -> UserView:
     role = parse_role(cmd.role)
-    async with uow(actor=cmd.actor, correlation_id=cmd.correlation_id) as unit:
-        user = await unit.users.get(cmd.user_id)
-        if user is None:
-            raise NotFound("no user has this id", field="userId")
-        if user.set_role(role, now=now(), actor=cmd.actor):
-            await unit.users.save(user)
-            unit.record(user.events)
-            await unit.commit()
-    return user_view(user)
+
+    async def change() -> UserView:
+        async with uow(actor=cmd.actor, correlation_id=cmd.correlation_id) as unit:
+            user = await unit.users.get(cmd.user_id)
+            if user is None:
+                raise NotFound("no user has this id", field="userId")
+            _may_change(user, role, cmd)
+            # Unchanged still confirms the eviction (see app.auth.keys.revoke_api_key).
+            if user.set_role(role, now=now(), actor=cmd.actor):
+                await unit.users.save(user)
+                unit.record(user.events)
+                await unit.commit()
+        return user_view(user)
+
+    return await invalidating(cache, USERS, change, what="the user's cached role")

@@ -67,6 +67,13 @@ def grants(held: Iterable[Permission], needed: Permission) -> bool:
     return needed in held or Permission.ADMIN in held
 
 
+def lacking(held: Iterable[Permission], needed: Iterable[Permission]) -> list[str]:
+    """The permissions of `needed` that `held` does not grant, sorted by name: what a caller
+    lacks to grant, revoke or change something holding `needed` (empty: nothing)."""
+    held = frozenset(held)
+    return sorted(p.value for p in frozenset(needed) if not grants(held, p))
+
+
 def expand(held: Iterable[Permission]) -> frozenset[Permission]:
     """Every permission `held` grants, `admin` spelled out (for display, e.g. `me`)."""
     return frozenset(p for p in Permission if grants(held, p))

@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Callable
 
 from app.metrics import NO_METRICS, Metrics
+from app.ports import SEAL_LEASE_S
 
 Clock = Callable[[], float]
 
@@ -18,8 +19,8 @@ class MemoryCache:
 
     Entries carry the generation of their prefix at write time; `evict` bumps the generation
     (O(1)) and stale entries are dropped lazily on read or when the store is full. A `set` for a
-    generation looked up before an `evict` is dropped (see the Cache port).
-    `ttl=math.inf` stores without expiry.
+    generation looked up before an `evict` is dropped (see the Cache port), as is any `set`
+    while the prefix is sealed. `ttl=math.inf` stores without expiry.
     """
 
     def __init__(
@@ -36,6 +37,8 @@ class MemoryCache:
         # (prefix, key) → (generation, expires_at, value); insertion order = age, for eviction.
         self._entries: dict[tuple[str, str], tuple[int, float, bytes]] = {}
         self._generations: Counter[str] = Counter()
+        # prefix → {seal token: sealed at (clock)}
+        self._seals: dict[str, dict[str, float]] = {}
         self._hits: Counter[str] = Counter()
         self._misses: Counter[str] = Counter()
         # Embedded `serve` runs Dramatiq's worker (and its event handlers) on another thread.
@@ -85,12 +88,14 @@ class MemoryCache:
     ) -> None:
         """Synchronous `set`, for callers outside an event loop."""
         with self._lock:
+            now = self._clock()
+            if self._sealed(prefix, now):
+                return
             current = self._generations[prefix]
             # A value read in an evicted generation would be dead on arrival; storing it would
             # also replace the key's entry in the current generation, so it is dropped.
             if generation is not None and generation != current:
                 return
-            now = self._clock()
             # Re-inserting moves the key to the young end of the dict.
             self._entries.pop((prefix, key), None)
             if len(self._entries) >= self.max_entries:
@@ -106,6 +111,28 @@ class MemoryCache:
         with self._lock:
             for prefix in prefixes:
                 self._generations[prefix] += 1
+
+    async def seal(self, prefix: str, token: str) -> None:
+        with self._lock:
+            self._generations[prefix] += 1
+            self._seals.setdefault(prefix, {})[token] = self._clock()
+
+    async def unseal(self, prefix: str, token: str) -> None:
+        with self._lock:
+            self._seals.get(prefix, {}).pop(token, None)
+            self._generations[prefix] += 1
+
+    def _sealed(self, prefix: str, now: float) -> bool:
+        seals = self._seals.get(prefix)
+        if not seals:
+            return False
+        lapsed = [t for t, at in seals.items() if at <= now - SEAL_LEASE_S]
+        for token in lapsed:
+            del seals[token]
+        if lapsed:  # as the Redis backend does: a lapsed seal evicts once more
+            self._generations[prefix] += 1
+            return True
+        return bool(seals)
 
     def stats(self) -> dict[str, tuple[int, int]]:
         """Hits and misses per prefix since start."""

@@ -16,6 +16,7 @@ from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from app.metrics import NO_METRICS, Metrics
+from app.ports import SEAL_LEASE_S, CacheUnavailable
 
 log = logging.getLogger("visapi.cache")
 
@@ -28,13 +29,34 @@ _GET = """
 local gen = redis.call('GET', KEYS[1]) or '0'
 return {gen, redis.call('GET', ARGV[1] .. ':' .. gen .. ':' .. ARGV[2])}
 """
-# A value computed before an eviction (generation no longer current) is not stored at all.
+# A value computed before an eviction (generation no longer current) is not stored at all, nor
+# any value while the prefix is sealed (KEYS[2], a sorted set of seal tokens by the Redis time
+# they were set at; ARGV[6] = lease ms). Redis's own clock: processes' clocks may differ. A seal
+# that outlived its lease (its unseal never came) is dropped with one more eviction, so that a
+# store queued before it lapsed (a paused Redis runs its backlog) finds its generation dead.
 _SET = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - tonumber(ARGV[6])) > 0 then
+  redis.call('INCR', KEYS[1])
+  return false
+end
+if redis.call('EXISTS', KEYS[2]) == 1 then return false end
 local gen = redis.call('GET', KEYS[1]) or '0'
 if ARGV[5] ~= '' and tonumber(ARGV[5]) ~= tonumber(gen) then return false end
 local key = ARGV[1] .. ':' .. gen .. ':' .. ARGV[2]
 if ARGV[4] == '0' then return redis.call('SET', key, ARGV[3]) end
 return redis.call('SET', key, ARGV[3], 'PX', ARGV[4])
+"""
+# KEYS[1] generation, KEYS[2] seals; ARGV[1] token. Both answer the new generation.
+_SEAL = """
+local t = redis.call('TIME')
+redis.call('ZADD', KEYS[2], tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000), ARGV[1])
+return redis.call('INCR', KEYS[1])
+"""
+_UNSEAL = """
+redis.call('ZREM', KEYS[2], ARGV[1])
+return redis.call('INCR', KEYS[1])
 """
 _DEL = """
 local gen = redis.call('GET', KEYS[1]) or '0'
@@ -64,7 +86,8 @@ class RedisCache:
 
     Old generations are never scanned: their keys expire by ttl. `lookup` also answers the
     generation it read, and `set(generation=g)` stores only while `g` is current (each one round
-    trip), so a value computed before an `evict` never becomes current. No call raises on a Redis
+    trip), so a value computed before an `evict` never becomes current; `seal` refuses stores
+    until `unseal` (see app.cache.invalidating). No call but those two raises on a Redis
     failure: reads miss, writes are skipped, and after a connection failure Redis is not tried
     again for `BREAKER_SECONDS`. `stats()` counts hits and misses per prefix (a failed or skipped
     read is a miss); `error_count()` counts calls that could not use Redis, per prefix or in total.
@@ -79,6 +102,8 @@ class RedisCache:
         self._get = client.register_script(_GET)
         self._set = client.register_script(_SET)
         self._del = client.register_script(_DEL)
+        self._seal = client.register_script(_SEAL)
+        self._unseal = client.register_script(_UNSEAL)
         self._hits: Counter[str] = Counter()
         self._misses: Counter[str] = Counter()
         self._errors: Counter[str] = Counter()
@@ -89,6 +114,9 @@ class RedisCache:
 
     def keys_of(self, prefix: str) -> tuple[str, str]:
         return f"{self.namespace}:gen:{prefix}", f"{self.namespace}:c:{prefix}"
+
+    def seals_of(self, prefix: str) -> str:
+        return f"{self.namespace}:seals:{prefix}"
 
     async def get(self, prefix: str, key: str) -> bytes | None:
         return (await self.lookup(prefix, key))[0]
@@ -116,7 +144,9 @@ class RedisCache:
         # PX needs a positive integer; 0 is the scripts' "no expiry" for ttl=inf.
         ms = 0 if math.isinf(ttl) else max(1, round(ttl * 1000))
         expected = "" if generation is None else generation
-        await self._call(prefix, self._set, [gen_key], [stem, key, value, ms, expected])
+        lease = round(SEAL_LEASE_S * 1000)
+        keys = [gen_key, self.seals_of(prefix)]
+        await self._call(prefix, self._set, keys, [stem, key, value, ms, expected, lease])
 
     async def delete(self, prefix: str, key: str) -> None:
         gen_key, stem = self.keys_of(prefix)
@@ -127,6 +157,19 @@ class RedisCache:
             await self._call(prefixes, self.client.incr, self.keys_of(prefixes[0])[0])
         elif prefixes:
             await self._call(prefixes, self._incr_all, [self.keys_of(p)[0] for p in prefixes])
+
+    async def seal(self, prefix: str, token: str) -> None:
+        await self._confirmed(prefix, self._seal, token)
+
+    async def unseal(self, prefix: str, token: str) -> None:
+        await self._confirmed(prefix, self._unseal, token)
+
+    async def _confirmed(self, prefix: str, script: Any, token: str) -> None:
+        # A reply is the confirmation. No reply (a timeout) may still mean it ran, later, in
+        # a paused Redis: harmless, as both only evict and refuse stores.
+        keys = [self.keys_of(prefix)[0], self.seals_of(prefix)]
+        if await self._call(prefix, script, keys, [token]) is None:
+            raise CacheUnavailable(f"Redis did not confirm sealing or unsealing {prefix!r}")
 
     async def _incr_all(self, keys: list[str]) -> list[Any]:
         # One round trip for every generation (no MULTI: each INCR stands on its own).
