@@ -4,8 +4,11 @@ graphql-core executes every field alike: it builds a resolve-info tuple, looks f
 Strawberry's resolver wrapper (three frames down to a `getattr`), asks whether the result is
 awaitable, then completes it through the non-null and leaf branches. For a list of orders that
 is ~180 fields per page of 20, and the larger part of the page's CPU (PERFORMANCE.md: ~3.4 µs a
-field). A field with no resolver, no field extension (so no permission), no arguments and a
-scalar or enum type needs none of it: this executor reads the attribute and coerces it.
+field). A field with no resolver, no arguments, a scalar or enum type and no field extension but
+its permission (`Requires`, e.g. the personal fields of graph.personal) needs none of it: this
+executor checks the permission against the caller once per request, reads the attribute and
+coerces it. A caller lacking the permission takes the full path, where `Requires` answers the
+field null with its FORBIDDEN error.
 
 An object whose selected fields are all such leaves (a node of a page: `id orderId amount ...`)
 is completed in one loop over a plan made once per selection and request, instead of one
@@ -32,6 +35,9 @@ from graphql.pyutils import Path, Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.field import StrawberryField
 
+from domain.auth.permissions import Permission
+from graph.permissions import Requires
+
 DEFINITION = "strawberry-definition"
 
 
@@ -39,6 +45,7 @@ class _Leaf(NamedTuple):
     attribute: str
     type: GraphQLScalarType | GraphQLEnumType
     non_null: bool
+    requires: Requires | None  # the permission the field declares, if any
 
 
 # Each schema field's plan, computed on first use and kept in the field's own `extensions`
@@ -49,8 +56,16 @@ _UNKNOWN = object()
 
 def _plan(field: GraphQLField) -> _Leaf | None:
     definition = (field.extensions or {}).get(DEFINITION)
-    if not isinstance(definition, StrawberryField) or not definition.is_basic_field:
+    if not isinstance(definition, StrawberryField) or definition.base_resolver is not None:
         return None
+    requires: Requires | None = None
+    match definition.extensions:
+        case []:
+            pass
+        case [Requires() as only]:
+            requires = only
+        case _:
+            return None  # any other extension must run: the full path
     if field.args or definition.default_resolver is not getattr:
         return None
     kind: Any = field.type
@@ -59,7 +74,7 @@ def _plan(field: GraphQLField) -> _Leaf | None:
         kind = kind.of_type
     if not isinstance(kind, GraphQLScalarType | GraphQLEnumType):
         return None
-    return _Leaf(definition.python_name, kind, non_null)
+    return _Leaf(definition.python_name, kind, non_null, requires)
 
 
 def _leaf_of(field: GraphQLField) -> _Leaf | None:
@@ -92,6 +107,19 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
         self._lean = manager is None or getattr(manager, "_middleware_resolvers", None) is None
         # id(grouped field set) -> (the set, kept alive so its id is not reused; its plan)
         self._object_plans: dict[int, tuple[Any, list[tuple[str, _Leaf]] | None]] = {}
+        # permission (None: any credentials) -> whether this request's caller holds it
+        self._holds: dict[Permission | None, bool] = {}
+
+    def _may(self, requires: Requires) -> bool:
+        """What `Requires.check` decides, once per request and permission."""
+        holds = self._holds.get(requires.permission)
+        if holds is None:
+            principal = getattr(self.context_value, "principal", None)
+            holds = principal is not None and (
+                requires.permission is None or principal.may(requires.permission)
+            )
+            self._holds[requires.permission] = holds
+        return holds
 
     def execute_collected_subfields(
         self,
@@ -116,11 +144,12 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
             parent_type, source_value, path, grouped_field_set, new_defer_usages, position_context
         )
 
-    @staticmethod
-    def _complete_leaves(plan: list[tuple[str, _Leaf]], source: Any) -> dict[str, Any] | None:
+    def _complete_leaves(self, plan: list[tuple[str, _Leaf]], source: Any) -> dict[str, Any] | None:
         """The object's answer, or None for anything the full path must handle (and locate)."""
         out: dict[str, Any] = {}
         for response_name, leaf in plan:
+            if leaf.requires is not None and not self._may(leaf.requires):
+                return None  # refused: Requires says so, located, on the full path
             value = getattr(source, leaf.attribute, Undefined)
             if value is None:
                 if leaf.non_null:
@@ -150,7 +179,7 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
         field = parent_type.fields.get(node.name.value)
         if field is not None and not node.arguments and self._lean:
             leaf = _leaf_of(field)
-            if leaf is not None:
+            if leaf is not None and (leaf.requires is None or self._may(leaf.requires)):
                 value = getattr(source, leaf.attribute, Undefined)
                 if value is not None and value is not Undefined:
                     try:

@@ -47,8 +47,8 @@ class FailedJob:
     message_id: str | None
     queue: str
     actor: str
-    arguments: JSON
-    error: str = strawberry.field(description="The last error: its type and message.")
+    arguments: JSON | None
+    error: str | None = strawberry.field(description="The last error: its type and message.")
     attempts: int
     failed_at: datetime
     replayed_at: datetime | None

@@ -16,11 +16,14 @@ from graph.context import Context
 from graph.errors import invalid_input
 from graph.filters import given, page_size
 from graph.keys import after_of, cursor
-from graph.permissions import requires
+from graph.permissions import Requires, requires
 from graph.scalars import JSON
 from graph.types import PageInfo
 
-_PHONE = "Only records for this phone (its digits are compared: `+972 50-...` works)."
+_PHONE = (
+    "Only records for this phone (its digits are compared: `+972 50-...` works)."
+    " Needs `orders:read`."
+)
 
 
 def records_of(info: Info[Context, None]) -> SandboxRecords:
@@ -47,7 +50,7 @@ class SandboxMessage:
         description="`contact.create`, `contact.update` or `message.send`."
     )
     phone: str | None
-    payload: JSON = strawberry.field(description="What would have been sent.")
+    payload: JSON | None = strawberry.field(description="What would have been sent.")
     created_at: datetime
 
     @classmethod
@@ -88,6 +91,9 @@ async def sandbox_messages(
 ) -> SandboxMessageConnection:
     size = page_size(first, info.context.max_page_size)
     digits = phone_of(phone)
+    if digits is not None:
+        # Whether a phone has records says whether that person is a customer: personal data.
+        Requires(Permission.ORDERS_READ).check(info)
     page = await records_of(info).page(size, after_of(after), digits)
     edges = [
         SandboxMessageEdge(cursor=cursor(r.created_at, r.id), node=SandboxMessage.from_record(r))

@@ -15,7 +15,7 @@ from app.orders.side_views import ContactSyncView, NotificationView
 from app.orders.views import EventView, OrderView
 from domain.auth.permissions import Permission
 from graph.context import Context
-from graph.permissions import protected_field, requires
+from graph.permissions import protected_field
 
 
 @strawberry.enum
@@ -49,7 +49,7 @@ class DomainEvent:
     type: str
     aggregate_type: str
     aggregate_id: strawberry.ID
-    payload: JSON
+    payload: JSON | None
     actor: str | None
     correlation_id: str | None
     occurred_at: datetime
@@ -103,7 +103,7 @@ class Notification:
     status: NotificationStatus
     template: str
     language: str
-    phone: str
+    phone: str | None
     provider_message_id: str | None
     sent_at: datetime | None
     delivered_at: datetime | None
@@ -142,11 +142,11 @@ class Order:
     order_status: OrderStatus
     amount: Decimal
     currency: str
-    client_name: str
-    # PII: declared even where the order is reached through a mutation (createOrder's result),
-    # so a write-only key never reads a customer's contact details.
-    client_email: str | None = strawberry.field(extensions=requires(Permission.ORDERS_READ))
-    client_phone: str | None = strawberry.field(extensions=requires(Permission.ORDERS_READ))
+    # Personal data (graph.personal declares it): refused even where the order is reached
+    # through a mutation (createOrder's result), so a write-only key never reads who it is.
+    client_name: str | None
+    client_email: str | None
+    client_phone: str | None
     phone_valid: bool
     whatsapp_alerts_enabled: bool
     product_country: str

@@ -79,7 +79,7 @@ class WorkflowRunType:
     trigger_type: str = strawberry.field(description="webhook, cron or manual.")
     trigger_key: str | None = strawberry.field(description="The webhook key or cron schedule.")
     status: WorkflowRunStatus
-    context: JSON
+    context: JSON | None
     steps: list[WorkflowStepResult]
     created_at: datetime | None
     started_at: datetime | None

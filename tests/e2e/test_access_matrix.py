@@ -1,8 +1,10 @@
 """Every root field against every kind of caller, checked against the one permission table.
 
-The schema walk fails on any root field, or PII field of Order, that declares no permission;
-the matrix calls each root field over HTTP as anonymous, as each role (JWT users) and with a
-key of each single permission, and checks allow/deny against `ROLE_PERMISSIONS` and `grants`.
+The schema walk fails on any root field that declares no permission, and on any personal field
+(graph.personal: by its table, and by name) without its permission; the matrix calls each root
+field over HTTP as anonymous, as each role (JWT users) and with a key of each single permission,
+and checks allow/deny against `ROLE_PERMISSIONS` and `grants`. The personal-data matrix reads
+personal fields through root fields that do not need `orders:read`, as every kind of caller.
 """
 
 from __future__ import annotations
@@ -13,20 +15,28 @@ from pathlib import Path
 from typing import Any
 
 import strawberry
-from graphql import GraphQLObjectType
+from graphql import GraphQLObjectType, is_non_null_type
 
 from app.auth.commands import SetUserRole
 from app.main.settings import Settings
 from domain.auth.permissions import ROLE_PERMISSIONS, Permission, Role, grants
 from graph.permissions import declared, requires
+from graph.personal import NOT_PERSONAL, PERSONAL, undeclared_personal
 from graph.schema import build_schema, schema
 from tests.auth import codes, errors_of, key, running, token
+from tests.e2e.personal_support import (
+    CREATE_ORDER,
+    FAILED,
+    FLOW,
+    RESEND,
+    RUN,
+    SANDBOX,
+    leaks,
+    seed_personal,
+)
 
 ME = "{ me { id } }"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "vizi-orders"
-# Personal data on Order: each must declare its permission too (applicants when exposed).
-PII = {"Order": ("clientEmail", "clientPhone", "applicants")}
-
 # DOMAIN.md "grants" column, by root field: pinned so a declaration cannot drift unnoticed.
 DOMAIN_GRANTS: dict[str, str | None] = {
     "Query.order": "orders:read",
@@ -168,14 +178,9 @@ def root_fields(gql_schema: Any) -> dict[str, Any]:
 
 
 def undeclared(gql_schema: Any) -> list[str]:
-    """Root fields and PII fields without a permission declaration."""
+    """Root fields without a permission declaration, then personal fields without theirs."""
     missing = [name for name, field in root_fields(gql_schema).items() if declared(field) is None]
-    for type_name, names in PII.items():
-        fields = gql_schema.get_type(type_name).fields
-        missing += [
-            f"{type_name}.{n}" for n in names if n in fields and declared(fields[n]) is None
-        ]
-    return missing
+    return missing + undeclared_personal(gql_schema)
 
 
 def test_every_root_field_and_pii_field_declares_a_permission() -> None:
@@ -183,10 +188,24 @@ def test_every_root_field_and_pii_field_declares_a_permission() -> None:
     assert {"clientEmail", "clientPhone"} <= set(schema._schema.get_type("Order").fields)
 
 
+def test_personal_fields_are_nullable_and_the_tables_name_real_fields() -> None:
+    """A refused non-null field would null its parent too: the rest of the answer must stay."""
+    gql_schema = schema._schema
+    for (type_name, field_name), permission in PERSONAL.items():
+        field = gql_schema.get_type(type_name).fields[field_name]
+        # Every path to a User needs users:admin already: its email is never refused.
+        assert permission is Permission.USERS_ADMIN or not is_non_null_type(field.type), field_name
+    for type_name, field_name in NOT_PERSONAL:  # no stale reasons
+        assert field_name in gql_schema.get_type(type_name).fields, (type_name, field_name)
+
+
 @strawberry.type(name="Order")
 class LeakyOrder:
     client_email: str
     client_phone: str = strawberry.field(extensions=requires(Permission.ORDERS_READ))
+    # New personal fields nobody declared: found by name, whatever the type.
+    passport_number: str
+    sandbox_payload: strawberry.scalars.JSON
 
 
 @strawberry.type(name="Query")
@@ -200,12 +219,18 @@ class LeakyQuery:
 class LeakyMutation:
     @strawberry.mutation
     def order(self) -> LeakyOrder:
-        return LeakyOrder(client_email="a@b.c", client_phone="1")
+        raise NotImplementedError
 
 
 def test_the_walk_catches_undeclared_fields() -> None:
     leaky = strawberry.Schema(query=LeakyQuery, mutation=LeakyMutation)
-    assert undeclared(leaky._schema) == ["Query.leak", "Mutation.order", "Order.clientEmail"]
+    assert undeclared(leaky._schema) == [
+        "Query.leak",
+        "Mutation.order",
+        "Order.clientEmail",  # in the table, not declared on the field
+        "Order.passportNumber",  # in neither table, found by name
+        "Order.sandboxPayload",
+    ]
 
 
 def test_declarations_match_the_domain_table() -> None:
@@ -259,3 +284,72 @@ async def test_the_matrix(app_settings: Settings) -> None:
                     assert error["extensions"] == {"code": "FORBIDDEN", "permission": needed}, where
                 checked += 1
         assert checked == len(DOCUMENTS) * (1 + len(Role) + len(Permission))
+
+
+# Root field -> (document, its permission, its variables' name below): each selects personal
+# fields besides others.
+PERSONAL_DOCUMENTS = {
+    "Mutation.createOrder": (CREATE_ORDER, Permission.ORDERS_WRITE, "body"),
+    "Query.sandboxMessages": (SANDBOX, Permission.JOBS_READ, None),
+    "Query.failedJobs": (FAILED, Permission.JOBS_READ, None),
+    "Mutation.resendConfirmation": (RESEND, Permission.ORDERS_WRITE, "order"),
+    "Mutation.runWorkflow": (RUN, Permission.WORKFLOWS_RUN, "flow"),
+}
+
+
+async def test_the_personal_data_matrix(app_settings: Settings) -> None:
+    async with running(app_settings) as (container, client):
+        order_id = await seed_personal(container, client)
+        admin = {"X-API-Key": await key(container, "admin", name="matrix admin")}
+        create = "mutation($d: JSON!) { createWorkflow(definition: $d) { ... on Workflow { id } } }"
+        made = await client.post(
+            "/graphql", json={"query": create, "variables": {"d": FLOW}}, headers=admin
+        )
+        inputs = {
+            None: {},
+            "order": {"id": order_id},
+            "flow": {"id": made.json()["data"]["createWorkflow"]["id"]},
+            "body": {"p": json.loads((FIXTURES / "il-uk-eta.json").read_text())},
+        }
+        callers: dict[str, tuple[dict[str, str], frozenset[Permission]]] = {}
+        for role in Role:
+            bearer = token(f"sub-pii-{role.value}", f"{role.value}@example.com")
+            headers = {"Authorization": f"Bearer {bearer}"}
+            await client.post("/graphql", json={"query": ME}, headers=headers)
+            user = await container.access.reads.user_by_subject(f"sub-pii-{role.value}")
+            assert user is not None
+            await container.bus.handle(SetUserRole(user_id=user.id, role=role.value))
+            callers[f"role {role.value}"] = (headers, ROLE_PERMISSIONS[role])
+        for held in [
+            *({p} for p in Permission),
+            *({p, Permission.ORDERS_READ} for p in Permission),
+        ]:
+            full = await key(container, *sorted(held), name="pii matrix")
+            callers[f"key {sorted(held)}"] = ({"X-API-Key": full}, frozenset(held))
+
+        checked = 0
+        for field, (document, needed, inputs_of) in PERSONAL_DOCUMENTS.items():
+            variables = inputs[inputs_of]
+            for caller, (headers, held) in callers.items():
+                response = await client.post(
+                    "/graphql", json={"query": document, "variables": variables}, headers=headers
+                )
+                where = f"{field} as {caller}"
+                assert response.status_code == 200, where
+                extensions = [e["extensions"] for e in errors_of(response)]
+                if not grants(held, needed):
+                    assert extensions == [{"code": "FORBIDDEN", "permission": needed.value}], where
+                elif grants(held, Permission.ORDERS_READ):
+                    assert extensions == [], (where, response.text)
+                else:
+                    assert extensions, where
+                    assert all(
+                        e == {"code": "FORBIDDEN", "permission": "orders:read"} for e in extensions
+                    ), where
+                    assert response.json()["data"][field.split(".")[1]] is not None, where
+                if not grants(held, Permission.ORDERS_READ):
+                    assert not leaks(response), where
+                checked += 1
+        # roles, single permissions, and each other permission with orders:read
+        assert len(callers) == len(Role) + 2 * len(Permission) - 1
+        assert checked == len(PERSONAL_DOCUMENTS) * len(callers)

@@ -55,7 +55,8 @@ async def ask(client: httpx.AsyncClient, secret: str | None, **variables: Any) -
 async def test_sandbox_messages_list_what_workers_recorded(app_settings: Settings) -> None:
     async with running(app_settings) as (container, client):
         provider_id = await record_elsewhere(app_settings)
-        reader = await key(container, "jobs:read")
+        # Phones and payloads are personal data: orders:read (test_personal_data_http).
+        reader = await key(container, "jobs:read", "orders:read")
 
         everything = (await ask(client, reader)).json()["data"]["sandboxMessages"]
         nodes = [e["node"] for e in everything["edges"]]

@@ -80,6 +80,8 @@ def wf_settings(app_settings: Settings, tmp_path: Path) -> Settings:
 
 
 ALL = ("workflows:read", "workflows:write", "workflows:run")
+# Run contexts, step outputs and errors may carry an order's personal data (graph.personal).
+RUNS_IN_FULL = (*ALL, "orders:read")
 
 
 async def test_definitions_through_graphql(wf_settings: Settings) -> None:
@@ -132,7 +134,7 @@ async def wait_for(client: httpx.AsyncClient, run_id: str, status: str) -> Any:
 
 
 async def test_manual_runs_and_their_queries(wf_settings: Settings) -> None:
-    async with serving(wf_settings, *ALL) as client:
+    async with serving(wf_settings, *RUNS_IN_FULL) as client:
         workflow = (await gql(client, CREATE, d=ONE_STEP))["createWorkflow"]
         started = await gql(client, RUN, id=workflow["id"], c={"body": {"order": "IL1"}})
         run = started["runWorkflow"]
@@ -162,7 +164,7 @@ async def test_manual_runs_and_their_queries(wf_settings: Settings) -> None:
 
 
 async def test_the_webhook_trigger(wf_settings: Settings) -> None:
-    async with serving(wf_settings, *ALL) as client:
+    async with serving(wf_settings, *RUNS_IN_FULL) as client:
         await gql(client, CREATE, d=ONE_STEP)
         url = "/api/v1/triggers/visa-ready"
         missing = await client.post(url, json={"order": "IL1"})
