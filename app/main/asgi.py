@@ -141,12 +141,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
         max_tokens=settings.max_tokens,
         introspection=settings.introspection,
         metrics=metrics,
+        document_cache_bytes=settings.document_cache_bytes,
     )
     graphiql = settings.graphiql
     view = GraphQLView(
         schema,
         started,
         max_page_size=settings.max_page_size,
+        max_query_bytes=settings.max_query_bytes,
         graphiql_html=_graphiql_page() if graphiql else None,
     )
     about = _version()

@@ -31,6 +31,10 @@ class Settings:
     # HTTP limits
     request_timeout_s: float = 30.0
     max_body_bytes: int = 1_048_576
+    # The GraphQL document itself (`query`); variables may still fill the body (an order).
+    max_query_bytes: int = 32_768
+    # Parsed, validated documents a process remembers (an estimate of their memory).
+    document_cache_bytes: int = 8_388_608
     max_query_depth: int = 12
     max_aliases: int = 30
     max_tokens: int = 2_000
@@ -210,6 +214,8 @@ def _check(s: Settings) -> None:
     for name in (
         "db_pool_size",
         "max_body_bytes",
+        "max_query_bytes",
+        "document_cache_bytes",
         "max_page_size",
         "worker_threads",
         "log_retention_batch",
