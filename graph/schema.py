@@ -24,6 +24,7 @@ from app.metrics import NO_METRICS, Metrics
 from graph.documents import CachedDocuments, Documents
 from graph.errors import CodedMaskErrors
 from graph.execution import LeanExecutionContext
+from graph.introspection import AdminIntrospection
 from graph.jobs import FailedJob, JobMutation, JobQuery
 from graph.keys import KeyMutation, KeyQuery
 from graph.logs import LogQuery
@@ -112,6 +113,7 @@ def build_schema(
     max_aliases: int = 30,
     max_tokens: int = 2_000,
     introspection: bool = True,
+    admin_introspection: bool = False,
     metrics: Metrics = NO_METRICS,
     document_cache_bytes: int = DOCUMENT_CACHE_BYTES,
 ) -> Schema:
@@ -132,11 +134,15 @@ def build_schema(
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
+    elif admin_introspection:  # the production profile
+        extensions.append(AdminIntrospection)
+    # "Did you mean ...?" would tell what introspection does not.
+    suggestions = introspection and not admin_introspection
     return Schema(
         query=Query,
         mutation=Mutation,
         extensions=extensions,
-        config=StrawberryConfig(disable_field_suggestions=not introspection, scalar_map=SCALAR_MAP),
+        config=StrawberryConfig(disable_field_suggestions=not suggestions, scalar_map=SCALAR_MAP),
         execution_context_class=LeanExecutionContext,
     )
 
