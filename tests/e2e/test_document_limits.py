@@ -120,6 +120,14 @@ async def test_a_query_over_the_cap_is_refused_by_post_and_get(
     assert response_media(await anonymous.get("/graphql", params={"query": query})) == JSON
 
 
+async def test_a_batch_cannot_carry_documents_past_the_cap(anonymous: httpx.AsyncClient) -> None:
+    # Batches are not supported: a list of documents is refused whole, before any parsing.
+    batch = [{"query": "{ __typename }" + " " * 900} for _ in range(3)]
+    response = await anonymous.post("/graphql", json=batch)
+    assert response.status_code == 400
+    assert "must be a JSON object" in response.json()["errors"][0]["message"]
+
+
 async def test_the_cap_counts_bytes_not_characters(anonymous: httpx.AsyncClient) -> None:
     at_cap = '{ __typename(x: "' + "a" * 979 + '") }'
     assert len(at_cap.encode()) == 1_000
