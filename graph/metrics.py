@@ -12,6 +12,8 @@ from strawberry.types import ExecutionContext
 
 from app.metrics import ANONYMOUS, INVALID, Metrics
 
+# ANONYMOUS: an operation without a name, or any operation of a caller without credentials
+# (the distinct names a process reports are capped: anonymous callers must not use them up).
 # INVALID: no parsable document, or an operationName the document does not define (graphql-core
 # refuses those, and the name the client sent is not a label we may trust).
 _NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]{0,99}")
@@ -57,6 +59,8 @@ class OperationMetrics(SchemaExtension):
         finally:
             ctx = self.execution_context
             name, kind = operation_label(ctx)
+            if getattr(ctx.context, "principal", None) is None and name != INVALID:
+                name = ANONYMOUS
             result = ctx.result
             ok = not (raised or ctx.pre_execution_errors or (result is not None and result.errors))
             self.metrics.graphql_operation(name, kind, ok, time.perf_counter() - started)

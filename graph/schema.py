@@ -13,18 +13,18 @@ from strawberry.extensions import (
     DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
-    ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
-    ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from app.metrics import NO_METRICS, Metrics
+from graph.documents import CachedDocuments, Documents
 from graph.errors import CodedMaskErrors
 from graph.execution import LeanExecutionContext
+from graph.introspection import AdminIntrospection
 from graph.jobs import FailedJob, JobMutation, JobQuery
 from graph.keys import KeyMutation, KeyQuery
 from graph.logs import LogQuery
@@ -88,8 +88,9 @@ Mutation = merge_types(
     ),
 )
 
-# Distinct documents a process remembers parsed and validated; dashboards send a few dozen.
-DOCUMENT_CACHE_SIZE = 1024
+# Bytes of parsed, validated documents a process remembers (an estimate, see graph.documents):
+# dashboards send a few dozen documents of ~100 KB each parsed.
+DOCUMENT_CACHE_BYTES = 8 * 1024 * 1024
 
 log = logging.getLogger("visapi.graphql")
 
@@ -112,10 +113,12 @@ def build_schema(
     max_aliases: int = 30,
     max_tokens: int = 2_000,
     introspection: bool = True,
+    admin_introspection: bool = False,
     metrics: Metrics = NO_METRICS,
+    document_cache_bytes: int = DOCUMENT_CACHE_BYTES,
 ) -> Schema:
-    # The limiters' rule classes are built once: ValidationCache keys on the rules as well as
-    # the document, and a limiter built per request makes new classes, so it never hit.
+    # The limiters' rule classes are built once, with the schema, like the documents they
+    # validate: a cached document stays valid only under the same rules.
     rules = [
         *QueryDepthLimiter(max_depth=max_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
@@ -124,19 +127,22 @@ def build_schema(
     extensions: list[Callable[[], SchemaExtension]] = [
         partial(OperationMetrics, metrics=metrics),  # first: it times the others too
         partial(MaxTokensLimiter, max_token_count=max_tokens),
-        partial(ParserCache, maxsize=DOCUMENT_CACHE_SIZE),
-        partial(ValidationCache, maxsize=DOCUMENT_CACHE_SIZE),
+        partial(CachedDocuments, documents=Documents(document_cache_bytes)),
         partial(AddValidationRules, rules),
         AuthenticationGate,
         CodedMaskErrors,
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
+    elif admin_introspection:  # the production profile
+        extensions.append(AdminIntrospection)
+    # "Did you mean ...?" would tell what introspection does not.
+    suggestions = introspection and not admin_introspection
     return Schema(
         query=Query,
         mutation=Mutation,
         extensions=extensions,
-        config=StrawberryConfig(disable_field_suggestions=not introspection, scalar_map=SCALAR_MAP),
+        config=StrawberryConfig(disable_field_suggestions=not suggestions, scalar_map=SCALAR_MAP),
         execution_context_class=LeanExecutionContext,
     )
 

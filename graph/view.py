@@ -78,6 +78,7 @@ class GraphQLView(GraphQL[Context, None]):
         services: Services,
         *,
         max_page_size: int = 100,
+        max_query_bytes: int = 32_768,
         graphiql_html: str | None = None,
     ) -> None:
         super().__init__(
@@ -85,6 +86,7 @@ class GraphQLView(GraphQL[Context, None]):
         )
         self.services = services
         self.max_page_size = max_page_size
+        self.max_query_bytes = max_query_bytes
         self.graphiql_html = graphiql_html
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -173,8 +175,16 @@ class GraphQLView(GraphQL[Context, None]):
         ):
             if data.get(name) is not None and not isinstance(data[name], kind):
                 raise HTTPException(400, f"`{name}` must be {label} or null.")
+        query = data.get("query")
+        if query is not None and _too_long(query, self.max_query_bytes):
+            # Before parsing: the parsed form of a document is many times its text, and
+            # parsing runs before authentication. 413 like an oversized body (RFC 9110 15.5.14:
+            # content larger than the server will process), so clients do not retry it as is.
+            raise HTTPException(
+                413, f"The query is longer than {self.max_query_bytes} bytes (the server's limit)."
+            )
         return GraphQLRequestData(
-            query=data.get("query"),
+            query=query,
             variables=data.get("variables"),
             operation_name=data.get("operationName"),
             extensions=data.get("extensions"),
@@ -223,6 +233,13 @@ class GraphQLView(GraphQL[Context, None]):
         body = {"errors": [{"message": exc.reason, "extensions": {"code": code}}]}
         headers["content-type"] = _content_type(negotiate(request.headers.get("accept", "")))
         return Response(self.encode_json(body), status_code=status, headers=headers)
+
+
+def _too_long(query: str, limit: int) -> bool:
+    # A character is 1-4 bytes in UTF-8: encode only when the length alone cannot tell.
+    if len(query) > limit:
+        return True
+    return len(query) * 4 > limit and len(query.encode("utf-8", "surrogatepass")) > limit
 
 
 def _coded(error: Mapping[str, Any]) -> dict[str, Any]:

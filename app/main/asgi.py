@@ -140,16 +140,19 @@ def create_app(settings: Settings | None = None) -> Starlette:
         max_aliases=settings.max_aliases,
         max_tokens=settings.max_tokens,
         introspection=settings.introspection,
+        admin_introspection=settings.production,
         metrics=metrics,
+        document_cache_bytes=settings.document_cache_bytes,
     )
-    graphiql = settings.graphiql
+    graphiql = settings.graphiql_enabled
     view = GraphQLView(
         schema,
         started,
         max_page_size=settings.max_page_size,
+        max_query_bytes=settings.max_query_bytes,
         graphiql_html=_graphiql_page() if graphiql else None,
     )
-    about = _version()
+    about = _version(production=settings.production)
 
     async def healthz(request: Request) -> Response:
         return json_response({"status": "ok"})
@@ -206,10 +209,15 @@ def _graphiql_page() -> str:
     return importlib.resources.files(package).joinpath(folder, "index.html").read_text("utf-8")
 
 
-def _version() -> dict[str, str | None]:
-    return {
+def _version(*, production: bool) -> dict[str, str | None]:
+    about: dict[str, str | None] = {
         "name": "visapi",
         "version": importlib.metadata.version("visapi"),
+    }
+    if production:
+        return about  # the interpreter and the build tell an attacker which flaws to try
+    return {
+        **about,
         "commit": os.environ.get("VISAPI_GIT_SHA") or None,
         "python": platform.python_version(),
     }

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, TypeVar
 import click
 
 from app.main.metrics_dir import MULTIPROC_ENV, metrics_directory
-from app.main.settings import Settings, SettingsError, load_settings
+from app.main.settings import Settings, SettingsError, load_settings, unknown_names
 
 if TYPE_CHECKING:
     from app.auth.commands import IssuedKey
@@ -27,6 +27,20 @@ def _settings() -> Settings:
         return load_settings()
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+def _start_logging(settings: Settings) -> None:
+    """JSON logs, and one warning naming `VISAPI_*` variables no setting reads (typos)."""
+    import logging
+
+    from app.main.logging import configure_logging
+
+    configure_logging(settings.log_level)
+    unknown = unknown_names()
+    if unknown:
+        logging.getLogger("visapi.settings").warning(
+            "unknown settings ignored: %s (see the settings in README.md)", ", ".join(unknown)
+        )
 
 
 def _require_redis(settings: Settings, command: str) -> None:
@@ -86,11 +100,10 @@ def serve(host: str, port: int, workers: int) -> None:
             "--workers > 1 needs VISAPI_REDIS_URL: the embedded cache and job queue live in one "
             "process"
         )
-    from app.main.logging import configure_logging
     from app.main.proxies import parse_networks
 
     _require_schema(settings, "serve")
-    configure_logging(settings.log_level)
+    _start_logging(settings)
     trusted = [str(network) for network in parse_networks(settings.trusted_proxies)]
     with metrics_directory(os.environ, workers):
         _first_key_notice(settings)
@@ -150,10 +163,9 @@ def worker(
     # Before prometheus-client is imported: the worker's metrics are its own (in memory, or a
     # directory of its own with --processes > 1), never files of a directory `serve` empties.
     os.environ.pop(MULTIPROC_ENV, None)
-    from app.main.logging import configure_logging
     from app.main.worker_processes import run_worker
 
-    configure_logging(settings.log_level)
+    _start_logging(settings)
     port = metrics_port if metrics_port is not None else settings.worker_metrics_port
     run_worker(settings, queues, processes=processes, threads=threads, metrics_port=port)
 
@@ -164,10 +176,9 @@ def scheduler() -> None:
     settings = _settings()
     _require_redis(settings, "scheduler")
     _require_schema(settings, "scheduler")
-    from app.main.logging import configure_logging
     from app.main.scheduler import run_scheduler
 
-    configure_logging(settings.log_level)
+    _start_logging(settings)
     run_scheduler(settings)
 
 
@@ -177,6 +188,7 @@ def migrate() -> None:
     from infrastructure.db.migrate import upgrade
 
     settings = _settings()
+    _start_logging(settings)
     upgrade(settings.database_url)
     click.echo("database is at the latest revision", err=True)
 

@@ -1,4 +1,5 @@
-"""Pure ASGI middleware: correlation ids, a catch-all for 500s, request timeouts, body size caps."""
+"""Pure ASGI middleware: security headers, correlation ids, a catch-all for 500s, request
+timeouts, body size caps."""
 
 from __future__ import annotations
 
@@ -25,11 +26,28 @@ _SANE_ID = re.compile(rb"[A-Za-z0-9._:-]{1,64}")
 def build_middleware(settings: Settings) -> list[Middleware]:
     """The stack, outermost first: every answer below it (even a 500) gets the correlation id."""
     return [
+        Middleware(SecurityHeadersMiddleware),
         Middleware(CorrelationIdMiddleware),
         Middleware(ErrorMiddleware),
         Middleware(TimeoutMiddleware, seconds=settings.request_timeout_s),
         Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
     ]
+
+
+# Every answer, in every mode: the API serves JSON and one page (GraphiQL), whose scripts and
+# styles are files of its own (app/main/static/graphiql), so nothing inline or foreign is allowed.
+# GraphiQL fetches /graphql (connect-src) and uses data: URIs for its icons and fonts.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'none'"
+)
+SECURITY_HEADERS = (
+    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+    (b"x-frame-options", b"DENY"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+)
 
 
 def error_body(message: str, code: str, **extensions: Any) -> bytes:
@@ -56,6 +74,28 @@ async def send_error(
     ]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+class SecurityHeadersMiddleware:
+    """Outermost of the stack, so its headers reach every answer, a 500 or a 504 included."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_secured(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", ()))
+                present = {name.lower() for name, _ in headers}
+                headers += [(k, v) for k, v in SECURITY_HEADERS if k not in present]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_secured)
 
 
 class CorrelationIdMiddleware:

@@ -24,13 +24,19 @@ class Settings:
     # Prefix of every Redis key (cache, broker queues): several deployments may share one Redis.
     redis_namespace: str = "visapi"
     db_pool_size: int = 10
+    # The profile: "production" keeps introspection to admins and GraphiQL off unless asked for,
+    # whatever services are configured.
     env: str = "development"
     log_level: str = "INFO"
-    introspection: bool = True
-    graphiql: bool = True
+    introspection: bool = True  # false: off for everyone
+    graphiql: bool | None = None  # unset: on in development, off in production
     # HTTP limits
     request_timeout_s: float = 30.0
     max_body_bytes: int = 1_048_576
+    # The GraphQL document itself (`query`); variables may still fill the body (an order).
+    max_query_bytes: int = 32_768
+    # Parsed, validated documents a process remembers (an estimate of their memory).
+    document_cache_bytes: int = 8_388_608
     max_query_depth: int = 12
     max_aliases: int = 30
     max_tokens: int = 2_000
@@ -145,6 +151,14 @@ class Settings:
         return self.redis_url is None
 
     @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        return self.graphiql if self.graphiql is not None else not self.production
+
+    @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
@@ -183,6 +197,25 @@ def _parse(name: str, raw: str, kind: Any) -> Any:
     return text or None if kind == "str | None" else text
 
 
+# `VISAPI_*` names read outside Settings: the build's commit (/api/v1/version) and, by prefix,
+# the test suite's services (tests/services.py). Any other unknown name is likely a typo.
+OUTSIDE_SETTINGS = frozenset({"VISAPI_GIT_SHA"})
+OUTSIDE_PREFIXES = ("VISAPI_TEST_",)
+
+
+def unknown_names(environ: Mapping[str, str] | None = None) -> list[str]:
+    """`VISAPI_*` variables that no setting reads: typos, or settings of another version."""
+    env = os.environ if environ is None else environ
+    known = {f"VISAPI_{f.name.upper()}" for f in fields(Settings)} | OUTSIDE_SETTINGS
+    return sorted(
+        name
+        for name in env
+        if name.startswith("VISAPI_")
+        and name not in known
+        and not name.startswith(OUTSIDE_PREFIXES)
+    )
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Build Settings from `VISAPI_*` variables (the field name upper-cased)."""
     env = os.environ if environ is None else environ
@@ -196,7 +229,17 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     return settings
 
 
+ENVS = ("development", "production")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
 def _check(s: Settings) -> None:
+    if s.env not in ENVS:
+        raise SettingsError(f"VISAPI_ENV={s.env!r} is not one of {', '.join(ENVS)}")
+    if s.log_level.upper() not in LOG_LEVELS:
+        raise SettingsError(
+            f"VISAPI_LOG_LEVEL={s.log_level!r} is not one of {', '.join(LOG_LEVELS)}"
+        )
     if not s.database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
         if s.database_url.startswith(("postgresql://", "postgres://")):
             raise SettingsError(
@@ -210,6 +253,8 @@ def _check(s: Settings) -> None:
     for name in (
         "db_pool_size",
         "max_body_bytes",
+        "max_query_bytes",
+        "document_cache_bytes",
         "max_page_size",
         "worker_threads",
         "log_retention_batch",

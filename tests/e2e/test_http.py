@@ -208,7 +208,7 @@ async def test_graphiql_is_served_offline(client: httpx.AsyncClient) -> None:
         if source.startswith("/graphql/static/"):
             asset = await client.get(source)
             assert asset.status_code == 200, source
-            assert len(asset.content) > 1_000
+            assert asset.content, source
     # Not a browser: JSON, not the page.
     plain = await client.get("/graphql", headers={"accept": "*/*"})
     assert (plain.status_code, code(plain)) == (400, "INVALID_INPUT")

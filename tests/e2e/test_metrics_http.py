@@ -35,14 +35,21 @@ async def test_requests_operations_and_cache_lookups_are_counted(app_settings: S
         )
         assert bad_key.status_code == 401
         for _ in range(2):
-            named = await client.post("/graphql", json={"query": "query Dashboard { __typename }"})
+            named = await client.post(
+                "/graphql", json={"query": "query Dashboard { __typename }"}, headers=admin
+            )
             assert named.json() == {"data": {"__typename": "Query"}}
+        # Names chosen by callers without credentials are not counted (they would fill the
+        # capped label slots): their operations are "anonymous".
+        for _ in range(3):
+            probe = await client.post("/graphql", json={"query": "query Probe { __typename }"})
+            assert probe.json() == {"data": {"__typename": "Query"}}
         for _ in range(2):  # a miss, then a hit under the order-stats prefix
             stats = await client.post("/graphql", json={"query": STATS}, headers=admin)
             assert "errors" not in stats.json()
         # Two operations in one document: the one named by operationName is the one reported.
         two = "query A { __typename } query B { __typename }"
-        await client.post("/graphql", json={"query": two, "operationName": "B"})
+        await client.post("/graphql", json={"query": two, "operationName": "B"}, headers=admin)
         await client.post("/graphql", json={"query": "{ nope }"})  # a validation error
 
         samples = await scrape(client)
@@ -56,6 +63,8 @@ async def test_requests_operations_and_cache_lookups_are_counted(app_settings: S
         assert samples.get_value(GRAPHQL, operation="B", type="query", outcome="ok") == 1
         assert samples.get_value(GRAPHQL, operation="A", type="query", outcome="ok") == 0
         assert samples.get_value(GRAPHQL, operation="anonymous", type="query", outcome="error") == 2
+        assert samples.get_value(GRAPHQL, operation="anonymous", type="query", outcome="ok") == 3
+        assert "Probe" not in samples.label_values(GRAPHQL, "operation")
         assert samples.get_value("visapi_cache_misses_total", prefix="order-stats") == 1
         assert samples.get_value("visapi_cache_hits_total", prefix="order-stats") == 1
         # The key's check was hashed once, then served from the cache.
@@ -82,7 +91,8 @@ async def test_unbounded_operation_names_are_capped(
     app_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("infrastructure.metrics.MAX_OPERATION_NAMES", 3)
-    async with running(app_settings) as (_, client):
+    async with running(app_settings) as (container, client):
+        client.headers["X-API-Key"] = await key(container, "orders:read")
         for n in range(6):
             await client.post("/graphql", json={"query": f"query Op{n} {{ __typename }}"})
         # An operationName the document does not define is not taken as a label.
