@@ -35,7 +35,7 @@ RESEND = """mutation($id: ID!) { resendConfirmation(orderId: $id, force: true) {
   ... on ConfirmationQueued { created notification { id item status phone } } } }"""
 CREATE_ORDER = """mutation($p: JSON!) { createOrder(payload: $p) { __typename
   ... on OrderAccepted { created order { orderId clientName clientEmail clientPhone } } } }"""
-RUN = """mutation($id: ID!) { runWorkflow(id: $id, context: {order: {email: "dana@example.com"}}) {
+RUN = """mutation($id: ID!) { runWorkflow(id: $id, context: {client: {email: "dana@example.com"}}) {
   id status context } }"""
 FLOW = {
     "name": "pii",
