@@ -40,6 +40,8 @@ class Settings:
     max_query_depth: int = 12
     max_aliases: int = 30
     max_tokens: int = 2_000
+    # Definitions, spreads and inline fragments: validation compares fragments pairwise.
+    max_fragments: int = 100
     max_page_size: int = 100
     # Cache TTLs (seconds)
     cache_order_ttl_s: float = 300.0
@@ -264,7 +266,7 @@ def _check(s: Settings) -> None:
     ):
         if getattr(s, name) <= 0:
             raise SettingsError(f"VISAPI_{name.upper()} must be positive")
-    for name in ("job_max_retries", "job_max_deferrals"):
+    for name in ("job_max_retries", "job_max_deferrals", "max_fragments"):
         if getattr(s, name) < 0:
             raise SettingsError(f"VISAPI_{name.upper()} must not be negative")
     for name in ("job_min_backoff_ms", "job_max_backoff_ms", "job_heartbeat_timeout_ms"):
