@@ -95,6 +95,7 @@ class Settings:
     retention_delivery_events_days: float = 90.0
     retention_failed_jobs_days: float = 30.0
     retention_unreplayed_failed_jobs_days: float = 90.0
+    retention_sandbox_messages_days: float = 30.0
     retention_batch: int = 1000
     retention_interval_s: float = 3600.0
     # A repeated X-Idempotency-Key gets the first answer for this long.
@@ -173,6 +174,7 @@ class Settings:
             "delivery_events": self.retention_delivery_events_days,
             "failed_jobs": self.retention_failed_jobs_days,
             "unreplayed_failed_jobs": self.retention_unreplayed_failed_jobs_days,
+            "sandbox_messages": self.retention_sandbox_messages_days,
         }
 
 
