@@ -1,5 +1,7 @@
 # VisAPI: `make run` serves the API on the embedded default; `make test` runs every check.
-PY ?= $(shell command -v python3.11 || command -v python3)
+# The first of these that runs and is Python 3.11 or newer (a pyenv shim may exist and not run).
+PY ?= $(shell for p in python3.11 python3 python3.13 python3.12; do \
+	$$p -c 'import sys; assert sys.version_info >= (3, 11)' 2>/dev/null && command -v $$p && break; done)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
@@ -10,7 +12,7 @@ PORT ?= 8000
 .PHONY: bench bench-pipeline bench-logs bench-instructions bench-retention bench-redaction
 
 $(STAMP): pyproject.toml
-	@$(PY) -c 'import sys; assert sys.version_info[:2] == (3, 11), "VisAPI needs Python 3.11"'
+	@test -n "$(PY)" || { echo "VisAPI needs Python 3.11 or newer (none found; set PY=...)"; exit 1; }
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev]'

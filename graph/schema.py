@@ -112,6 +112,7 @@ def build_schema(
     max_depth: int = 12,
     max_aliases: int = 30,
     max_tokens: int = 2_000,
+    max_fragments: int = 100,
     introspection: bool = True,
     admin_introspection: bool = False,
     metrics: Metrics = NO_METRICS,
@@ -127,7 +128,11 @@ def build_schema(
     extensions: list[Callable[[], SchemaExtension]] = [
         partial(OperationMetrics, metrics=metrics),  # first: it times the others too
         partial(MaxTokensLimiter, max_token_count=max_tokens),
-        partial(CachedDocuments, documents=Documents(document_cache_bytes)),
+        partial(
+            CachedDocuments,
+            documents=Documents(document_cache_bytes),
+            max_fragments=max_fragments,
+        ),
         partial(AddValidationRules, rules),
         AuthenticationGate,
         CodedMaskErrors,

@@ -139,6 +139,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         max_depth=settings.max_query_depth,
         max_aliases=settings.max_aliases,
         max_tokens=settings.max_tokens,
+        max_fragments=settings.max_fragments,
         introspection=settings.introspection,
         admin_introspection=settings.production,
         metrics=metrics,

@@ -40,6 +40,8 @@ class Settings:
     max_query_depth: int = 12
     max_aliases: int = 30
     max_tokens: int = 2_000
+    # Definitions, spreads and inline fragments: validation compares fragments pairwise.
+    max_fragments: int = 100
     max_page_size: int = 100
     # Cache TTLs (seconds)
     cache_order_ttl_s: float = 300.0
@@ -93,6 +95,7 @@ class Settings:
     retention_delivery_events_days: float = 90.0
     retention_failed_jobs_days: float = 30.0
     retention_unreplayed_failed_jobs_days: float = 90.0
+    retention_sandbox_messages_days: float = 30.0
     retention_batch: int = 1000
     retention_interval_s: float = 3600.0
     # A repeated X-Idempotency-Key gets the first answer for this long.
@@ -171,6 +174,7 @@ class Settings:
             "delivery_events": self.retention_delivery_events_days,
             "failed_jobs": self.retention_failed_jobs_days,
             "unreplayed_failed_jobs": self.retention_unreplayed_failed_jobs_days,
+            "sandbox_messages": self.retention_sandbox_messages_days,
         }
 
 
@@ -264,7 +268,7 @@ def _check(s: Settings) -> None:
     ):
         if getattr(s, name) <= 0:
             raise SettingsError(f"VISAPI_{name.upper()} must be positive")
-    for name in ("job_max_retries", "job_max_deferrals"):
+    for name in ("job_max_retries", "job_max_deferrals", "max_fragments"):
         if getattr(s, name) < 0:
             raise SettingsError(f"VISAPI_{name.upper()} must not be negative")
     for name in ("job_min_backoff_ms", "job_max_backoff_ms", "job_heartbeat_timeout_ms"):

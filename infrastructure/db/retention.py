@@ -17,7 +17,14 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, Table, delete, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from infrastructure.db.tables import delivery_events, failed_jobs, logs, outbox, webhook_payloads
+from infrastructure.db.tables import (
+    delivery_events,
+    failed_jobs,
+    logs,
+    outbox,
+    sandbox_messages,
+    webhook_payloads,
+)
 
 log = logging.getLogger("visapi.retention")
 
@@ -45,6 +52,10 @@ RULES: Mapping[str, RetentionRule] = {
     "unreplayed_failed_jobs": RetentionRule(
         failed_jobs,
         lambda before: failed_jobs.c.replayed_at.is_(None) & (failed_jobs.c.failed_at < before),
+    ),
+    # What the sandbox vendors would have sent: contacts' phones, names and custom fields.
+    "sandbox_messages": RetentionRule(
+        sandbox_messages, lambda before: sandbox_messages.c.created_at < before
     ),
 }
 

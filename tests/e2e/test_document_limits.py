@@ -147,3 +147,40 @@ async def test_variables_may_still_fill_the_body(anonymous: httpx.AsyncClient) -
 
 def response_media(response: httpx.Response) -> str:
     return response.headers["content-type"].split(";")[0]
+
+
+# --- the cap on fragments ---------------------------------------------------------------------
+
+
+def fragments(count: int) -> str:
+    """`count` named fragments of `__typename` and a spread of each (2 * count fragments)."""
+    spreads = " ".join(f"...F{n}" for n in range(count))
+    defined = " ".join(f"fragment F{n} on Query {{ __typename }}" for n in range(count))
+    return f"{{ {spreads} }} {defined}"
+
+
+async def test_documents_with_more_fragments_than_allowed_are_refused_before_validation(
+    sqlite_url: str,
+) -> None:
+    app = create_app(with_auth(Settings(database_url=sqlite_url)))
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://test") as client,
+    ):
+        await _fragment_cap(client)
+
+
+async def _fragment_cap(anonymous: httpx.AsyncClient) -> None:
+    # 50 definitions + 50 spreads: the default cap of 100 exactly, answered.
+    assert (await anonymous.post("/graphql", json={"query": fragments(50)})).json() == {
+        "data": {"__typename": "Query"}
+    }
+    # One more of each, or inline fragments, past it: refused with the count, never validated.
+    inline = "{ " + " ".join("... on Query { __typename }" for _ in range(101)) + " }"
+    for query, count in ((fragments(51), 102), (inline, 101)):
+        response = await anonymous.post("/graphql", json={"query": query})
+        assert response.status_code == 200, response.text
+        [error] = response.json()["errors"]
+        assert error["extensions"]["code"] == "INVALID_INPUT"
+        assert f"has {count} fragments" in error["message"]
+        assert "at most 100" in error["message"]

@@ -63,7 +63,7 @@ async def test_healthz_and_version(client: httpx.AsyncClient) -> None:
     version = (await client.get("/api/v1/version")).json()
     assert version["name"] == "visapi"
     assert re.fullmatch(r"\d+\.\d+\.\d+.*", version["version"])
-    assert re.fullmatch(r"3\.11\.\d+", version["python"])
+    assert re.fullmatch(r"3\.\d+\.\d+", version["python"])
     assert version["commit"] == "0123abc"  # VISAPI_GIT_SHA when the app was created
 
 

@@ -137,6 +137,7 @@ async def test_the_sweeper_publishes_a_stale_outbox_row(
         "retention_delivery_events",
         "retention_failed_jobs",
         "retention_unreplayed_failed_jobs",
+        "retention_sandbox_messages",
         "workflow_cron",
     ]
     r.start()

@@ -18,7 +18,13 @@ from app.main.scheduler import periodic_runner
 from app.main.settings import Settings
 from infrastructure.db.engine import create_engine
 from infrastructure.db.retention import prune
-from infrastructure.db.tables import delivery_events, failed_jobs, outbox, webhook_payloads
+from infrastructure.db.tables import (
+    delivery_events,
+    failed_jobs,
+    outbox,
+    sandbox_messages,
+    webhook_payloads,
+)
 
 DAY = timedelta(days=1)
 
@@ -71,8 +77,20 @@ def dead(name: str, failed_days: float, replayed_days: float | None) -> dict[str
     }
 
 
+def sandboxed(name: str, created_days: float) -> dict[str, Any]:
+    return {
+        "id": uuid.uuid5(uuid.NAMESPACE_URL, name),
+        "vendor": "cbb",
+        "operation": "contact.create",
+        "phone": "972501234567",
+        "payload": {"name": "Dana Levi", "email": "dana@example.com"},
+        "created_at": ago(created_days),
+    }
+
+
 # (table, rows, names expected to survive) with the default windows: payloads 30 days, outbox
-# 7 after publication, delivery events 90, dead letters 30 after replay and 90 unreplayed.
+# 7 after publication, delivery events 90, dead letters 30 after replay and 90 unreplayed,
+# sandbox messages 30.
 SEEDS: list[tuple[Table, list[dict[str, Any]], set[str]]] = [
     (
         webhook_payloads,
@@ -100,6 +118,7 @@ SEEDS: list[tuple[Table, list[dict[str, Any]], set[str]]] = [
         ],
         {"f-replayed-recently", "f-unreplayed-old", "f-unreplayed-young"},
     ),
+    (sandbox_messages, [sandboxed("s-old", 31), sandboxed("s-young", 29)], {"s-young"}),
 ]
 KEPT_TABLES = {table.name for table, _, _ in SEEDS}
 
@@ -150,9 +169,12 @@ async def test_the_periodic_runner_purges_each_table_and_keeps_what_is_needed(
             assert await left(container.engine, table) == ids(kept), table.name
         assert {f"retention_{r}" for r in settings.retention_days} <= set(ran)
         # Batches of 2: webhook payloads 2 expired (2, then an empty 0), outbox 1, delivery
-        # events 1, dead letters 1 replayed + 1 unreplayed: one DELETE each when short.
+        # events 1, dead letters 1 replayed + 1 unreplayed, sandbox messages 1: one DELETE each when
+        # short.
         assert sorted(d for d in deletes if d in KEPT_TABLES) == sorted(
-            ["webhook_payloads"] * 2 + ["outbox", "delivery_events"] + ["failed_jobs"] * 2
+            ["webhook_payloads"] * 2
+            + ["outbox", "delivery_events", "sandbox_messages"]
+            + ["failed_jobs"] * 2
         )
     finally:
         await container.aclose()

@@ -14,6 +14,7 @@ def test_defaults_and_overrides() -> None:
         "delivery_events": 90.0,
         "failed_jobs": 30.0,
         "unreplayed_failed_jobs": 90.0,
+        "sandbox_messages": 30.0,
     }
     settings = load_settings(
         {"VISAPI_RETENTION_WEBHOOK_PAYLOADS_DAYS": "3.5", "VISAPI_RETENTION_BATCH": "250"}
