@@ -236,7 +236,7 @@ def destinations(run: Any) -> list[str]:
 
 
 async def test_run_context_cannot_replace_the_definitions_variables(wf_settings: Settings) -> None:
-    async with serving(wf_settings, *ALL) as client:
+    async with serving(wf_settings, *RUNS_IN_FULL) as client:
         workflow = (await gql(client, CREATE, d=ADDRESSED))["createWorkflow"]
         for key in ("variables", "order", "steps"):
             c = {key: ATTACKER, "body": {"order": "IL1"}}
