@@ -155,6 +155,23 @@ async def test_duplicates_test_orders_and_bad_bodies(client: httpx.AsyncClient) 
     assert sorted((s["key"], s["count"]) for s in stats) == [("il", 1), ("se", 1)]
 
 
+@pytest.mark.parametrize("amount", ["1e400", "12345678901234567890", "-1e12"])
+async def test_amounts_beyond_the_column_are_invalid_input(
+    client: httpx.AsyncClient, amount: str
+) -> None:
+    """Found by the fuzz suite: amountGte "1e400" answered INTERNAL (quantizing raised)."""
+    query = "query($f: OrderFilter) { orders(filter: $f) { totalCount } }"
+    stats = "query($f: OrderFilter) { orderStats(filter: $f, groupBy: STATUS) { count } }"
+    for document in (query, stats):
+        response = await client.post(
+            "/graphql", json={"query": document, "variables": {"f": {"amountGte": amount}}}
+        )
+        errors = response.json()["errors"]
+        assert [(e["extensions"]["code"], e["extensions"].get("field")) for e in errors] == [
+            ("INVALID_INPUT", "filter.amountGte")
+        ], errors
+
+
 async def test_redis_stopped_mid_test_reads_fall_through(
     postgres_url: str, private_redis: Any
 ) -> None:
