@@ -85,6 +85,11 @@ def _text(value: str, path: str) -> str:
     text = value.strip()
     if not text:
         raise invalid_input(f"{path} must not be blank", path)
+    # PostgreSQL refuses NUL in text, so the query would fail there; no stored value holds one
+    # (intake replaces it), so refusing it changes no answer. Lone surrogates never get this far:
+    # the JSON and GraphQL parsers refuse them.
+    if "\x00" in text:
+        raise invalid_input(f"{path} must not contain NUL characters", path)
     return text
 
 

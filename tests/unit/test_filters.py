@@ -116,6 +116,10 @@ def test_empty_filters() -> None:
         # Beyond numeric(12, 2): quantizing to cents raised InvalidOperation (a 500) before.
         (OrderFilter(amount_gte=Decimal("1e400")), "filter.amountGte"),
         (OrderFilter(amount_gte=Decimal("-1e10")), "filter.amountGte"),
+        # PostgreSQL refuses NUL in text: a 500 before.
+        (OrderFilter(branch="\x00"), "filter.branch"),
+        (OrderFilter(or_=[OrderFilter(client_email="a\x00@b.c")]), "filter.or[0].clientEmail"),
+        (OrderFilter(branch_in=["il", "x\x00"]), "filter.branchIn"),
     ],
 )
 def test_invalid_filters_name_the_field(given: OrderFilter, field: str) -> None:
