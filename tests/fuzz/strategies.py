@@ -102,6 +102,17 @@ def mutated(draw: st.DrawFn, documents: list[Any], max_changes: int = 3) -> Any:
     return doc
 
 
+@st.composite
+def orders(draw: st.DrawFn) -> Any:
+    """A mutated order body; half of them under a fresh order id, so that they reach
+    normalisation and the insert instead of being answered as duplicates of the fixture."""
+    body = draw(mutated(ORDER_FIXTURES))
+    inner = body.get("order") if isinstance(body, dict) else None
+    if isinstance(inner, dict) and draw(st.booleans()):
+        inner["id"] = f"IL{draw(st.uuids()).hex[:10].upper()}"
+    return body
+
+
 def encode(value: Any, ascii_only: bool) -> bytes:
     """JSON text of `value`; lone surrogates become invalid UTF-8 rather than an encoder error."""
     return json.dumps(value, ensure_ascii=ascii_only).encode("utf-8", "surrogatepass")
@@ -133,11 +144,12 @@ BROKEN_JSON = [
 
 
 @st.composite
-def raw_bodies(draw: st.DrawFn, documents: list[Any]) -> bytes:
+def raw_bodies(draw: st.DrawFn, documents: list[Any] | st.SearchStrategy[Any]) -> bytes:
     """A body: a mutated document, any JSON value, known-broken JSON, or random bytes."""
     kind = draw(st.sampled_from(["mutated", "mutated", "mutated", "value", "broken", "bytes"]))
     if kind == "mutated":
-        return encode(draw(mutated(documents)), draw(st.booleans()))
+        strategy = documents if isinstance(documents, st.SearchStrategy) else mutated(documents)
+        return encode(draw(strategy), draw(st.booleans()))
     if kind == "value":
         return encode(draw(json_values), draw(st.booleans()))
     if kind == "broken":
