@@ -49,8 +49,11 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # Large inputs on purpose: Hypothesis warns that their repr (shown only on failure) is large.
     here = os.path.dirname(__file__)
     for item in items:
         if str(item.path).startswith(here):
+            # Large inputs on purpose: Hypothesis warns that their repr (shown on failure) is large.
             item.add_marker(pytest.mark.filterwarnings("ignore:Generating overly large repr"))
+            # The app's own threads (its worker, Dramatiq, Redis retries) use the global `random`
+            # while Hypothesis draws, which it takes for a strategy using `random`; none does.
+            item.add_marker(pytest.mark.filterwarnings("ignore:Do not use the `random` module"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +112,35 @@ def orders(draw: st.DrawFn) -> Any:
     if isinstance(inner, dict) and draw(st.booleans()):
         inner["id"] = f"IL{draw(st.uuids()).hex[:10].upper()}"
     return body
+
+
+# JSON turned into GraphQL input literals, to reach the literal parsing paths too.
+_ENUM = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+
+
+def literal(value: Any) -> str:
+    """`value` as a GraphQL input literal (upper-case identifiers become enum values)."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {literal(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(literal(v) for v in value) + "]"
+    if isinstance(value, str) and _ENUM.match(value) and value not in ("TRUE", "FALSE", "NULL"):
+        return value
+    return json.dumps(value)
+
+
+def _name(key: str) -> str:
+    """A JSON object key made into a GraphQL name (a literal's field names must be names)."""
+    cleaned = re.sub(r"\W", "_", key, flags=re.ASCII)
+    return cleaned if cleaned and not cleaned[0].isdigit() else f"f{cleaned}"
+
+
+def names_only(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {_name(k): names_only(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [names_only(v) for v in value]
+    return value
 
 
 def encode(value: Any, ascii_only: bool) -> bytes:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+from hypothesis import given, settings
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -45,11 +46,14 @@ SMOKE_EXAMPLES = 300  # a plain `pytest` run (make test): a smoke version of the
 
 
 def total_examples() -> int:
-    return int(os.environ.get("FUZZ_EXAMPLES", SMOKE_EXAMPLES))
+    raw = os.environ.get("FUZZ_EXAMPLES", str(SMOKE_EXAMPLES))
+    if not raw.isdigit():
+        raise ValueError(f"FUZZ_EXAMPLES must be a whole number of inputs, not {raw!r}")
+    return int(raw)
 
 
 def budget(weight: float, mode: str) -> int:
-    """Examples for a test given its weight (the weights of all tests sum to about 1)."""
+    """Examples for a test given its weight (the weights of all tests sum to 1)."""
     share = PRODUCTION_SHARE if mode == "production" else 1 - PRODUCTION_SHARE
     return max(3, round(total_examples() * weight * share))
 
@@ -222,8 +226,6 @@ def _serving(mode: str, settings: Settings) -> Iterator[Target]:
 
 def fuzz(app: Target, name: str, weight: float, strategy: Any, send: Callable[[Any], Any]) -> None:
     """Run `send` on `weight`'s share of generated values; each one counts as an input."""
-    from hypothesis import given, settings
-
     label = f"{name} [{app.mode}]"
 
     @settings(max_examples=budget(weight, app.mode))

@@ -5,12 +5,19 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 from typing import Any
 
 from hypothesis import strategies as st
 
-from tests.fuzz.strategies import NASTY, ORDER_FIXTURES, json_values, orders, text
+from tests.fuzz.strategies import (
+    NASTY,
+    ORDER_FIXTURES,
+    json_values,
+    literal,
+    names_only,
+    orders,
+    text,
+)
 from tests.fuzz.support import Target, fuzz
 
 CREATE = """mutation($p: JSON!) { createOrder(payload: $p) { __typename
@@ -30,34 +37,6 @@ OTHER_CURSORS = [
     "{ workflows(first: 1) { pageInfo { endCursor } } }",
     "{ failedJobs(first: 1) { pageInfo { endCursor } } }",
 ]
-_ENUM = re.compile(r"^[A-Z_][A-Z0-9_]*$")
-
-
-def literal(value: Any) -> str:
-    """`value` as a GraphQL input literal (upper-case identifiers become enum values)."""
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {literal(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, list):
-        return "[" + ", ".join(literal(v) for v in value) + "]"
-    if isinstance(value, str) and _ENUM.match(value) and value not in ("TRUE", "FALSE", "NULL"):
-        return value
-    return json.dumps(value)
-
-
-def _name(key: str) -> str:
-    """A JSON object key made into a GraphQL name (a literal's field names must be names)."""
-    cleaned = re.sub(r"\W", "_", key, flags=re.ASCII)
-    return cleaned if cleaned and not cleaned[0].isdigit() else f"f{cleaned}"
-
-
-def names_only(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {_name(k): names_only(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [names_only(v) for v in value]
-    return value
-
-
 instants = st.one_of(
     st.datetimes(timezones=st.timezones()).map(lambda d: d.isoformat()),
     st.datetimes().map(lambda d: d.isoformat()),

@@ -13,12 +13,13 @@ from tests.fuzz.strategies import (
     NASTY,
     header_values,
     json_values,
+    literal,
     mutated,
+    names_only,
     raw_bodies,
     text,
 )
 from tests.fuzz.support import Target, fuzz
-from tests.fuzz.test_fuzz_orders_graphql import literal, names_only
 from tests.workflow_docs import valid
 
 VALIDATE = (
