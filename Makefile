@@ -46,6 +46,13 @@ integration: $(STAMP)
 e2e: $(STAMP)
 	$(BIN)/pytest tests/e2e
 
+# The Hypothesis fuzz suite (tests/fuzz): FUZZ_EXAMPLES generated inputs in all, the same ones on
+# every run (HYPOTHESIS_PROFILE=explore draws fresh ones). `make test` runs a 300-input smoke of it.
+FUZZ_EXAMPLES ?= 10500
+.PHONY: fuzz
+fuzz: $(STAMP)
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest tests/fuzz -q
+
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench
 

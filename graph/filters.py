@@ -21,6 +21,7 @@ import strawberry
 from strawberry import UNSET
 
 from app.orders.views import DEFAULT_SORT, Keyset, Sort, SortField
+from domain.orders.normalise import MAX_AMOUNT
 from domain.orders.specs import And, Compare, Not, Or, Spec, processed
 from domain.orders.specs import unprocessed as unprocessed_spec
 from graph.errors import invalid_input
@@ -84,6 +85,11 @@ def _text(value: str, path: str) -> str:
     text = value.strip()
     if not text:
         raise invalid_input(f"{path} must not be blank", path)
+    # PostgreSQL refuses NUL in text, so the query would fail there; no stored value holds one
+    # (intake replaces it), so refusing it changes no answer. Lone surrogates never get this far:
+    # the JSON and GraphQL parsers refuse them.
+    if "\x00" in text:
+        raise invalid_input(f"{path} must not contain NUL characters", path)
     return text
 
 
@@ -101,8 +107,10 @@ def _branches(values: list[str], path: str) -> tuple[str, ...]:
 
 
 def _amount(value: Any, path: str) -> Decimal:
-    if not isinstance(value, Decimal) or not value.is_finite():
-        raise invalid_input(f"{path} must be a finite decimal", path)
+    # Bounded like the column (numeric(12, 2)): a larger value cannot be bound as cents on SQLite
+    # or quantized to cents at all (1e400), and would fail in the database instead of here.
+    if not isinstance(value, Decimal) or not value.is_finite() or abs(value) >= MAX_AMOUNT:
+        raise invalid_input(f"{path} must be a finite decimal below {MAX_AMOUNT:,}", path)
     return value
 
 

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from domain.notifications.delivery import StatusReport, change_fields, status_reports
+from domain.orders.text import without_nul
 
 log = logging.getLogger("visapi.deliveries")
 
@@ -82,11 +83,14 @@ async def record_delivery_events(
     new_id: Callable[[], UUID],
 ) -> DeliveriesRecorded:
     received = now()
+    # PostgreSQL refuses U+0000 in the JSONB payload and in the ids and phones read from it:
+    # replaced before anything is read, as in an order's body.
+    payload = without_nul(cmd.payload)
 
     def event(event_type: str | None, report: StatusReport | None = None) -> DeliveryEvent:
         return DeliveryEvent(
             id=new_id(),
-            payload=cmd.payload,
+            payload=payload,
             signature_verified=cmd.signature_verified,
             event_type=event_type,
             provider_message_id=report.provider_message_id if report else None,
@@ -94,13 +98,13 @@ async def record_delivery_events(
             received_at=received,
         )
 
-    reports = status_reports(cmd.payload) if cmd.well_formed else []
+    reports = status_reports(payload) if cmd.well_formed else []
     pairs: list[tuple[DeliveryEvent, StatusReport | None]]
     if reports:
         # One row per status: an unmatched one is then found by its own provider id or phone.
         pairs = [(event(r.event_type, r), r) for r in reports]
     else:
-        fields = change_fields(cmd.payload) if cmd.well_formed else []
+        fields = change_fields(payload) if cmd.well_formed else []
         pairs = [(event(fields[0] if fields else None), None)]
     await deliveries.store([e for e, _ in pairs])
 

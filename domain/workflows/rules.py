@@ -97,16 +97,19 @@ def _rules(raw: Mapping[str, Any]) -> Iterator[Issue]:
 
 
 def _trigger_rules(raw: Mapping[str, Any]) -> Iterator[Issue]:
-    seen: dict[tuple[Any, ...], int] = {}
+    seen: dict[tuple[str, ...], int] = {}
     for i, trigger in _items(raw, "triggers"):
         raw_config = trigger.get("config")
         config: Mapping[str, Any] = raw_config if isinstance(raw_config, Mapping) else {}
         kind, at = trigger.get("type"), f"$.triggers[{i}]"
-        identity = (kind, str(config.get("key")), config.get("schedule"), config.get("timezone"))
-        if identity in seen and kind in ("webhook", "cron"):
-            what = "key" if kind == "webhook" else "schedule"
-            yield Issue(f"{at}.config.{what}", f"duplicates $.triggers[{seen[identity]}]")
-        seen.setdefault(identity, i)
+        if kind in ("webhook", "cron"):
+            # As text: the schema check reports a list or object here, this must not crash on it.
+            parts = (config.get("key"), config.get("schedule"), config.get("timezone"))
+            identity = (kind, *(str(p) for p in parts))
+            if identity in seen:
+                what = "key" if kind == "webhook" else "schedule"
+                yield Issue(f"{at}.config.{what}", f"duplicates $.triggers[{seen[identity]}]")
+            seen.setdefault(identity, i)
         if kind != "cron":
             continue
         schedule, zone = config.get("schedule"), config.get("timezone")

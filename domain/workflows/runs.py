@@ -10,6 +10,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.errors import DomainError
+from domain.orders.text import without_nul
 
 MAX_ERROR_CHARS = 2_000
 
@@ -127,14 +128,18 @@ class WorkflowRun:
         steps: Sequence[tuple[str, str]],
         now: datetime,
     ) -> WorkflowRun:
-        """A new run with one pending result per step (id, type), in definition order."""
+        """A new run with one pending result per step (id, type), in definition order.
+
+        The context (a trigger's body, a caller's JSON) is stored as JSONB, which refuses NUL:
+        it is replaced as in an order's body, so both dialects store the same thing.
+        """
         return cls(
             id=id,
             workflow_id=workflow_id,
             trigger_type=trigger_type,
             trigger_key=trigger_key,
             status=RunStatus.QUEUED,
-            context=dict(context),
+            context=without_nul(dict(context)),
             steps=[StepResult(id=s, type=t) for s, t in steps],
             created_at=now,
         )

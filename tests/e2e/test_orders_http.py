@@ -155,6 +155,32 @@ async def test_duplicates_test_orders_and_bad_bodies(client: httpx.AsyncClient) 
     assert sorted((s["key"], s["count"]) for s in stats) == [("il", 1), ("se", 1)]
 
 
+@pytest.mark.parametrize(
+    ("given", "field"),
+    [
+        ({"amountGte": "1e400"}, "filter.amountGte"),
+        ({"amountGte": "12345678901234567890"}, "filter.amountGte"),
+        ({"amountGte": "-1e12"}, "filter.amountGte"),
+        ({"branch": "\x00"}, "filter.branch"),
+        ({"clientEmail": "avi\x00@example.com"}, "filter.clientEmail"),
+    ],
+)
+async def test_unstorable_filter_values_are_invalid_input(
+    client: httpx.AsyncClient, given: dict[str, str], field: str
+) -> None:
+    """Found by the fuzz suite: each answered INTERNAL (amountGte "1e400" failed quantizing to
+    cents, a NUL failed in PostgreSQL)."""
+    query = "query($f: OrderFilter) { orders(filter: $f) { totalCount } }"
+    stats = "query($f: OrderFilter) { orderStats(filter: $f, groupBy: STATUS) { count } }"
+    for document in (query, stats):
+        body = {"query": document, "variables": {"f": given}}
+        response = await client.post("/graphql", json=body)
+        errors = response.json()["errors"]
+        assert [(e["extensions"]["code"], e["extensions"].get("field")) for e in errors] == [
+            ("INVALID_INPUT", field)
+        ], errors
+
+
 async def test_redis_stopped_mid_test_reads_fall_through(
     postgres_url: str, private_redis: Any
 ) -> None:

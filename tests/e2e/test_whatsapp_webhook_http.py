@@ -213,6 +213,22 @@ async def test_every_accepted_body_is_stored_raw(sqlite_url: str) -> None:
     assert [r["payload"] for r in rows] == [body, incoming, '{"entry": [']
 
 
+async def test_a_signed_body_holding_nul_is_stored_replaced(app_settings: Settings) -> None:
+    """Found by the fuzz suite: a signed body with U+0000 (JSON or not) answered 500 on
+    PostgreSQL, which refuses it in JSONB and text. It is replaced as in an order's body."""
+    async with meta(configured(app_settings)) as (container, http):
+        body = envelope(status("wamid.N\x00UL", "delivered", SENT, phone="97254\x00"))
+        assert (await post(http, body)).status_code == 200
+        not_json = await post(http, b"\x00{")
+        assert not_json.status_code == 400, not_json.text
+        rows = await stored_events(container)
+    assert [(r["provider_message_id"], r["phone"]) for r in rows] == [
+        ("wamid.N\ufffdUL", "97254"),  # phones keep their digits only
+        (None, None),
+    ]
+    assert rows[1]["payload"] == "\ufffd{"
+
+
 # --- statuses -------------------------------------------------------------------------------
 
 

@@ -133,6 +133,27 @@ async def wait_for(client: httpx.AsyncClient, run_id: str, status: str) -> Any:
         await asyncio.sleep(0.05)
 
 
+async def test_nul_in_a_run_context_is_stored_replaced(wf_settings: Settings) -> None:
+    """Found by the fuzz suite: a trigger body or runWorkflow context holding U+0000 answered 500
+    on PostgreSQL (JSONB refuses it). It is replaced as in an order's body, on both dialects."""
+    async with serving(wf_settings, *ALL, "orders:read") as client:  # a run's context is PII
+        workflow = (await gql(client, CREATE, d=ONE_STEP))["createWorkflow"]
+        url = "/api/v1/triggers/visa-ready"
+        for form in (False, True):
+            if form:
+                sent = {"content": b"order=IL%001", "headers": {"Idempotency-Key": "nul-form"}}
+                sent["headers"]["Content-Type"] = "application/x-www-form-urlencoded"
+            else:
+                sent = {"json": {"order": "IL\x001"}, "headers": {"Idempotency-Key": "nul-json"}}
+            answer = await client.post(url, **sent)  # type: ignore[arg-type]
+            assert answer.status_code == 202, answer.text
+            run = (await gql(client, RUN_STATE, id=answer.json()["runId"]))["workflowRun"]
+            assert run["context"] == {"body": {"order": "IL\ufffd1"}}
+        manual = await gql(client, RUN, id=workflow["id"], c={"note\x00": "a\x00b"})
+        run = (await gql(client, RUN_STATE, id=manual["runWorkflow"]["id"]))["workflowRun"]
+        assert run["context"]["note\ufffd"] == "a\ufffdb"
+
+
 async def test_manual_runs_and_their_queries(wf_settings: Settings) -> None:
     async with serving(wf_settings, *RUNS_IN_FULL) as client:
         workflow = (await gql(client, CREATE, d=ONE_STEP))["createWorkflow"]

@@ -113,6 +113,13 @@ def test_empty_filters() -> None:
         (OrderFilter(client_phone="n/a"), "filter.clientPhone"),
         (OrderFilter(amount_gte=Decimal("NaN")), "filter.amountGte"),
         (OrderFilter(not_=OrderFilter(amount_gte=Decimal("Infinity"))), "filter.not.amountGte"),
+        # Beyond numeric(12, 2): quantizing to cents raised InvalidOperation (a 500) before.
+        (OrderFilter(amount_gte=Decimal("1e400")), "filter.amountGte"),
+        (OrderFilter(amount_gte=Decimal("-1e10")), "filter.amountGte"),
+        # PostgreSQL refuses NUL in text: a 500 before.
+        (OrderFilter(branch="\x00"), "filter.branch"),
+        (OrderFilter(or_=[OrderFilter(client_email="a\x00@b.c")]), "filter.or[0].clientEmail"),
+        (OrderFilter(branch_in=["il", "x\x00"]), "filter.branchIn"),
     ],
 )
 def test_invalid_filters_name_the_field(given: OrderFilter, field: str) -> None:
@@ -211,6 +218,7 @@ AMOUNT_ASC = (Sort(SortField.AMOUNT, descending=False),)
         (_forge([["created_at:desc"], [12], ID]), DEFAULT_SORT),
         (_forge([["amount:asc"], ["NaN"], ID]), AMOUNT_ASC),
         (_forge([["amount:asc"], ["ten"], ID]), AMOUNT_ASC),
+        (_forge([["amount:asc"], ["1e400"], ID]), AMOUNT_ASC),
     ],
 )
 def test_malformed_cursors_are_invalid_input(cursor: str, sort: tuple[Sort, ...]) -> None:

@@ -240,6 +240,22 @@ def test_duplicate_trigger_keys_and_schedules() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("path", "value", "at"),
+    [
+        (["triggers", 0, "type"], [], "$.triggers[0].type"),
+        (["triggers", 1, "type"], {"webhook": 1}, "$.triggers[1].type"),
+        (["triggers", 2, "config", "schedule"], ["0 9 * * *"], "$.triggers[2].config.schedule"),
+        (["triggers", 2, "config", "timezone"], {"tz": "UTC"}, "$.triggers[2].config.timezone"),
+    ],
+)
+def test_unhashable_trigger_values_are_issues_not_crashes(
+    path: list[Any], value: Any, at: str
+) -> None:
+    """Found by the fuzz suite: a list or object here raised TypeError (unhashable), INTERNAL."""
+    assert at in {i.path for i in check(with_value(path, value))}
+
+
 def test_every_error_is_reported_not_only_the_first() -> None:
     doc = valid(name="", triggers=[{"type": "cron", "config": {"schedule": "x", "timezone": "Y"}}])
     doc["steps"][0]["config"]["channel"] = "ops"
