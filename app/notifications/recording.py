@@ -1,0 +1,107 @@
+"""Recording a message the vendor accepted: the recording is retried, never the send.
+
+Once the vendor answered, the message is out; a database that fails the `sent` UPDATE must not
+turn into a failed job, whose retry would find our claim, wait for it to turn stale and send a
+second message (the fault run did exactly that, the first process alive all along). So the
+recording is retried in process, with backoff, for `record_for_s`: less than the job's time
+limit (whose cancellation would otherwise cut it short) and so less than the stale window,
+during which no other attempt can take the claim. If the database is away longer than that,
+the recording (id, claim token, provider message id) is handed to a job of its own,
+`record_notification_sent`, published straight to the broker (the outbox is in the unreachable
+database), and retried there with the broker's backoff; the send job is then done. That job
+only ever records: a message is never sent again because its recording failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime
+from uuid import UUID
+
+from app.jobs import Job, Jobs, Queue
+from app.notifications.commands import RecordSent
+from app.ports import UnitOfWorkFactory
+
+log = logging.getLogger("visapi.notifications")
+
+ACTOR = "job:send_notification"
+RECORD_JOB = "record_notification_sent"
+FIRST_PAUSE_S = 0.1
+MAX_PAUSE_S = 2.0
+
+
+async def record_accepted(
+    cmd: RecordSent,
+    *,
+    uow: UnitOfWorkFactory,
+    jobs: Jobs,
+    now: Callable[[], datetime],
+    deadline: float,
+) -> bool | None:
+    """Record `sent` until `deadline` (time.monotonic); past it, hand the recording to its job.
+
+    True: recorded; False: our claim had been taken over; None: handed to the job."""
+    pause = FIRST_PAUSE_S
+    while True:
+        try:
+            return await _record(uow, cmd, now())
+        except Exception as exc:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                log.warning(
+                    "send_notification: %s sent, recording it failed (%s); handed to %s",
+                    cmd.notification_id,
+                    exc,
+                    RECORD_JOB,
+                )
+                await jobs.enqueue(record_job(cmd))
+                return None
+            log.warning(
+                "send_notification: %s sent, recording it failed (%s); retrying the recording",
+                cmd.notification_id,
+                exc,
+            )
+            await asyncio.sleep(min(pause, left))
+            pause = min(pause * 2, MAX_PAUSE_S)
+
+
+def record_job(cmd: RecordSent) -> Job:
+    arguments = {
+        "notification_id": str(cmd.notification_id),
+        "claim_token": cmd.claim_token,
+        "provider_message_id": cmd.provider_message_id,
+    }
+    return Job(RECORD_JOB, arguments, Queue.CRITICAL)
+
+
+async def record_notification_sent(
+    cmd: RecordSent, *, uow: UnitOfWorkFactory, now: Callable[[], datetime]
+) -> bool:
+    """The handed-over recording; a database error raises, and the broker retries it."""
+    return await _record(uow, cmd, now())
+
+
+async def _record(uow: UnitOfWorkFactory, cmd: RecordSent, at: datetime) -> bool:
+    nid: UUID = cmd.notification_id
+    async with uow(actor=ACTOR) as unit:
+        recorded = await unit.notifications.record_sent(
+            nid, cmd.claim_token, cmd.provider_message_id, at
+        )
+        state = None if recorded else await unit.notifications.state(nid)
+        await unit.commit()
+    if recorded:
+        log.info("send_notification: %s sent (provider id %s)", nid, cmd.provider_message_id)
+    elif state is None:
+        log.warning("%s: no notification %s; job acknowledged", RECORD_JOB, nid)
+    else:
+        # Our claim went stale while the vendor was answering (or the database was away) and
+        # another attempt took it over: the customer may get the message twice.
+        log.error(
+            "send_notification: %s sent but its claim was taken over (now %s); review it",
+            nid,
+            state.status,
+        )
+    return recorded
