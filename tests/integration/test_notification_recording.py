@@ -12,12 +12,10 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import threading
 
 import pytest
-from sqlalchemy import pool, select, text
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.main.bootstrap import bootstrap
 from app.main.settings import Settings
@@ -32,46 +30,13 @@ from infrastructure.vendors.cbb_adapters import CbbContactSync, CbbMessaging
 from infrastructure.vendors.sandbox import SandboxContactSync
 from tests.integration.cbb_support import contact
 from tests.integration.test_actors import drain
+from tests.outages import DatabaseOutage
 from tests.pipeline import body
 from tests.vendor import FakeVendor
 
 pytestmark = pytest.mark.postgres
 
 PHONE = "972541112233"  # the phone of tests/pipeline.py's body()
-
-
-class DatabaseOutage:
-    """Makes one database refuse connections and drops those it has, for `seconds`."""
-
-    def __init__(self, admin_url: str, database: str, seconds: float) -> None:
-        self._admin_url, self._database, self._seconds = admin_url, database, seconds
-        self.over = threading.Event()
-
-    async def _admin(self, *statements: str) -> None:
-        engine = create_async_engine(
-            self._admin_url, poolclass=pool.NullPool, isolation_level="AUTOCOMMIT"
-        )
-        try:
-            async with engine.connect() as conn:
-                for statement in statements:
-                    await conn.execute(text(statement), {"db": self._database})
-        finally:
-            await engine.dispose()
-
-    async def begin(self) -> asyncio.Task[None]:
-        await self._admin(
-            f'ALTER DATABASE "{self._database}" ALLOW_CONNECTIONS false',
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :db",
-        )
-        return asyncio.create_task(self._end())
-
-    async def _end(self) -> None:
-        await asyncio.sleep(self._seconds)
-        await self.restore()
-        self.over.set()
-
-    async def restore(self) -> None:
-        await self._admin(f'ALTER DATABASE "{self._database}" ALLOW_CONNECTIONS true')
 
 
 class CutAfterSending:
