@@ -84,6 +84,9 @@ def settings_env(pg: PrivatePostgres, redis_url: str, vendor_url: str) -> dict[s
         "VISAPI_RATE_LIMIT_PER_KEY": "1000000",
         "VISAPI_RATE_LIMIT_PER_IP": "1000000",
         "VISAPI_JOB_HEARTBEAT_TIMEOUT_MS": "3000",
+        # Chance alone (one command in a million) would leave a killed worker's jobs in Redis:
+        # only the maintenance timer brings them back.
+        "VISAPI_JOB_MAINTENANCE_CHANCE": "1",
         "VISAPI_JOB_MIN_BACKOFF_MS": "200",
         "VISAPI_JOB_MAX_BACKOFF_MS": "2000",
         "VISAPI_JOB_MAX_RETRIES": "30",
