@@ -12,17 +12,18 @@ window) becomes `pending`, with `claimed_at` and a fresh `claim_token`. Then:
   first marks the row `failed` with the reason;
 - a success records `sent`, `sent_at` and the provider's message id, guarded by our token; a
   failure to record it retries the recording, never the send (recording.py): in process while
-  the claim is surely ours, then in a job of its own.
+  the claim is surely ours, and in a job of its own that survives this process.
 
 The one window no claim closes: the vendor accepted the message and the worker process died
-before recording `sent` (a database that merely failed is retried, above). The row stays
-`pending`; once the stale window passes, a redelivery takes the claim over and sends a second
-message. The window is the time between the vendor's answer and one UPDATE, and two things
-cover it: the vendor's delivery events are matched to our rows (by message id, else by phone
-within minutes), so a stale `pending` row whose message was delivered shows up as such; and
-admins review `pending` rows older than the stale window before forcing anything. Narrowing it
-further would need the vendor to deduplicate by our reference, which the CRM does not do. The
-stale window (setting `notification_stale_claim_s`) must exceed the job time limit, so a slow
+before its first attempt to record `sent` (or, when the database failed that attempt, before
+the recording job reached the broker). The row stays `pending`; once the stale window passes,
+a redelivery takes the claim over and sends a second message. The window is the time between
+the vendor's answer and one UPDATE (or one broker command), and two things cover it: the
+vendor's delivery events are matched to our rows (by message id, else by phone within
+minutes), so a stale `pending` row whose message was delivered shows up as such; and admins
+review `pending` rows older than the stale window before forcing anything. Narrowing it further
+would need the vendor to deduplicate by our reference, which the CRM does not do. The stale
+window (setting `notification_stale_claim_s`) must exceed the job time limit, so a slow
 live attempt is never taken for a dead one; the settings check enforces it.
 """
 
@@ -37,7 +38,7 @@ from uuid import UUID
 from app.jobs import Jobs, RetryLater
 from app.notifications.commands import RecordSent, SendNotification, SendOutcome
 from app.notifications.ports import ClaimState, Messaging, TemplateMessage
-from app.notifications.recording import record_accepted
+from app.notifications.recording import DONE, record_accepted
 from app.ports import UnitOfWorkFactory
 from app.vendors import VendorError
 from domain.notifications.status import NotificationStatus as S
@@ -45,7 +46,6 @@ from domain.notifications.status import NotificationStatus as S
 log = logging.getLogger("visapi.notifications")
 
 ACTOR = "job:send_notification"
-DONE = frozenset({S.SENT.value, S.DELIVERED.value, S.READ.value})
 # A claim that vanished between our UPDATE and our read (released by a failing attempt) is
 # worth another try soon; a held one is retried when it would turn stale.
 RACE_RETRY_MS = 1_000

@@ -2,14 +2,16 @@
 
 Once the vendor answered, the message is out; a database that fails the `sent` UPDATE must not
 turn into a failed job, whose retry would find our claim, wait for it to turn stale and send a
-second message (the fault run did exactly that, the first process alive all along). So the
-recording is retried in process, with backoff, for `record_for_s`: less than the job's time
-limit (whose cancellation would otherwise cut it short) and so less than the stale window,
-during which no other attempt can take the claim. If the database is away longer than that,
-the recording (id, claim token, provider message id) is handed to a job of its own,
-`record_notification_sent`, published straight to the broker (the outbox is in the unreachable
-database), and retried there with the broker's backoff; the send job is then done. That job
-only ever records: a message is never sent again because its recording failed.
+second message (the fault run did exactly that, the first process alive all along). So, from
+the first failure on, the recording (id, claim token, provider message id) is also a job of its
+own, `record_notification_sent`, published straight to the broker (the outbox is in the
+unreachable database): if this process dies now, that job still records it, and a redelivered
+send finds a fresh claim, waits, then finds the row sent. Meanwhile the recording is retried
+here, with backoff, for `record_for_s`: less than the job's time limit (whose cancellation
+would cut it short) and so less than the stale window, during which no other attempt can take
+the claim. Whichever records first wins; the other finds the row sent. If neither the database
+nor the broker took it by then, the job fails, and its retry may send again after the stale
+window: both stores away for longer than the time limit. The recording job only ever records.
 """
 
 from __future__ import annotations
@@ -24,11 +26,13 @@ from uuid import UUID
 from app.jobs import Job, Jobs, Queue
 from app.notifications.commands import RecordSent
 from app.ports import UnitOfWorkFactory
+from domain.notifications.status import NotificationStatus as S
 
 log = logging.getLogger("visapi.notifications")
 
 ACTOR = "job:send_notification"
 RECORD_JOB = "record_notification_sent"
+DONE = frozenset({S.SENT.value, S.DELIVERED.value, S.READ.value})
 FIRST_PAUSE_S = 0.1
 MAX_PAUSE_S = 2.0
 
@@ -41,31 +45,46 @@ async def record_accepted(
     now: Callable[[], datetime],
     deadline: float,
 ) -> bool | None:
-    """Record `sent` until `deadline` (time.monotonic); past it, hand the recording to its job.
+    """Record `sent`, retrying until `deadline` (time.monotonic); from the first failure on,
+    the recording job holds it too.
 
-    True: recorded; False: our claim had been taken over; None: handed to the job."""
-    pause = FIRST_PAUSE_S
+    True: recorded here; False: our claim had been taken over; None: left to the job."""
+    pause, handed = FIRST_PAUSE_S, False
     while True:
         try:
             return await _record(uow, cmd, now())
         except Exception as exc:
+            nid = cmd.notification_id
+            if not handed:
+                handed = await _hand_over(jobs, cmd)
             left = deadline - time.monotonic()
             if left <= 0:
-                log.warning(
-                    "send_notification: %s sent, recording it failed (%s); handed to %s",
-                    cmd.notification_id,
-                    exc,
-                    RECORD_JOB,
-                )
-                await jobs.enqueue(record_job(cmd))
+                if not handed:
+                    raise
+                log.warning("send_notification: %s sent, recording left to %s", nid, RECORD_JOB)
                 return None
             log.warning(
                 "send_notification: %s sent, recording it failed (%s); retrying the recording",
-                cmd.notification_id,
+                nid,
                 exc,
             )
             await asyncio.sleep(min(pause, left))
             pause = min(pause * 2, MAX_PAUSE_S)
+
+
+async def _hand_over(jobs: Jobs, cmd: RecordSent) -> bool:
+    try:
+        await jobs.enqueue(record_job(cmd))
+    except Exception as exc:
+        log.warning(
+            "send_notification: %s sent, the broker refused %s too (%s)",
+            cmd.notification_id,
+            RECORD_JOB,
+            exc,
+        )
+        return False
+    log.info("send_notification: %s sent, recording handed to %s", cmd.notification_id, RECORD_JOB)
+    return True
 
 
 def record_job(cmd: RecordSent) -> Job:
@@ -94,6 +113,8 @@ async def _record(uow: UnitOfWorkFactory, cmd: RecordSent, at: datetime) -> bool
         await unit.commit()
     if recorded:
         log.info("send_notification: %s sent (provider id %s)", nid, cmd.provider_message_id)
+    elif state is not None and state.status in DONE:
+        log.info("%s: %s was already recorded as %s", RECORD_JOB, nid, state.status)
     elif state is None:
         log.warning("%s: no notification %s; job acknowledged", RECORD_JOB, nid)
     else:
