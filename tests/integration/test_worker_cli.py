@@ -87,12 +87,14 @@ def _wait(condition: Callable[[], bool], deadline_s: float, why: str) -> None:
         time.sleep(0.05)
 
 
+@pytest.mark.parametrize("rescuer", ["worker", "scheduler"])
 def test_a_dead_workers_jobs_come_back_without_luck(
-    sqlite_url: str, redis_url: str, tmp_path: Path
+    sqlite_url: str, redis_url: str, tmp_path: Path, rescuer: str
 ) -> None:
-    """A worker SIGKILLed holding jobs (in flight, prefetched, delayed): another worker gets
-    them back within twice the heartbeat timeout, though the broker's maintenance would run on
-    one command in a million by chance alone (so, before the timer, practically never)."""
+    """A worker SIGKILLed holding jobs (in flight, prefetched, delayed): another worker runs
+    them, or a scheduler alone puts them back in their queues, within twice the heartbeat
+    timeout, though the broker's maintenance would run on one command in a million by chance
+    alone (so, before the timer, practically never)."""
     heartbeat_ms = 2_000
     namespace = f"visapi-test-{uuid.uuid4().hex[:12]}"
     settings = Settings(database_url=sqlite_url, redis_url=redis_url, redis_namespace=namespace)
@@ -106,9 +108,9 @@ def test_a_dead_workers_jobs_come_back_without_luck(
         VISAPI_JOB_MAINTENANCE_CHANCE="1",
         VISAPI_WORKER_THREADS="2",
     )
-    holder_log, worker_log = tmp_path / "holder.log", tmp_path / "worker.log"
+    holder_log, rescuer_log = tmp_path / "holder.log", tmp_path / f"{rescuer}.log"
     holder = _spawn([sys.executable, "-m", "tests.integration.holding_worker"], env, holder_log)
-    worker: subprocess.Popen[bytes] | None = None
+    rescuing: subprocess.Popen[bytes] | None = None
     try:
         for _ in range(3):  # two in the worker's threads, one prefetched
             broker.enqueue(message("sync_contact", {"order_id": str(uuid.uuid4())}))
@@ -123,22 +125,26 @@ def test_a_dead_workers_jobs_come_back_without_luck(
             return fetched and holder_log.read_text().count(HOLDING) == 2
 
         _wait(all_held, 60, "the holding worker did not fetch the jobs")
-        worker = second = _spawn([*CLI, "worker", "--threads", "2"], env, worker_log)
+        command = ["worker", "--threads", "2"] if rescuer == "worker" else ["scheduler"]
+        rescuing = started = _spawn([*CLI, *command], env, rescuer_log)
         holder.kill()
         holder.wait()
 
-        def all_done() -> bool:
-            assert second.poll() is None, worker_log.read_text()
+        def all_back() -> bool:
+            assert started.poll() is None, rescuer_log.read_text()
+            if rescuer == "scheduler":  # nobody consumes: back in their queues
+                ready = client.llen(f"{namespace}:default")
+                return ready == 3 and client.llen(f"{namespace}:default.DQ") == 1
             left = client.hlen(f"{namespace}:default.msgs")
             return left + client.hlen(f"{namespace}:default.DQ.msgs") == 0
 
-        # Requeued by 2 x heartbeat after the kill, then run (the delayed one at its due
-        # time); the rest is room for a loaded machine to start the worker.
-        _wait(all_done, 2 * heartbeat_ms / 1000 + 30, "the dead worker's jobs never came back")
+        # Requeued by 2 x heartbeat after the kill (then run, the delayed one at its due
+        # time); the rest is room for a loaded machine to start the process.
+        _wait(all_back, 2 * heartbeat_ms / 1000 + 30, "the dead worker's jobs never came back")
     finally:
-        for process in (holder, worker):
+        for process in (holder, rescuing):
             if process is not None and process.poll() is None:
                 process.terminate()
                 process.wait(timeout=30)
         drop_namespace(broker, settings)
-    assert worker.returncode == 0, worker_log.read_text()
+    assert rescuing.returncode == 0, rescuer_log.read_text()
