@@ -136,12 +136,12 @@ class Faults:
             await asyncio.to_thread(act)
             self.last_at = time.monotonic()
 
-        await at(REDIS_DOWN_AT, "Redis stopped", self._redis.stop)
-        await at(REDIS_DOWN_AT + REDIS_DOWN_S, "Redis started", self._redis.start)
-        await at(PG_CRASH_AT, "PostgreSQL crashed (immediate stop)", self._pg.crash)
-        await at(PG_CRASH_AT + PG_DOWN_S, "PostgreSQL started", self._pg.start)
+        await at(REDIS_DOWN_AT, "Redis stopping", self._redis.stop)
+        await at(REDIS_DOWN_AT + REDIS_DOWN_S, "Redis restarting", self._redis.start)
+        await at(PG_CRASH_AT, "PostgreSQL crashing (immediate stop)", self._pg.crash)
+        await at(PG_CRASH_AT + PG_DOWN_S, "PostgreSQL restarting", self._pg.start)
         await at(WORKER_KILL_AT, "worker SIGKILLed", self._kill_worker)
-        await at(WORKER_KILL_AT + WORKER_RESTART_S, "worker started", self._restart_worker)
+        await at(WORKER_KILL_AT + WORKER_RESTART_S, "worker restarting", self._restart_worker)
         await at(STALL_AT, f"vendor stalls ({STALL_DELAY_S:.0f} s answers)", self._stall)
 
     def _stall(self) -> None:
