@@ -11,7 +11,10 @@ here, with backoff, for `record_for_s`: less than the job's time limit (whose ca
 would cut it short) and so less than the stale window, during which no other attempt can take
 the claim. Whichever records first wins; the other finds the row sent. If neither the database
 nor the broker took it by then, the job fails, and its retry may send again after the stale
-window: both stores away for longer than the time limit. The recording job only ever records.
+window: both stores away for longer than the time limit. And a recording job that has not run
+by the end of the stale window (the database away for longer, or the job waiting behind a
+backlog) races a redelivered send that takes the stale claim over: the stale window must
+exceed how long the database may be away. The recording job only ever records.
 """
 
 from __future__ import annotations
