@@ -167,7 +167,12 @@ async def create_database(pg: PrivatePostgres) -> None:
 
 async def fault_run(folder: Path) -> list[str]:
     """The run; returns the violations (empty: every invariant held)."""
-    pg, redis = PrivatePostgres(), PrivateRedis()
+    pg = PrivatePostgres()
+    try:
+        redis = PrivateRedis()
+    except BaseException:
+        pg.close()
+        raise
     started: list[servers.Server] = []
     try:
         pg.start()
@@ -271,11 +276,15 @@ def main() -> int:
     try:
         violations = asyncio.run(fault_run(folder))
     except MissingBinary as exc:
+        shutil.rmtree(folder, ignore_errors=True)
         if os.environ.get("CI") == "true":
             log(f"FAILED: {exc}")
             return 1
         log(f"skipped: {exc}")
         return 0
+    except BaseException:
+        log(f"the run broke off after {time.monotonic() - begun:.0f} s; logs kept in {folder}")
+        raise
     for violation in violations:
         log(f"VIOLATION: {violation}")
     verdict = "FAILED" if violations else "passed"
