@@ -26,7 +26,9 @@ async def test_a_worker_killed_while_recording_a_sent_message_sends_it_once(
     fake_vendor: FakeVendor,
     tmp_path: Path,
 ) -> None:
-    settings = e2e_settings(postgres_url, redis_url, fake_vendor)
+    # The stale window must outlast the outage, the restart and the requeue (recording.py);
+    # 5 s (the e2e default) did not on a loaded machine.
+    settings = e2e_settings(postgres_url, redis_url, fake_vendor, notification_stale_claim_s=20.0)
     database = make_url(postgres_url).database
     assert database is not None
     outage = DatabaseOutage(postgres_admin_url, database)
