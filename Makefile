@@ -75,6 +75,12 @@ bench-retention: $(STAMP)
 bench-redaction: $(STAMP)
 	$(BIN)/python -m tests.bench.redaction
 
+# Production mode under faults (Redis and PostgreSQL down, worker killed, vendor stall): the
+# invariants (tests/faults). Needs PostgreSQL's server binaries and redis-server.
+.PHONY: faults
+faults: $(STAMP)
+	$(BIN)/python -m tests.faults
+
 schema: $(STAMP)
 	$(BIN)/visapi export-schema > schema.graphql
 

@@ -9,7 +9,8 @@ from uuid import UUID
 from app.bus import MessageBus
 from app.contacts.commands import SyncContact
 from app.jobs import ActorSpec, Queue
-from app.notifications.commands import SendNotification
+from app.notifications.commands import RecordSent, SendNotification
+from app.notifications.recording import RECORD_JOB
 from app.workflows.commands import ExecuteRun
 from app.workflows.policies import RUN_WORKFLOW
 
@@ -59,6 +60,14 @@ async def send_notification(bus: MessageBus, *, notification_id: str) -> None:
         await bus.handle(SendNotification(notification_uuid))
 
 
+async def record_notification_sent(
+    bus: MessageBus, *, notification_id: str, claim_token: str, provider_message_id: str | None
+) -> None:
+    notification_uuid = _uuid(notification_id, RECORD_JOB)
+    if notification_uuid is not None:
+        await bus.handle(RecordSent(notification_uuid, claim_token, provider_message_id))
+
+
 async def run_workflow(bus: MessageBus, *, run_id: str) -> None:
     run_uuid = _uuid(run_id, RUN_WORKFLOW)
     if run_uuid is not None:
@@ -81,6 +90,17 @@ def actor_registry(settings: JobSettings) -> dict[str, ActorSpec]:
             name="send_notification",
             queue=Queue.CRITICAL,
             handler=send_notification,
+            max_retries=settings.job_max_retries,
+            min_backoff_ms=settings.job_min_backoff_ms,
+            max_backoff_ms=settings.job_max_backoff_ms,
+            time_limit_ms=settings.job_time_limit_ms,
+        ),
+        # A message the vendor accepted, whose recording outlived the send job's own retries
+        # (app/notifications/recording.py): retried until the database answers again.
+        ActorSpec(
+            name=RECORD_JOB,
+            queue=Queue.CRITICAL,
+            handler=record_notification_sent,
             max_retries=settings.job_max_retries,
             min_backoff_ms=settings.job_min_backoff_ms,
             max_backoff_ms=settings.job_max_backoff_ms,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 
 class Queue(StrEnum):
@@ -21,6 +21,13 @@ class Job:
     actor: str
     arguments: Mapping[str, Any]
     queue: Queue = Queue.DEFAULT
+
+
+class Jobs(Protocol):
+    """Publishes a job straight to the broker, without the outbox: only for what must be queued
+    while the database (and so the outbox) is unreachable."""
+
+    async def enqueue(self, job: Job) -> None: ...
 
 
 # An actor body receives the decoded keyword arguments and the application's bus-level

@@ -27,10 +27,11 @@ from app.main.queues import build_queues
 from app.main.settings import Settings
 from app.main.vendors import build_vendors
 from app.main.workflows import WorkflowSlice, build_workflows
-from app.notifications.commands import ResendConfirmation, SendNotification
+from app.notifications.commands import RecordSent, ResendConfirmation, SendNotification
 from app.notifications.deliveries import RecordDeliveryEvents, record_delivery_events
 from app.notifications.handlers import send_notification
 from app.notifications.ports import Messaging
+from app.notifications.recording import record_notification_sent
 from app.notifications.resend import resend_confirmation
 from app.orders.archive import ArchiveBody, archive_body
 from app.orders.commands import CreateOrder, MarkOrdersProcessed, RetriggerOrder
@@ -57,8 +58,12 @@ from infrastructure.db.sandbox_reads import SqlSandboxRecords
 from infrastructure.db.uow import SqlUnitOfWork
 from infrastructure.metrics import PrometheusMetrics
 from infrastructure.queue.broker import create_broker
+from infrastructure.queue.jobs import BrokerJobs
 from infrastructure.queue.metrics import queue_depths
 from infrastructure.queue.relay import OutboxRelay
+
+# The share of a job's time limit that send_notification may spend recording a sent message.
+RECORD_SHARE = 0.8
 
 
 def utcnow() -> datetime:
@@ -220,7 +225,11 @@ def bootstrap(
                 now=now,
                 new_token=lambda: str(uuid.uuid4()),
                 stale_claim_s=settings.notification_stale_claim_s,
+                jobs=BrokerJobs(broker, registry),
+                # Under the time limit, whose cancellation would cut the recording short.
+                record_for_s=settings.job_time_limit_ms / 1000 * RECORD_SHARE,
             ),
+            RecordSent: partial(record_notification_sent, uow=uow, now=now),
             ResyncContact: partial(resync_contact, uow=uow, now=now),
             ResendConfirmation: partial(resend_confirmation, uow=uow, now=now, new_id=new_id),
             RetriggerOrder: partial(

@@ -15,6 +15,7 @@ from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.context import correlation_id
+from app.errors import Unavailable
 from app.main.settings import Settings
 
 log = logging.getLogger("visapi.http")
@@ -160,6 +161,12 @@ class ErrorMiddleware:
         tracked = _Started(send)
         try:
             await self.app(scope, receive, tracked)
+        except Unavailable as exc:
+            # A dependency away for a while (the database restarting): retry later, not a bug.
+            log.warning("%s %s: %s (%r)", scope["method"], scope["path"], exc, exc.__cause__)
+            if tracked.started:
+                raise
+            await send_error(send, 503, exc.message, exc.code, scope)
         except Exception:
             log.exception("unhandled error in %s %s", scope["method"], scope["path"])
             if tracked.started:

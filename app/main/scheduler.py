@@ -19,6 +19,7 @@ from app.periodic import PeriodicJob, current_tick, periodic_jobs
 from infrastructure.db.retention import prune
 from infrastructure.db.schedule import claim_tick, prune_ticks
 from infrastructure.queue.broker import close_broker
+from infrastructure.queue.maintenance import maintenance_timer
 
 log = logging.getLogger("visapi.scheduler")
 
@@ -159,11 +160,17 @@ async def _run_until_signal(settings: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     runner.start()
+    # Schedulers requeue dead workers' jobs too: with every worker dead, they still come back.
+    maintenance = maintenance_timer(container.broker)
+    if maintenance is not None:
+        maintenance.start()
     log.info("scheduler running: %s", ", ".join(j.name for j in runner.jobs))
     try:
         await stop.wait()
         log.info("scheduler stopping")
     finally:
+        if maintenance is not None:
+            await asyncio.to_thread(maintenance.stop)
         await runner.stop()
         await container.aclose()
         await asyncio.to_thread(close_broker, container.broker)

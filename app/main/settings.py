@@ -58,10 +58,9 @@ class Settings:
     job_max_deferrals: int = 100
     # Redis broker: a worker silent this long is presumed dead and its messages requeued.
     job_heartbeat_timeout_ms: int = 60_000
-    # ...by the broker's maintenance, which runs on this many of every million broker commands
-    # (Dramatiq's default, 1000). An idle worker polls each queue about once a second, so at
-    # the default a dead worker's messages wait minutes past the heartbeat timeout; tests use
-    # 1_000_000 (every command) to make the requeue follow the timeout.
+    # ...by the broker's maintenance, which every worker and scheduler runs on a timer (a third
+    # of the heartbeat timeout: requeued within twice the timeout) and which also runs on this
+    # many of every million broker commands (Dramatiq's default, 1000).
     job_maintenance_chance: int = 1_000
     job_dead_message_ttl_ms: int = 604_800_000
     worker_threads: int = 4

@@ -14,6 +14,7 @@ from dramatiq.middleware import AsyncIO, Middleware
 from app.main.bootstrap import Container, bootstrap
 from infrastructure.queue.broker import in_memory_messages, register_actors
 from infrastructure.queue.dead_letters import dead_letters_of, failed_job_writer
+from infrastructure.queue.maintenance import MaintenanceTimer, maintenance_timer
 
 log = logging.getLogger("visapi.worker")
 
@@ -72,6 +73,7 @@ class EmbeddedWorker:
         self._threads = threads
         self._worker_timeout_ms = worker_timeout_ms
         self._worker: dramatiq.Worker | None = None
+        self._maintenance: MaintenanceTimer | None = None
         self.container: Container | None = None
 
     def start(self) -> None:
@@ -94,6 +96,10 @@ class EmbeddedWorker:
             worker_timeout=self._worker_timeout_ms,
         )
         self._worker.start()
+        # Requeues the jobs of dead workers within twice the heartbeat timeout (Redis only).
+        self._maintenance = maintenance_timer(self.broker)
+        if self._maintenance is not None:
+            self._maintenance.start()
         log.info("worker started: queues %s, %d threads", self._queues or "all", self._threads)
 
     def join(self) -> None:
@@ -103,6 +109,9 @@ class EmbeddedWorker:
 
     def stop(self, timeout_ms: int = 30_000) -> None:
         """Finish running messages (up to `timeout_ms`), close the container, stop the loop."""
+        if self._maintenance is not None:
+            self._maintenance.stop()
+            self._maintenance = None
         if self._worker is not None:
             self._worker.stop(timeout=timeout_ms)
             self._worker = None

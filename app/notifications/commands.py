@@ -14,6 +14,15 @@ class SendNotification:
     notification_id: UUID
 
 
+@dataclass(frozen=True)
+class RecordSent:
+    """Record that the vendor accepted a notification's message, under the claim that sent it."""
+
+    notification_id: UUID
+    claim_token: str
+    provider_message_id: str | None
+
+
 class SendOutcome(StrEnum):
     """How a delivery of the job ended when it did not raise (acknowledged)."""
 

@@ -10,30 +10,35 @@ window) becomes `pending`, with `claimed_at` and a fresh `claim_token`. Then:
 - a send failure releases the claim (back to `queued`, only while our token holds it) and
   re-raises the `VendorError`: the broker retries, or dead-letters a permanent error, which
   first marks the row `failed` with the reason;
-- a success records `sent`, `sent_at` and the provider's message id, guarded by our token.
+- a success records `sent`, `sent_at` and the provider's message id, guarded by our token; a
+  failure to record it retries the recording, never the send (recording.py): in process while
+  the claim is surely ours, and in a job of its own that survives this process.
 
-The one window no claim closes: the vendor accepted the message and the worker died (or lost
-its database) before recording `sent`. The row stays `pending`; once the stale window passes,
+The one window no claim closes: the vendor accepted the message and the worker process died
+before its first attempt to record `sent` (or, when the database failed that attempt, before
+the recording job reached the broker). The row stays `pending`; once the stale window passes,
 a redelivery takes the claim over and sends a second message. The window is the time between
-the vendor's answer and one UPDATE, and two things cover it: the vendor's delivery events are
-matched to our rows (by message id, else by phone within minutes), so a stale `pending` row
-whose message was delivered shows up as such; and admins review `pending` rows older than the
-stale window before forcing anything. Narrowing it further would need the vendor to
-deduplicate by our reference, which the CRM does not do. The stale window (setting
-`notification_stale_claim_s`) must exceed the job time limit, so a slow live attempt is never
-taken for a dead one; the settings check enforces it.
+the vendor's answer and one UPDATE (or one broker command), and two things cover it: the
+vendor's delivery events are matched to our rows (by message id, else by phone within
+minutes), so a stale `pending` row whose message was delivered shows up as such; and admins
+review `pending` rows older than the stale window before forcing anything. Narrowing it further
+would need the vendor to deduplicate by our reference, which the CRM does not do. The stale
+window (setting `notification_stale_claim_s`) must exceed the job time limit, so a slow
+live attempt is never taken for a dead one; the settings check enforces it.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from app.jobs import RetryLater
-from app.notifications.commands import SendNotification, SendOutcome
+from app.jobs import Jobs, RetryLater
+from app.notifications.commands import RecordSent, SendNotification, SendOutcome
 from app.notifications.ports import ClaimState, Messaging, TemplateMessage
+from app.notifications.recording import DONE, record_accepted
 from app.ports import UnitOfWorkFactory
 from app.vendors import VendorError
 from domain.notifications.status import NotificationStatus as S
@@ -41,7 +46,6 @@ from domain.notifications.status import NotificationStatus as S
 log = logging.getLogger("visapi.notifications")
 
 ACTOR = "job:send_notification"
-DONE = frozenset({S.SENT.value, S.DELIVERED.value, S.READ.value})
 # A claim that vanished between our UPDATE and our read (released by a failing attempt) is
 # worth another try soon; a held one is retried when it would turn stale.
 RACE_RETRY_MS = 1_000
@@ -55,7 +59,11 @@ async def send_notification(
     now: Callable[[], datetime],
     new_token: Callable[[], str],
     stale_claim_s: float,
+    jobs: Jobs,
+    record_for_s: float,
 ) -> SendOutcome:
+    # `record_for_s` counts from the start, as the job's time limit does (recording.py).
+    deadline = time.monotonic() + record_for_s
     nid, token, at = cmd.notification_id, new_token(), now()
     async with uow(actor=ACTOR) as unit:
         claim = await unit.notifications.claim(
@@ -86,15 +94,9 @@ async def send_notification(
         # at once instead of waiting out the stale window.
         await _release(uow, nid, token, f"{type(exc).__name__}: {exc}", now())
         raise
-    async with uow(actor=ACTOR) as unit:
-        recorded = await unit.notifications.record_sent(nid, token, provider_id, now())
-        await unit.commit()
-    if not recorded:
-        # Our claim went stale while the vendor was answering and another attempt took it
-        # over: the one case where the customer may get the message twice (see above).
-        log.error("send_notification: %s sent but its claim was taken over; review it", nid)
-    else:
-        log.info("send_notification: %s sent (provider id %s)", nid, provider_id)
+    # The message is out: from here on only the recording may be retried.
+    sent = RecordSent(nid, token, provider_id)
+    await record_accepted(sent, uow=uow, jobs=jobs, now=now, deadline=deadline)
     return SendOutcome.SENT
 
 

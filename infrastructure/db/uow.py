@@ -13,6 +13,7 @@ from typing import Any, Self
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from app.errors import Unavailable
 from app.jobs import ActorSpec, Job, check_jobs
 from app.ports import OrderAlreadyExists
 from domain.events import DomainEvent
@@ -25,11 +26,14 @@ from infrastructure.db.logs import SqlUnitLogs
 from infrastructure.db.message_texts import SqlMessageTexts
 from infrastructure.db.notifications import SqlNotifications
 from infrastructure.db.orders import SqlOrders, SqlWebhookPayloads
+from infrastructure.db.outages import unreachable
 from infrastructure.db.tables import events as events_table
 from infrastructure.db.tables import logs, orders, outbox, webhook_payloads
 from infrastructure.db.workflows import SqlWorkflowRuns, SqlWorkflows
 
 log = logging.getLogger("visapi.uow")
+
+DATABASE_AWAY = "The database is unavailable; retry later"
 
 
 @dataclass(frozen=True)
@@ -65,7 +69,12 @@ class SqlUnitOfWork:
         self._recorded: list[DomainEvent] = []
 
     async def __aenter__(self) -> Self:
-        conn = await self._engine.connect()
+        try:
+            conn = await self._engine.connect()
+        except Exception as exc:
+            if unreachable(exc, connecting=True):
+                raise Unavailable(DATABASE_AWAY) from exc
+            raise
         if self._engine.dialect.name == "sqlite":
             conn = await conn.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
             await conn.begin()
@@ -91,10 +100,21 @@ class SqlUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._conn is not None:
-            await self.rollback()
-            await self._conn.close()
+        try:
+            if self._conn is not None:
+                await self.rollback()
+                await self._conn.close()
+        except Exception as failed:
+            # A connection that died with the database fails its rollback too: the error that
+            # ended the unit says more.
+            if exc is None or not unreachable(failed):
+                raise
+        finally:
             self._conn = None
+        # The database went away mid-unit (a crash, a restart): a passing failure, which
+        # callers answer with 503 and jobs retry, not an unexpected error (500).
+        if exc is not None and not isinstance(exc, Unavailable) and unreachable(exc):
+            raise Unavailable(DATABASE_AWAY) from exc
 
     @property
     def connection(self) -> AsyncConnection:

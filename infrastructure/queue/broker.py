@@ -20,6 +20,7 @@ from app.bus import MessageBus
 from app.jobs import ActorSpec, Queue
 from app.metrics import NO_METRICS, Metrics
 from infrastructure.queue.dead_letters import DeadLetters
+from infrastructure.queue.maintenance import MaintainedRedisBroker
 from infrastructure.queue.metrics import JobMetrics
 from infrastructure.queue.retries import RetryPolicy
 from infrastructure.queue.throughput import CountSink, JobCounters, MemoryCounts, RedisCounts
@@ -105,7 +106,8 @@ def create_broker(settings: BrokerSettings, metrics: Metrics = NO_METRICS) -> dr
         # Our client rather than the broker's own, so the counters share its pool.
         client = redis.Redis(connection_pool=redis.ConnectionPool.from_url(settings.redis_url))
         counts = RedisCounts(client, settings.redis_namespace)
-        broker = RedisBroker(  # type: ignore[no-untyped-call]  # dramatiq leaves it untyped
+        # Its maintenance also runs on a timer in workers and schedulers (maintenance.py).
+        broker = MaintainedRedisBroker(
             client=client,
             namespace=settings.redis_namespace,
             middleware=middleware(settings, counts, metrics),

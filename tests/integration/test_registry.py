@@ -37,6 +37,11 @@ SAMPLE_ARGUMENTS: dict[str, dict[str, Any]] = {
     "sync_contact": {"order_id": str(uuid.uuid4())},
     "send_notification": {"notification_id": str(uuid.uuid4())},
     "run_workflow": {"run_id": str(uuid.uuid4())},
+    "record_notification_sent": {
+        "notification_id": str(uuid.uuid4()),
+        "claim_token": "a-token",
+        "provider_message_id": None,
+    },
 }
 
 
