@@ -32,7 +32,8 @@ def _reachable(host: str, port: int) -> bool:
         return False
 
 
-def _unavailable(reason: str) -> NoReturn:
+def unavailable(reason: str) -> NoReturn:
+    """Skip with `reason`, or fail under CI=true (a service or tool the tests need)."""
     if os.environ.get("CI") == "true":
         pytest.fail(f"{reason} (CI=true: services are required)", pytrace=False)
     # The reason appears in pytest's summary with -rs (or -ra).
@@ -45,7 +46,7 @@ def postgres_url_or_skip() -> str:
     parsed = make_url(url)
     host, port = parsed.host or "127.0.0.1", parsed.port or 5432
     if not _reachable(host, port):
-        _unavailable(f"PostgreSQL unreachable at {host}:{port}")
+        unavailable(f"PostgreSQL unreachable at {host}:{port}")
     return url
 
 
@@ -55,7 +56,7 @@ def redis_url_or_skip() -> str:
     parsed = urlsplit(url)
     host, port = parsed.hostname or "127.0.0.1", parsed.port or 6379
     if not _reachable(host, port):
-        _unavailable(f"Redis unreachable at {host}:{port}")
+        unavailable(f"Redis unreachable at {host}:{port}")
     return url
 
 

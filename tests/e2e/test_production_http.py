@@ -17,6 +17,7 @@ from app.main.asgi import create_app
 from app.main.settings import Settings
 from tests.auth import key, with_auth
 from tests.processes import base_env, servers
+from tests.services import unavailable
 
 HTML = {"accept": "text/html,application/xhtml+xml"}
 SCHEMA = "{ __schema { queryType { name } } }"
@@ -160,7 +161,7 @@ def test_graphiql_renders_under_the_policy_in_chromium(sqlite_url: str, tmp_path
     """A real browser: the page's scripts run under the policy (an inline one would not)."""
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     if browser is None:
-        pytest.skip("chromium is not installed (apt-get install chromium)")
+        unavailable("chromium is not installed (apt-get install chromium; .ci/run does)")
     env = base_env(VISAPI_DATABASE_URL=sqlite_url, VISAPI_ENV="production", VISAPI_GRAPHIQL="true")
     with servers(env, tmp_path, 1) as (base,):
         dom = subprocess.run(
