@@ -14,7 +14,9 @@ nor the broker took it by then, the job fails, and its retry may send again afte
 window: both stores away for longer than the time limit. And a recording job that has not run
 by the end of the stale window (the database away for longer, or the job waiting behind a
 backlog) races a redelivered send that takes the stale claim over: the stale window must
-exceed how long the database may be away. The recording job only ever records.
+exceed how long the database may be away. While the database is away the job is deferred every
+second (not counted, so it neither backs off to minutes nor runs out of retries): it records
+within about a second of the database's return. The recording job only ever records.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from collections.abc import Callable
 from datetime import datetime
 from uuid import UUID
 
-from app.jobs import Job, Jobs, Queue
+from app.errors import Unavailable
+from app.jobs import Job, Jobs, Queue, RetryLater
 from app.notifications.commands import RecordSent
 from app.ports import UnitOfWorkFactory
 from domain.notifications.status import NotificationStatus as S
@@ -38,6 +41,7 @@ RECORD_JOB = "record_notification_sent"
 DONE = frozenset({S.SENT.value, S.DELIVERED.value, S.READ.value})
 FIRST_PAUSE_S = 0.1
 MAX_PAUSE_S = 2.0
+RECORD_RETRY_MS = 1_000
 
 
 async def record_accepted(
@@ -102,8 +106,15 @@ def record_job(cmd: RecordSent) -> Job:
 async def record_notification_sent(
     cmd: RecordSent, *, uow: UnitOfWorkFactory, now: Callable[[], datetime]
 ) -> bool:
-    """The handed-over recording; a database error raises, and the broker retries it."""
-    return await _record(uow, cmd, now())
+    """The handed-over recording. While the database is away it is deferred every
+    `RECORD_RETRY_MS` (not counted as failures, up to the deferral cap): counted retries back
+    off to minutes and give up after a few, and a redelivered send waiting for our claim to
+    turn stale would then win the race once the database is back. Deferred, this job records
+    within a second of its return. Any other error raises, and the broker retries it."""
+    try:
+        return await _record(uow, cmd, now())
+    except Unavailable as exc:
+        raise RetryLater(f"{cmd.notification_id}: {exc}", delay_ms=RECORD_RETRY_MS) from exc
 
 
 async def _record(uow: UnitOfWorkFactory, cmd: RecordSent, at: datetime) -> bool:
