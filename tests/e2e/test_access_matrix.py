@@ -3,8 +3,10 @@
 The schema walk fails on any root field that declares no permission, and on any personal field
 (graph.personal: by its table, and by name) without its permission; the matrix calls each root
 field over HTTP as anonymous, as each role (JWT users) and with a key of each single permission,
-and checks allow/deny against `ROLE_PERMISSIONS` and `grants`. The personal-data matrix reads
-personal fields through root fields that do not need `orders:read`, as every kind of caller.
+and checks allow/deny against `ROLE_PERMISSIONS` and `grants`. The personal-data matrix is in
+test_access_matrix_personal.py, the matrix of key and role changes in
+test_access_matrix_changes.py, the one of reserved run-context keys in
+test_access_matrix_context.py.
 """
 
 from __future__ import annotations
@@ -24,16 +26,6 @@ from graph.permissions import declared, requires
 from graph.personal import NOT_PERSONAL, PERSONAL, undeclared_personal
 from graph.schema import build_schema, schema
 from tests.auth import codes, errors_of, key, running, token
-from tests.e2e.personal_support import (
-    CREATE_ORDER,
-    FAILED,
-    FLOW,
-    RESEND,
-    RUN,
-    SANDBOX,
-    leaks,
-    seed_personal,
-)
 
 ME = "{ me { id } }"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "vizi-orders"
@@ -284,72 +276,3 @@ async def test_the_matrix(app_settings: Settings) -> None:
                     assert error["extensions"] == {"code": "FORBIDDEN", "permission": needed}, where
                 checked += 1
         assert checked == len(DOCUMENTS) * (1 + len(Role) + len(Permission))
-
-
-# Root field -> (document, its permission, its variables' name below): each selects personal
-# fields besides others.
-PERSONAL_DOCUMENTS = {
-    "Mutation.createOrder": (CREATE_ORDER, Permission.ORDERS_WRITE, "body"),
-    "Query.sandboxMessages": (SANDBOX, Permission.JOBS_READ, None),
-    "Query.failedJobs": (FAILED, Permission.JOBS_READ, None),
-    "Mutation.resendConfirmation": (RESEND, Permission.ORDERS_WRITE, "order"),
-    "Mutation.runWorkflow": (RUN, Permission.WORKFLOWS_RUN, "flow"),
-}
-
-
-async def test_the_personal_data_matrix(app_settings: Settings) -> None:
-    async with running(app_settings) as (container, client):
-        order_id = await seed_personal(container, client)
-        admin = {"X-API-Key": await key(container, "admin", name="matrix admin")}
-        create = "mutation($d: JSON!) { createWorkflow(definition: $d) { ... on Workflow { id } } }"
-        made = await client.post(
-            "/graphql", json={"query": create, "variables": {"d": FLOW}}, headers=admin
-        )
-        inputs = {
-            None: {},
-            "order": {"id": order_id},
-            "flow": {"id": made.json()["data"]["createWorkflow"]["id"]},
-            "body": {"p": json.loads((FIXTURES / "il-uk-eta.json").read_text())},
-        }
-        callers: dict[str, tuple[dict[str, str], frozenset[Permission]]] = {}
-        for role in Role:
-            bearer = token(f"sub-pii-{role.value}", f"{role.value}@example.com")
-            headers = {"Authorization": f"Bearer {bearer}"}
-            await client.post("/graphql", json={"query": ME}, headers=headers)
-            user = await container.access.reads.user_by_subject(f"sub-pii-{role.value}")
-            assert user is not None
-            await container.bus.handle(SetUserRole(user_id=user.id, role=role.value))
-            callers[f"role {role.value}"] = (headers, ROLE_PERMISSIONS[role])
-        for held in [
-            *({p} for p in Permission),
-            *({p, Permission.ORDERS_READ} for p in Permission),
-        ]:
-            full = await key(container, *sorted(held), name="pii matrix")
-            callers[f"key {sorted(held)}"] = ({"X-API-Key": full}, frozenset(held))
-
-        checked = 0
-        for field, (document, needed, inputs_of) in PERSONAL_DOCUMENTS.items():
-            variables = inputs[inputs_of]
-            for caller, (headers, held) in callers.items():
-                response = await client.post(
-                    "/graphql", json={"query": document, "variables": variables}, headers=headers
-                )
-                where = f"{field} as {caller}"
-                assert response.status_code == 200, where
-                extensions = [e["extensions"] for e in errors_of(response)]
-                if not grants(held, needed):
-                    assert extensions == [{"code": "FORBIDDEN", "permission": needed.value}], where
-                elif grants(held, Permission.ORDERS_READ):
-                    assert extensions == [], (where, response.text)
-                else:
-                    assert extensions, where
-                    assert all(
-                        e == {"code": "FORBIDDEN", "permission": "orders:read"} for e in extensions
-                    ), where
-                    assert response.json()["data"][field.split(".")[1]] is not None, where
-                if not grants(held, Permission.ORDERS_READ):
-                    assert not leaks(response), where
-                checked += 1
-        # roles, single permissions, and each other permission with orders:read
-        assert len(callers) == len(Role) + 2 * len(Permission) - 1
-        assert checked == len(PERSONAL_DOCUMENTS) * len(callers)
