@@ -1,20 +1,26 @@
-"""Cache backends for the integration tests: memory, or Redis in a namespace of its own."""
+"""Integration fixtures: cache backends (memory, or Redis in a namespace of its own), the
+pipeline container, and the vendors of workflow runs (fake chat, SMTP sink)."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import pytest
 import redis.asyncio
 
+from app.main.settings import Settings
 from app.ports import Cache
 from infrastructure.cache.memory import MemoryCache
 from infrastructure.cache.redis import RedisCache, redis_client
 from infrastructure.vendors.cbb import CbbClient
+from tests.fake_chat import FakeChat, fake_chat
+from tests.integration.workflow_support import workflow_settings
 from tests.pipeline import pipeline
 from tests.services import redis_url_or_skip
+from tests.smtp_sink import Sink, smtp_sink
 from tests.vendor import FakeVendor
 
 # A container on the parametrised database with fake vendors (tests/pipeline.py).
@@ -58,3 +64,28 @@ async def cbb_client(fake_vendor: FakeVendor) -> AsyncIterator[CbbClient]:
     cbb = CbbClient(fake_vendor.base_url, fake_vendor.token, timeout_s=5, retries=2, backoff_s=0)
     yield cbb
     await cbb.aclose()
+
+
+# Workflow runs against real vendors: a fake chat server, an SMTP sink, PDFs in tmp_path.
+@pytest.fixture
+def chat() -> Iterator[FakeChat]:
+    with fake_chat() as c:
+        yield c
+
+
+@pytest.fixture
+def sink() -> Iterator[Sink]:
+    with smtp_sink() as s:
+        yield s
+
+
+@pytest.fixture
+def wf_settings(settings: Settings, tmp_path: Path, chat: FakeChat, sink: Sink) -> Settings:
+    return workflow_settings(
+        settings,
+        tmp_path,
+        slack_webhook_url=chat.url,
+        email_host="127.0.0.1",
+        email_port=sink.port,
+        email_from="visapi@example.test",
+    )

@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
-import pypdf
 import pytest
 from sqlalchemy import update
 
-from app.errors import InvalidInput
 from app.main.bootstrap import Container, bootstrap
 from app.main.settings import Settings
 from app.main.worker import EmbeddedWorker
@@ -22,7 +19,7 @@ from app.workflows.execute import RunFailed
 from domain.workflows.runs import RunStatus, StepStatus
 from infrastructure.cache.memory import MemoryCache
 from infrastructure.queue.broker import create_broker
-from tests.fake_chat import FakeChat, fake_chat
+from tests.fake_chat import FakeChat
 from tests.integration.workflow_support import (
     create,
     definition,
@@ -33,11 +30,9 @@ from tests.integration.workflow_support import (
     slack,
     start,
     stored_run,
-    workflow_runs,
-    workflow_settings,
 )
 from tests.scrape import Samples, parse
-from tests.smtp_sink import Sink, smtp_sink
+from tests.smtp_sink import Sink
 
 
 def run_ends(c: Container) -> dict[str, float]:
@@ -47,30 +42,6 @@ def run_ends(c: Container) -> dict[str, float]:
         status: samples.get_value("visapi_workflow_runs_total", status=status)
         for status in ("succeeded", "failed", "canceled")
     }
-
-
-@pytest.fixture
-def chat() -> Iterator[FakeChat]:
-    with fake_chat() as c:
-        yield c
-
-
-@pytest.fixture
-def sink() -> Iterator[Sink]:
-    with smtp_sink() as s:
-        yield s
-
-
-@pytest.fixture
-def wf_settings(settings: Settings, tmp_path: Path, chat: FakeChat, sink: Sink) -> Settings:
-    return workflow_settings(
-        settings,
-        tmp_path,
-        slack_webhook_url=chat.url,
-        email_host="127.0.0.1",
-        email_port=sink.port,
-        email_from="visapi@example.test",
-    )
 
 
 @pytest.fixture
@@ -153,68 +124,6 @@ async def test_a_manual_run_executes_every_step_type_in_order(
     )
     assert done.started_at is not None
     assert done.finished_at is not None
-
-
-def addressed_by_variables() -> dict[str, Any]:
-    """Slack and email steps whose destinations come from the definition's variables."""
-    doc = definition(
-        {
-            "id": "tell",
-            "type": "slack.send",
-            "config": {"channel": "{{variables.team}}", "message": "for {{note}}"},
-        },
-        {
-            "id": "mail",
-            "type": "email.send",
-            "config": {"recipient": "{{variables.desk}}", "subject": "s", "body": "b"},
-        },
-    )
-    return {**doc, "variables": {"team": "#ops", "desk": "desk@agency.test"}}
-
-
-@pytest.mark.parametrize("key", ["variables", "order", "steps", "run", "workflow"])
-async def test_a_manual_context_cannot_carry_a_key_the_system_fills(c: Container, key: str) -> None:
-    workflow = await create(c, addressed_by_variables())
-    attacker = {"team": "#attacker", "desk": "evil@attacker.test"}
-    with pytest.raises(InvalidInput, match=f"context key '{key}' is reserved") as refused:
-        await start(c, workflow, {key: attacker, "note": "x"})
-    assert refused.value.field == f"context.{key}"
-    assert await rows(c, workflow_runs) == []
-
-
-async def test_a_stored_context_cannot_replace_the_definitions_variables(
-    c: Container, chat: FakeChat, sink: Sink
-) -> None:
-    """Runs queued before the check (or written by anything else) still go where the
-    definition says: the executor puts the variables over whatever the context holds."""
-    workflow = await create(c, addressed_by_variables())
-    run = await start(c, workflow, {"note": "IL1"})
-    forged = {
-        "note": "IL1",
-        "variables": {"team": "#attacker", "desk": "evil@attacker.test"},
-        "steps": {"tell": {"channel": "#attacker"}},
-    }
-    async with c.engine.begin() as conn:
-        await conn.execute(update(workflow_runs).values(context=forged))
-    assert await c.bus.handle(ExecuteRun(run.id)) is RunStatus.SUCCEEDED
-    assert chat.received == [{"channel": "#ops", "text": "for IL1"}]
-    assert [m["To"] for m in sink.messages] == ["desk@agency.test"]
-
-
-async def test_a_pdf_prints_placeholder_values_as_text(c: Container, tmp_path: Path) -> None:
-    """A customer's name is data, not markup: it cannot embed a file or style the receipt."""
-    receipt = {
-        "id": "receipt",
-        "type": "pdf.generate",
-        "config": {"template": "<h1>Receipt</h1><p>{{body.name}}</p>", "filename": "r"},
-    }
-    workflow = await create(c, definition(receipt))
-    name = '<img src="file:///etc/passwd"><b>Dana</b>'
-    run = await start(c, workflow, {"body": {"name": name}})
-    assert await c.bus.handle(ExecuteRun(run.id)) is RunStatus.SUCCEEDED
-    page = pypdf.PdfReader(tmp_path / "pdfs" / "r.pdf").pages[0]
-    assert name in page.extract_text()
-    assert len(page.images) == 0
 
 
 async def test_a_failing_step_is_retried_until_it_succeeds(c: Container, chat: FakeChat) -> None:
@@ -384,8 +293,6 @@ async def test_a_run_another_worker_holds_is_left_alone_until_stale(
     c: Container, chat: FakeChat
 ) -> None:
     from datetime import UTC, datetime, timedelta
-
-    from sqlalchemy import update
 
     from app.workflows.execute import STALE_AFTER_S, RunBusy
     from infrastructure.db.tables import workflow_runs
