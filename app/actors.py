@@ -8,8 +8,10 @@ from uuid import UUID
 
 from app.bus import MessageBus
 from app.contacts.commands import SyncContact
+from app.contacts.policies import SYNC_CONTACT
 from app.jobs import ActorSpec, Queue
 from app.notifications.commands import RecordSent, SendNotification
+from app.notifications.policies import SEND_NOTIFICATION
 from app.notifications.recording import RECORD_JOB
 from app.workflows.commands import ExecuteRun
 from app.workflows.policies import RUN_WORKFLOW
@@ -49,13 +51,13 @@ def _uuid(raw: object, name: str) -> UUID | None:
 
 
 async def sync_contact(bus: MessageBus, *, order_id: str, resync: bool = False) -> None:
-    order_uuid = _uuid(order_id, "sync_contact")
+    order_uuid = _uuid(order_id, SYNC_CONTACT)
     if order_uuid is not None:
         await bus.handle(SyncContact(order_uuid, resync=resync is True))
 
 
 async def send_notification(bus: MessageBus, *, notification_id: str) -> None:
-    notification_uuid = _uuid(notification_id, "send_notification")
+    notification_uuid = _uuid(notification_id, SEND_NOTIFICATION)
     if notification_uuid is not None:
         await bus.handle(SendNotification(notification_uuid))
 
@@ -75,10 +77,11 @@ async def run_workflow(bus: MessageBus, *, run_id: str) -> None:
 
 
 def actor_registry(settings: JobSettings) -> dict[str, ActorSpec]:
-    """Every actor the system knows; the outbox refuses jobs for names not listed here."""
+    """Every actor the system knows, each with its queue (stated here only); the outbox refuses
+    jobs for names not listed here."""
     specs = [
         ActorSpec(
-            name="sync_contact",
+            name=SYNC_CONTACT,
             queue=Queue.DEFAULT,
             handler=sync_contact,
             max_retries=settings.job_max_retries,
@@ -87,7 +90,7 @@ def actor_registry(settings: JobSettings) -> dict[str, ActorSpec]:
             time_limit_ms=settings.job_time_limit_ms,
         ),
         ActorSpec(
-            name="send_notification",
+            name=SEND_NOTIFICATION,
             queue=Queue.CRITICAL,
             handler=send_notification,
             max_retries=settings.job_max_retries,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -16,11 +17,11 @@ class Queue(StrEnum):
 
 @dataclass(frozen=True)
 class Job:
-    """One message to publish: actor name and JSON arguments (ids, never objects)."""
+    """One message to publish: actor name and JSON arguments (ids, never objects). Its queue is
+    the actor's, declared once in the registry (app/actors.py)."""
 
     actor: str
     arguments: Mapping[str, Any]
-    queue: Queue = Queue.DEFAULT
 
 
 class Jobs(Protocol):
@@ -54,6 +55,10 @@ class UnknownActor(LookupError):
     pass
 
 
+class InvalidJob(ValueError):
+    pass
+
+
 class RetryLater(Exception):
     """Raised by a handler that cannot proceed yet (e.g. another attempt holds the claim of a
     notification): the message is retried after `delay_ms`, never acknowledged as done."""
@@ -77,8 +82,34 @@ def jobs_by_policy(policies: Mapping[type, JobPolicy]) -> JobPolicy:
 
 
 def check_jobs(jobs: list[Job], registry: Mapping[str, ActorSpec]) -> None:
-    """Refuse to write a job no worker would consume (the reference queued names nobody read)."""
+    """Refuse to write a job no worker would consume (the reference queued names nobody read),
+    or one whose arguments its actor would refuse: a missing or unknown keyword fails at once
+    in the producer's transaction, not days later in a dead letter."""
     for job in jobs:
         spec = registry.get(job.actor)
         if spec is None:
             raise UnknownActor(f"no actor named {job.actor!r} in the registry")
+        required, accepted = _parameters(spec.handler)
+        given = set(job.arguments)
+        if not required <= given or (accepted is not None and not given <= accepted):
+            raise InvalidJob(
+                f"job {job.actor!r} takes {sorted(accepted or ())} (required {sorted(required)}), "
+                f"given {sorted(given)}"
+            )
+
+
+def _parameters(handler: ActorFn) -> tuple[frozenset[str], frozenset[str] | None]:
+    """The keyword arguments an actor body requires and accepts (None: any, it takes
+    `**kwargs`); its first parameter, the bus, is bound at registration."""
+    found = _PARAMETERS.get(handler)
+    if found is None:
+        parameters = inspect.signature(handler).parameters.values()
+        keywords = [p for p in parameters if p.kind is p.KEYWORD_ONLY]
+        required = frozenset(p.name for p in keywords if p.default is p.empty)
+        open_ended = any(p.kind is p.VAR_KEYWORD for p in parameters)
+        accepted = None if open_ended else frozenset(p.name for p in keywords)
+        found = _PARAMETERS[handler] = (required, accepted)
+    return found
+
+
+_PARAMETERS: dict[ActorFn, tuple[frozenset[str], frozenset[str] | None]] = {}

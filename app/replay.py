@@ -3,8 +3,7 @@
 For every stored event of the chosen types with `start <= occurred_at < end`, oldest first:
 1. the event is rebuilt from its row (type, aggregate id, time, actor, payload);
 2. the job policies derive its jobs again (`jobs_for`, as the unit of work did at commit), and
-   they are written to the outbox as new rows and published, like any job;
-3. the bus's in-process handlers of the event run again (`MessageBus.publish`).
+   they are written to the outbox as new rows and published, like any job.
 Nothing else happens: no event row is written, no aggregate changes. Replaying is safe because
 every consumer is idempotent: `sync_contact` ends at once on a synced row, and notifications are
 claimed per (order, kind, item), so a replayed OrderCreated neither syncs nor confirms twice. It
@@ -15,13 +14,13 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from app.errors import InvalidInput
-from app.jobs import Job
+from app.jobs import Job, JobPolicy
 from app.ports import EventLog, JobOutbox, StoredEvent
 from domain.events import DomainEvent
 from domain.orders.model import OrderCreated, OrdersProcessed
@@ -97,8 +96,7 @@ async def replay_events(
     *,
     events: EventLog,
     outbox: JobOutbox,
-    jobs_for: Callable[[Any], list[Job]],
-    publish: Callable[[Sequence[Any]], Awaitable[None]],
+    jobs_for: JobPolicy,
 ) -> list[Replayed]:
     types = _check(cmd)
     total = await events.count(cmd.start, cmd.end, types)
@@ -115,7 +113,6 @@ async def replay_events(
         if not rows:
             break
         after = rows[-1].occurred_at, rows[-1].id
-        decoded: list[DomainEvent] = []
         jobs: list[Job] = []
         for row in rows:
             event = decode_event(row)
@@ -126,11 +123,9 @@ async def replay_events(
             derived = jobs_for(event)
             counts[row.type][0] += 1
             counts[row.type][1] += len(derived)
-            decoded.append(event)
             jobs += derived
         if jobs:
             await outbox.add(jobs, correlation_id=cmd.correlation_id)
-        await publish(decoded)
     result = [Replayed(t, *c) for t, c in counts.items()]
     log.info(
         "events replayed by %s from %s to %s: %s",

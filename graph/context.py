@@ -1,10 +1,10 @@
-"""The per-request GraphQL context (the bus, read handlers, the caller, this request's
-DataLoaders) and the services of the composition root it is built from."""
+"""The per-request GraphQL context: the services of the composition root, the caller, and this
+request's DataLoaders."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from graphql import GraphQLError
 
@@ -14,49 +14,19 @@ from app.logs.queries import LogQueries
 from app.orders.queries import OrderQueries
 from app.queues.queries import QueueQueries
 from app.sandbox import SandboxRecords
+from app.services import Services
 from app.workflows.queries import WorkflowQueries
 from domain.auth.permissions import Principal
 from graph.loaders import Loaders
 
 
-class Services(Protocol):
-    """What a request needs from the composition root (the bootstrapped container)."""
-
-    @property
-    def bus(self) -> MessageBus: ...
-
-    @property
-    def orders(self) -> OrderQueries: ...
-
-    @property
-    def access(self) -> AccessReads: ...
-
-    @property
-    def sandbox_records(self) -> SandboxRecords: ...
-
-    @property
-    def queues(self) -> QueueQueries: ...
-
-    @property
-    def logs(self) -> LogQueries: ...
-
-    @property
-    def workflows(self) -> WorkflowQueries: ...
-
-
 @dataclass
 class Context:
-    bus: MessageBus
-    orders: OrderQueries
+    services: Services
     correlation_id: str
     max_page_size: int = 100
-    # The caller, set by the gate (app.main.gate); None when anonymous.
+    # The caller, set by the gate (rest.gate); None when anonymous.
     principal: Principal | None = None
-    access: AccessReads | None = None
-    sandbox_records: SandboxRecords | None = None
-    queues: QueueQueries | None = None
-    logs: LogQueries | None = None
-    workflows: WorkflowQueries | None = None
     actor: str | None = None
     request: Any = None
     response: Any = None
@@ -70,7 +40,36 @@ class Context:
             self.actor = self.principal.actor
         # Built per request: a DataLoader caches by key, and must never serve one request's
         # rows to another after a write.
-        self.loaders = Loaders(self.orders)
+        self.loaders = Loaders(self.services.orders)
+
+    # The services resolvers use, by name: `ctx.orders.order_page(...)` is the read handler.
+    @property
+    def bus(self) -> MessageBus:
+        return self.services.bus
+
+    @property
+    def orders(self) -> OrderQueries:
+        return self.services.orders
+
+    @property
+    def logs(self) -> LogQueries:
+        return self.services.logs
+
+    @property
+    def workflows(self) -> WorkflowQueries:
+        return self.services.workflows
+
+    @property
+    def queues(self) -> QueueQueries:
+        return self.services.queues
+
+    @property
+    def sandbox_records(self) -> SandboxRecords:
+        return self.services.sandbox_records
+
+    @property
+    def access(self) -> AccessReads:
+        return self.services.access.reads
 
     def add_error(self, error: GraphQLError) -> None:
         self.added_errors.append(error)

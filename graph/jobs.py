@@ -20,7 +20,7 @@ from app.queues.commands import (
 )
 from app.queues.ports import FailedJobFilter as Where
 from app.queues.ports import FailedJobView, Throughput
-from app.queues.queries import QueueQueries, QueueStatsView
+from app.queues.queries import QueueStatsView
 from domain.auth.permissions import Permission
 from graph.context import Context
 from graph.errors import invalid_input
@@ -32,13 +32,6 @@ from graph.scalars import as_utc
 from graph.types import PageInfo
 
 QUEUE_NAMES = tuple(q.value for q in Queue)
-
-
-def queues_of(info: Info[Context, None]) -> QueueQueries:
-    queues = info.context.queues
-    if queues is None:
-        raise RuntimeError("the GraphQL context has no queue queries")
-    return queues
 
 
 @strawberry.type(description="A job that failed for good (retries exhausted or a permanent error).")
@@ -117,7 +110,7 @@ class FailedJobConnection:
 
     @strawberry.field
     async def total_count(self, info: Info[Context, None]) -> int:
-        return await queues_of(info).count_failed_jobs(self.where)
+        return await info.context.queues.count_failed_jobs(self.where)
 
 
 @strawberry.type(description="Deliveries finished in a window, and the rates per minute.")
@@ -170,7 +163,7 @@ async def failed_jobs(
 ) -> FailedJobConnection:
     where = to_where(filter)
     size = page_size(first, info.context.max_page_size)
-    page = await queues_of(info).failed_jobs(where, size, after_of(after))
+    page = await info.context.queues.failed_jobs(where, size, after_of(after))
     edges = [
         FailedJobEdge(cursor=cursor(v.failed_at, v.id), node=FailedJob.from_view(v))
         for v in page.items
@@ -182,7 +175,7 @@ async def failed_jobs(
 
 
 async def queue_stats(info: Info[Context, None]) -> list[QueueStats]:
-    return [QueueStats.from_view(v) for v in await queues_of(info).stats()]
+    return [QueueStats.from_view(v) for v in await info.context.queues.stats()]
 
 
 @strawberry.type

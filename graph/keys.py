@@ -12,7 +12,7 @@ from strawberry import UNSET
 from strawberry.types import Info
 
 from app.auth.commands import CreateApiKey, IssuedKey, RevokeApiKey, RotateApiKey
-from app.auth.ports import AccessReads, After, KeyView
+from app.auth.ports import After, KeyView
 from app.cache import Unconfirmed
 from app.orders.views import DEFAULT_SORT, Keyset
 from domain.auth.permissions import Permission
@@ -28,13 +28,6 @@ _DAYS = "Days until the key expires (1 to 3650); 90 when omitted."
 def held_by(ctx: Context) -> frozenset[Permission]:
     """What the caller holds: the limit of what it may grant, revoke, rotate or change."""
     return ctx.principal.permissions if ctx.principal else frozenset()
-
-
-def access_of(info: Info[Context, None]) -> AccessReads:
-    access = info.context.access
-    if access is None:
-        raise RuntimeError("the GraphQL context has no access reads")
-    return access
 
 
 def cursor(created_at: datetime, id: UUID) -> str:
@@ -103,14 +96,14 @@ class ApiKeyConnection:
 
     @strawberry.field
     async def total_count(self, info: Info[Context, None]) -> int:
-        return await access_of(info).count_keys()
+        return await info.context.access.count_keys()
 
 
 async def api_keys(
     info: Info[Context, None], first: int | None = UNSET, after: str | None = UNSET
 ) -> ApiKeyConnection:
     size = page_size(first, info.context.max_page_size)
-    page = await access_of(info).key_page(size, after_of(after))
+    page = await info.context.access.key_page(size, after_of(after))
     edges = [
         ApiKeyEdge(cursor=cursor(v.created_at, v.id), node=ApiKey.from_view(v)) for v in page.items
     ]

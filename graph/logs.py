@@ -14,7 +14,6 @@ from app.logs.filters import checked
 from app.logs.ports import LogFilter as Filter
 from app.logs.ports import LogLevel as Level
 from app.logs.ports import LogView
-from app.logs.queries import LogQueries
 from domain.auth.permissions import Permission
 from graph.context import Context
 from graph.filters import given, page_size
@@ -31,13 +30,6 @@ _NAMES = {
     "correlation_id": "filter.correlationId",
     "to": "filter.to",
 }
-
-
-def logs_of(info: Info[Context, None]) -> LogQueries:
-    reads = info.context.logs
-    if reads is None:
-        raise RuntimeError("the GraphQL context has no log reads")
-    return reads
 
 
 @strawberry.enum
@@ -128,7 +120,7 @@ class LogConnection:
     @strawberry.field
     async def total_count(self, info: Info[Context, None]) -> int:
         """Entries matching the filter: counts them, so ask only when shown."""
-        return await logs_of(info).count(self.filter)
+        return await info.context.logs.count(self.filter)
 
 
 @strawberry.type
@@ -153,7 +145,7 @@ async def logs(
 ) -> LogConnection:
     size = page_size(first, info.context.max_page_size)
     wanted = to_filter(filter)
-    page = await logs_of(info).page(wanted, size, after_of(after))
+    page = await info.context.logs.page(wanted, size, after_of(after))
     edges = [
         LogEdge(cursor=cursor(v.created_at, v.id), node=LogEntry.from_view(v)) for v in page.items
     ]
@@ -166,7 +158,7 @@ async def logs(
 
 
 async def log_stats(info: Info[Context, None]) -> LogStats:
-    stats = await logs_of(info).stats(datetime.now(UTC))
+    stats = await info.context.logs.stats(datetime.now(UTC))
     known = [level for level in LogLevel if level.value in stats.by_level]
     return LogStats(
         total=stats.total,

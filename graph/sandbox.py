@@ -10,7 +10,7 @@ import strawberry
 from strawberry import UNSET
 from strawberry.types import Info
 
-from app.sandbox import SandboxRecord, SandboxRecords
+from app.sandbox import SandboxRecord
 from domain.auth.permissions import Permission
 from graph.context import Context
 from graph.errors import invalid_input
@@ -24,13 +24,6 @@ _PHONE = (
     "Only records for this phone (its digits are compared: `+972 50-...` works)."
     " Needs `orders:read`."
 )
-
-
-def records_of(info: Info[Context, None]) -> SandboxRecords:
-    records = info.context.sandbox_records
-    if records is None:
-        raise RuntimeError("the GraphQL context has no sandbox records")
-    return records
 
 
 def phone_of(phone: str | None) -> str | None:
@@ -80,7 +73,7 @@ class SandboxMessageConnection:
 
     @strawberry.field
     async def total_count(self, info: Info[Context, None]) -> int:
-        return await records_of(info).count(self.phone)
+        return await info.context.sandbox_records.count(self.phone)
 
 
 async def sandbox_messages(
@@ -94,7 +87,7 @@ async def sandbox_messages(
     if digits is not None:
         # Whether a phone has records says whether that person is a customer: personal data.
         Requires(Permission.ORDERS_READ).check(info)
-    page = await records_of(info).page(size, after_of(after), digits)
+    page = await info.context.sandbox_records.page(size, after_of(after), digits)
     edges = [
         SandboxMessageEdge(cursor=cursor(r.created_at, r.id), node=SandboxMessage.from_record(r))
         for r in page.items

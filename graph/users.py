@@ -15,7 +15,7 @@ from domain.auth.permissions import Permission, expand
 from graph.context import Context
 from graph.filters import page_size
 from graph.ids import parse_id
-from graph.keys import access_of, after_of, cursor, held_by
+from graph.keys import after_of, cursor, held_by
 from graph.permissions import AUTHENTICATED, requires
 from graph.types import PageInfo
 
@@ -72,7 +72,7 @@ class UserConnection:
 
     @strawberry.field
     async def total_count(self, info: Info[Context, None]) -> int:
-        return await access_of(info).count_users()
+        return await info.context.access.count_users()
 
 
 def me(info: Info[Context, None]) -> Me:
@@ -91,7 +91,7 @@ async def users(
     info: Info[Context, None], first: int | None = UNSET, after: str | None = UNSET
 ) -> UserConnection:
     size = page_size(first, info.context.max_page_size)
-    page = await access_of(info).user_page(size, after_of(after))
+    page = await info.context.access.user_page(size, after_of(after))
     edges = [
         UserEdge(cursor=cursor(v.created_at, v.id), node=User.from_view(v)) for v in page.items
     ]

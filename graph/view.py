@@ -21,7 +21,8 @@ from strawberry.schema.base import BaseSchema
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 
-from graph.context import Context, Services
+from app.services import Services
+from graph.context import Context
 
 JSON = "application/json"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -102,13 +103,7 @@ class GraphQLView(GraphQL[Context, None]):
     async def get_context(self, request: Any, response: Any) -> Context:
         state = request.scope.get("state") or {}
         return Context(
-            bus=self.services.bus,
-            orders=self.services.orders,
-            access=self.services.access,
-            sandbox_records=self.services.sandbox_records,
-            queues=self.services.queues,
-            logs=self.services.logs,
-            workflows=self.services.workflows,
+            services=self.services,
             principal=state.get("principal"),
             correlation_id=state.get("correlation_id") or uuid.uuid4().hex,
             max_page_size=self.max_page_size,

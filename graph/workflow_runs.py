@@ -22,7 +22,6 @@ from graph.keys import after_of, cursor
 from graph.permissions import requires
 from graph.scalars import as_utc
 from graph.types import PageInfo
-from graph.workflows import workflows_of
 
 MAX_CONTEXT_KEYS = 100
 
@@ -123,7 +122,7 @@ class WorkflowRunConnection:
 
     @strawberry.field
     async def total_count(self, info: Info[Context, None]) -> int:
-        return await workflows_of(info).count_runs(self.filter)
+        return await info.context.workflows.count_runs(self.filter)
 
 
 def to_filter(f: WorkflowRunFilter | None) -> RunFilter:
@@ -147,7 +146,7 @@ async def workflow_runs(
 ) -> WorkflowRunConnection:
     size = page_size(first, info.context.max_page_size)
     f = to_filter(filter)
-    page = await workflows_of(info).run_page(f, size, after_of(after))
+    page = await info.context.workflows.run_page(f, size, after_of(after))
     edges = [
         WorkflowRunEdge(cursor=cursor(r.created_at, r.id), node=WorkflowRunType.of(r))
         for r in page.items
@@ -159,7 +158,7 @@ async def workflow_runs(
 
 
 async def workflow_run(info: Info[Context, None], id: strawberry.ID) -> WorkflowRunType | None:
-    run = await workflows_of(info).run(parse_id(str(id), "id"))
+    run = await info.context.workflows.run(parse_id(str(id), "id"))
     return WorkflowRunType.of(run) if run else None
 
 

@@ -19,7 +19,6 @@ from app.workflows.commands import (
 )
 from app.workflows.handlers import validate_workflow
 from app.workflows.ports import WorkflowView
-from app.workflows.queries import WorkflowQueries
 from domain.auth.permissions import Permission
 from domain.workflows.rules import InvalidDefinition, Issue
 from graph.context import Context
@@ -28,13 +27,6 @@ from graph.ids import parse_id
 from graph.keys import after_of, cursor
 from graph.permissions import requires
 from graph.types import PageInfo
-
-
-def workflows_of(info: Info[Context, None]) -> WorkflowQueries:
-    queries = info.context.workflows
-    if queries is None:
-        raise RuntimeError("the GraphQL context has no workflow reads")
-    return queries
 
 
 @strawberry.type(description="A workflow: triggers start runs of its steps.")
@@ -107,7 +99,7 @@ class WorkflowConnection:
 
     @strawberry.field
     async def total_count(self, info: Info[Context, None]) -> int:
-        return await workflows_of(info).count_workflows(self.enabled)
+        return await info.context.workflows.count_workflows(self.enabled)
 
 
 async def workflows(
@@ -118,7 +110,7 @@ async def workflows(
 ) -> WorkflowConnection:
     size = page_size(first, info.context.max_page_size)
     only = enabled if given(enabled) else None
-    page = await workflows_of(info).workflow_page(size, after_of(after), only)
+    page = await info.context.workflows.workflow_page(size, after_of(after), only)
     edges = [
         WorkflowEdge(cursor=cursor(v.created_at, v.id), node=Workflow.from_view(v))
         for v in page.items
@@ -130,7 +122,7 @@ async def workflows(
 
 
 async def workflow(info: Info[Context, None], id: strawberry.ID) -> Workflow | None:
-    view = await workflows_of(info).workflow(parse_id(str(id), "id"))
+    view = await info.context.workflows.workflow(parse_id(str(id), "id"))
     return Workflow.from_view(view) if view else None
 
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Re-vendor the GraphiQL UMD build and its React 18 UMD dependencies into
-# app/main/static/graphiql/ so the GraphiQL page works with no CDN at run time.
+# visapi/static/graphiql/ so the GraphiQL page works with no CDN at run time.
 #
 # Maintainer tool only: the build and CI never run this; the vendored files are
 # committed. Needs node/npm with access to the npm registry.
@@ -11,14 +11,14 @@
 # GraphiQL 3.x (and 4.x) ship a UMD build (graphiql.min.js); 5.x dropped it and
 # needs a bundler/ESM import map, so do not bump past 4.x without rewriting index.html.
 # Keep React on 18.x: React 19 dropped the umd/ folder.
-# After running, update app/main/static/graphiql/VERSIONS.md.
+# After running, update visapi/static/graphiql/VERSIONS.md.
 set -euo pipefail
 
 GRAPHIQL_VERSION="${GRAPHIQL_VERSION:-3.9.0}"
 REACT_VERSION="${REACT_VERSION:-18.3.1}"
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-DEST="$ROOT/app/main/static/graphiql"
+DEST="$ROOT/visapi/static/graphiql"
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
 

@@ -19,10 +19,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from app.auth.commands import CreateApiKey, IssuedKey
-from app.main.asgi import create_app
-from app.main.bootstrap import Container
-from app.main.settings import Settings
 from domain.auth.permissions import ROLE_PERMISSIONS, Principal, PrincipalKind, Role
+from visapi.asgi import create_app
+from visapi.bootstrap import Container
+from visapi.settings import Settings
 
 JWT_SECRET = "test-identity-provider-secret-0123456789abcdef"
 ISSUER = "https://idp.example.test/"

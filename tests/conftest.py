@@ -15,10 +15,10 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from app.main.settings import Settings
 from infrastructure.db.migrate import upgrade_async
 from tests.services import postgres_url_or_skip, redis_url_or_skip
 from tests.vendor import FakeVendor, fake_vendor_server
+from visapi.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -9,10 +9,13 @@ from types import TracebackType
 from typing import Any, Self
 from uuid import UUID
 
-from app.jobs import Job
-from app.orders.policies import jobs_for
+from app.contacts.policies import JOB_POLICIES as CONTACT_JOBS
+from app.jobs import Job, jobs_by_policy
+from app.notifications.policies import JOB_POLICIES as NOTIFICATION_JOBS
 from app.ports import ArchivedPayload, OrderAlreadyExists
 from domain.orders.model import Order
+
+jobs_for = jobs_by_policy({**CONTACT_JOBS, **NOTIFICATION_JOBS})
 
 
 class FakeStore:

@@ -12,12 +12,12 @@ from uuid import UUID
 
 from sqlalchemy import select
 
-from app.main.bootstrap import Container, bootstrap
-from app.main.settings import Settings
 from app.orders.commands import CreateOrder, OrderAccepted
 from infrastructure.cache.memory import MemoryCache
 from infrastructure.db.tables import notifications, outbox
 from tests.fakes import FakeContactSync, FakeMessaging
+from visapi.bootstrap import Container, bootstrap
+from visapi.settings import Settings
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "vizi-orders"
 

@@ -17,7 +17,7 @@ from tests.auth import AUDIENCE, ISSUER, JWT_SECRET
 from tests.services import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
-CLI = [sys.executable, "-m", "app.main.cli"]
+CLI = [sys.executable, "-m", "visapi.cli"]
 
 
 def serve(port: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:

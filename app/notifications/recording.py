@@ -29,7 +29,7 @@ from datetime import datetime
 from uuid import UUID
 
 from app.errors import Unavailable
-from app.jobs import Job, Jobs, Queue, RetryLater
+from app.jobs import Job, Jobs, RetryLater
 from app.notifications.commands import RecordSent
 from app.ports import UnitOfWorkFactory
 from domain.notifications.status import NotificationStatus as S
@@ -100,7 +100,7 @@ def record_job(cmd: RecordSent) -> Job:
         "claim_token": cmd.claim_token,
         "provider_message_id": cmd.provider_message_id,
     }
-    return Job(RECORD_JOB, arguments, Queue.CRITICAL)
+    return Job(RECORD_JOB, arguments)
 
 
 async def record_notification_sent(

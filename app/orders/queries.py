@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
-from functools import partial
+from collections.abc import Sequence
 from uuid import UUID
 
 from app.cache import cached
@@ -69,11 +67,6 @@ def _decode_unprocessed_page(data: bytes) -> OrderPage:
     return OrderPage(items=items, keysets=keysets, has_next=bool(raw["has_next"]))
 
 
-async def order_by_id(id: UUID, *, reads: OrderReads, cache: Cache | None) -> OrderView | None:
-    found = await reads.by_ids([id])
-    return found[0] if found else None
-
-
 async def orders_by_ids(
     ids: Sequence[UUID], *, reads: OrderReads, cache: Cache | None, ttl: float
 ) -> list[OrderView | None]:
@@ -102,27 +95,9 @@ async def orders_by_ids(
     return [found.get(id) for id in ids]
 
 
-async def order_by_order_id(order_id: str, *, reads: OrderReads) -> OrderView | None:
-    return await reads.by_order_id(order_id)
-
-
 async def unprocessed_orders(first: int, *, reads: OrderReads, cache: Cache | None) -> OrderPage:
     """The dashboard's default list: unprocessed orders, newest first (cached briefly)."""
     return await reads.page(unprocessed(), DEFAULT_SORT, first, None)
-
-
-async def order_page(
-    spec: Spec | None,
-    sort: Sequence[Sort],
-    first: int,
-    after: Keyset | None,
-    *,
-    reads: OrderReads,
-    unprocessed_page: Callable[[int], Awaitable[OrderPage]],
-) -> OrderPage:
-    if after is None and tuple(sort) == DEFAULT_SORT and spec == unprocessed():
-        return await unprocessed_page(first)
-    return await reads.page(spec, sort, first, after)
 
 
 async def count_orders(spec: Spec | None, *, reads: OrderReads, cache: Cache | None) -> int:
@@ -137,50 +112,60 @@ async def order_stats(
     return await reads.stats(spec, group)
 
 
-@dataclass(frozen=True)
 class OrderQueries:
-    """The order read handlers bound to their dependencies; called positionally by resolvers."""
+    """The order read handlers, bound to the reads and the cache: what resolvers call.
 
-    order_by_id: Callable[[UUID], Awaitable[OrderView | None]]
-    orders_by_ids: Callable[[Sequence[UUID]], Awaitable[list[OrderView | None]]]
-    order_by_order_id: Callable[[str], Awaitable[OrderView | None]]
-    order_page: Callable[[Spec | None, Sequence[Sort], int, Keyset | None], Awaitable[OrderPage]]
-    unprocessed_orders: Callable[[int], Awaitable[OrderPage]]
-    count_orders: Callable[[Spec | None], Awaitable[int]]
-    order_stats: Callable[[Spec | None, StatsGroup], Awaitable[list[StatsBucket]]]
-    events_for: Callable[[Sequence[UUID]], Awaitable[dict[UUID, list[EventView]]]]
-    contact_syncs_for: Callable[[Sequence[UUID]], Awaitable[dict[UUID, ContactSyncView]]]
-    notifications_for: Callable[[Sequence[UUID]], Awaitable[dict[UUID, list[NotificationView]]]]
+    The cache decorators are applied per instance because their TTLs are settings.
+    """
 
+    def __init__(
+        self,
+        reads: OrderReads,
+        cache: Cache | None,
+        *,
+        order_ttl: float,
+        stats_ttl: float,
+        unprocessed_ttl: float,
+    ) -> None:
+        self.reads = reads
+        self.cache = cache
+        self._order_ttl = order_ttl
+        self._stats = cached(ORDER_STATS, stats_ttl, key=_stats_key, decode=_decode_buckets)(
+            order_stats
+        )
+        self._count = cached(ORDERS, stats_ttl, key=_count_key)(count_orders)
+        self._unprocessed = cached(
+            ORDERS, unprocessed_ttl, key=_unprocessed_key, decode=_decode_unprocessed_page
+        )(unprocessed_orders)
 
-def bind_order_queries(
-    reads: OrderReads,
-    cache: Cache | None,
-    *,
-    order_ttl: float,
-    stats_ttl: float,
-    unprocessed_ttl: float,
-) -> OrderQueries:
-    """Bind the handlers; the cache decorators are applied here because TTLs are settings."""
-    by_id = cached(ORDER, order_ttl, key=_id_key, decode=_decode_view)(order_by_id)
-    stats = cached(ORDER_STATS, stats_ttl, key=_stats_key, decode=_decode_buckets)(order_stats)
-    count = cached(ORDERS, stats_ttl, key=_count_key)(count_orders)
-    unprocessed_page = partial(
-        cached(ORDERS, unprocessed_ttl, key=_unprocessed_key, decode=_decode_unprocessed_page)(
-            unprocessed_orders
-        ),
-        reads=reads,
-        cache=cache,
-    )
-    return OrderQueries(
-        order_by_id=partial(by_id, reads=reads, cache=cache),
-        orders_by_ids=partial(orders_by_ids, reads=reads, cache=cache, ttl=order_ttl),
-        order_by_order_id=partial(order_by_order_id, reads=reads),
-        order_page=partial(order_page, reads=reads, unprocessed_page=unprocessed_page),
-        unprocessed_orders=unprocessed_page,
-        count_orders=partial(count, reads=reads, cache=cache),
-        order_stats=partial(stats, reads=reads, cache=cache),
-        events_for=reads.events_for,
-        contact_syncs_for=reads.contact_syncs_for,
-        notifications_for=reads.notifications_for,
-    )
+    async def orders_by_ids(self, ids: Sequence[UUID]) -> list[OrderView | None]:
+        return await orders_by_ids(ids, reads=self.reads, cache=self.cache, ttl=self._order_ttl)
+
+    async def order_by_order_id(self, order_id: str) -> OrderView | None:
+        return await self.reads.by_order_id(order_id)
+
+    async def unprocessed_orders(self, first: int) -> OrderPage:
+        return await self._unprocessed(first, reads=self.reads, cache=self.cache)
+
+    async def order_page(
+        self, spec: Spec | None, sort: Sequence[Sort], first: int, after: Keyset | None
+    ) -> OrderPage:
+        # The dashboard's default list is the one page worth caching (briefly).
+        if after is None and tuple(sort) == DEFAULT_SORT and spec == unprocessed():
+            return await self.unprocessed_orders(first)
+        return await self.reads.page(spec, sort, first, after)
+
+    async def count_orders(self, spec: Spec | None) -> int:
+        return await self._count(spec, reads=self.reads, cache=self.cache)
+
+    async def order_stats(self, spec: Spec | None, group: StatsGroup) -> list[StatsBucket]:
+        return await self._stats(spec, group, reads=self.reads, cache=self.cache)
+
+    async def events_for(self, ids: Sequence[UUID]) -> dict[UUID, list[EventView]]:
+        return await self.reads.events_for(ids)
+
+    async def contact_syncs_for(self, ids: Sequence[UUID]) -> dict[UUID, ContactSyncView]:
+        return await self.reads.contact_syncs_for(ids)
+
+    async def notifications_for(self, ids: Sequence[UUID]) -> dict[UUID, list[NotificationView]]:
+        return await self.reads.notifications_for(ids)

@@ -14,9 +14,9 @@ from collections.abc import Callable
 from datetime import datetime
 
 from app.errors import InvalidInput, NotFound
+from app.jobs import JobPolicy
 from app.orders.commands import OrderRetriggered as Retriggered
 from app.orders.commands import RetriggerOrder
-from app.orders.policies import jobs_for
 from app.ports import OrderStarts, UnitOfWorkFactory
 from app.workflows.policies import RUN_WORKFLOW
 from domain.errors import InvalidOrderBody
@@ -29,6 +29,7 @@ async def retrigger_order(
     *,
     uow: UnitOfWorkFactory,
     now: Callable[[], datetime],
+    jobs_for: JobPolicy,
     starts: OrderStarts | None = None,
 ) -> Retriggered:
     at = now()

@@ -73,3 +73,10 @@ class CancelRun:
     id: UUID
     actor: str | None = None
     correlation_id: str | None = None
+
+
+@dataclass(frozen=True)
+class FireCronTriggers:
+    """Queue the cron-triggered runs due now (one scheduler tick); answers how many it queued."""
+
+    claimer: str  # the scheduler's name, kept on each claimed tick

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from croniter import croniter
 
 from app.ports import UnitOfWorkFactory
+from app.workflows.commands import FireCronTriggers
 from app.workflows.ports import WorkflowView
 from app.workflows.runs import queue_run
 from domain.workflows.model import Trigger, definition_from
@@ -41,10 +42,10 @@ def claim_name(workflow_id: UUID, trigger: Trigger) -> str:
 
 
 async def fire_cron_triggers(
+    cmd: FireCronTriggers,
     *,
     enabled: Callable[[], Awaitable[list[WorkflowView]]],
     uow: UnitOfWorkFactory,
-    claimer: str,
     lookback_s: float,
     now: Callable[[], datetime],
     new_id: Callable[[], UUID],
@@ -61,7 +62,9 @@ async def fire_cron_triggers(
             if at - due > timedelta(seconds=lookback_s):
                 continue
             async with uow(actor="scheduler") as unit:
-                if not await unit.runs.claim_tick(claim_name(workflow.id, trigger), due, claimer):
+                if not await unit.runs.claim_tick(
+                    claim_name(workflow.id, trigger), due, cmd.claimer
+                ):
                     continue
                 context = {
                     "schedule": trigger.schedule,

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Mapping
 
-from app.jobs import Job, Queue
+from app.jobs import Job, JobPolicy
 from domain.workflows.model import WorkflowRunQueued
 
 RUN_WORKFLOW = "run_workflow"
 
 
 def jobs_for_run_queued(event: WorkflowRunQueued) -> list[Job]:
-    return [Job(RUN_WORKFLOW, {"run_id": str(event.aggregate_id)}, Queue.DEFAULT)]
+    return [Job(RUN_WORKFLOW, {"run_id": str(event.aggregate_id)})]
 
 
-JOB_POLICIES: Mapping[type, Callable[[Any], list[Job]]] = {
+JOB_POLICIES: Mapping[type, JobPolicy] = {
     WorkflowRunQueued: jobs_for_run_queued,
 }

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from functools import partial
 from uuid import UUID
 
 from app.auth.ports import After, Page
@@ -24,36 +21,40 @@ def _enabled_key(**_: object) -> str:
     return "all"
 
 
-def _bind_enabled(ttl: float) -> Callable[..., Awaitable[list[WorkflowView]]]:
-    @cached(ENABLED, ttl=ttl, key=_enabled_key, decode=_decode_views)
-    async def read(*, reads: WorkflowReads, cache: Cache | None) -> list[WorkflowView]:
-        return await reads.enabled_workflows()
-
-    return read
+async def enabled_workflows(*, reads: WorkflowReads, cache: Cache | None) -> list[WorkflowView]:
+    return await reads.enabled_workflows()
 
 
-@dataclass(frozen=True)
 class WorkflowQueries:
-    """The read handlers bound to their reads and cache (built in bootstrap)."""
+    """The workflow read handlers, bound to the reads and the cache: what resolvers call."""
 
-    enabled: Callable[[], Awaitable[list[WorkflowView]]]
-    workflow: Callable[[UUID], Awaitable[WorkflowView | None]]
-    workflow_page: Callable[[int, After | None, bool | None], Awaitable[Page[WorkflowView]]]
-    count_workflows: Callable[[bool | None], Awaitable[int]]
-    run: Callable[[UUID], Awaitable[WorkflowRun | None]]
-    run_page: Callable[[RunFilter, int, After | None], Awaitable[Page[WorkflowRun]]]
-    count_runs: Callable[[RunFilter], Awaitable[int]]
+    def __init__(self, reads: WorkflowReads, cache: Cache | None, *, enabled_ttl: float) -> None:
+        self.reads = reads
+        self.cache = cache
+        # Every trigger and cron tick asks for them: cached, evicted by each definition change.
+        self._enabled = cached(ENABLED, ttl=enabled_ttl, key=_enabled_key, decode=_decode_views)(
+            enabled_workflows
+        )
 
+    async def enabled(self) -> list[WorkflowView]:
+        return await self._enabled(reads=self.reads, cache=self.cache)
 
-def bind_workflow_queries(
-    reads: WorkflowReads, cache: Cache | None, *, enabled_ttl: float
-) -> WorkflowQueries:
-    return WorkflowQueries(
-        enabled=partial(_bind_enabled(enabled_ttl), reads=reads, cache=cache),
-        workflow=reads.workflow,
-        workflow_page=reads.workflow_page,
-        count_workflows=reads.count_workflows,
-        run=reads.run,
-        run_page=reads.run_page,
-        count_runs=reads.count_runs,
-    )
+    async def workflow(self, id: UUID) -> WorkflowView | None:
+        return await self.reads.workflow(id)
+
+    async def workflow_page(
+        self, first: int, after: After | None, enabled: bool | None
+    ) -> Page[WorkflowView]:
+        return await self.reads.workflow_page(first, after, enabled)
+
+    async def count_workflows(self, enabled: bool | None) -> int:
+        return await self.reads.count_workflows(enabled)
+
+    async def run(self, id: UUID) -> WorkflowRun | None:
+        return await self.reads.run(id)
+
+    async def run_page(self, f: RunFilter, first: int, after: After | None) -> Page[WorkflowRun]:
+        return await self.reads.run_page(f, first, after)
+
+    async def count_runs(self, f: RunFilter) -> int:
+        return await self.reads.count_runs(f)

@@ -144,7 +144,7 @@ class SqlUnitOfWork:
                     (orders, self.orders.pending_rows()),
                     (webhook_payloads, self.payloads.pending_rows()),
                     (events_table, [self._event_row(e) for e in new_events]),
-                    (outbox, [outbox_row(m) for m in messages]),
+                    (outbox, [outbox_row(m, self._registry) for m in messages]),
                     (logs, self.logs.added),
                 ],
                 alone=alone,
@@ -187,12 +187,12 @@ class SqlUnitOfWork:
         }
 
 
-def outbox_row(m: OutboxMessage) -> dict[str, Any]:
+def outbox_row(m: OutboxMessage, registry: Mapping[str, ActorSpec]) -> dict[str, Any]:
     return {
         "id": m.id,
         "actor": m.job.actor,
         "arguments": dict(m.job.arguments),
-        "queue": m.job.queue.value,
+        "queue": registry[m.job.actor].queue.value,  # checked by check_jobs
         "correlation_id": m.correlation_id,
         "created_at": datetime.now(UTC),
     }

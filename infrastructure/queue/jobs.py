@@ -26,7 +26,11 @@ class BrokerJobs:
     async def enqueue(self, job: Job) -> None:
         check_jobs([job], self._registry)
         message = to_message(
-            uuid.uuid4(), job.actor, job.queue.value, job.arguments, context.correlation_id.get()
+            uuid.uuid4(),
+            job.actor,
+            self._registry[job.actor].queue.value,
+            job.arguments,
+            context.correlation_id.get(),
         )
         # The Redis client blocks: off the event loop, as the relay publishes.
         await asyncio.to_thread(self._broker.enqueue, message)

@@ -105,7 +105,7 @@ class OutboxRelay:
     async def _publish(self, messages: list[OutboxMessage]) -> None:
         published = await self._enqueue(
             [
-                to_message(m.id, m.job.actor, m.job.queue.value, m.job.arguments, m.correlation_id)
+                to_message(m.id, m.job.actor, self._queue(m.job), m.job.arguments, m.correlation_id)
                 for m in messages
             ]
         )
@@ -126,7 +126,7 @@ class OutboxRelay:
         if not messages:
             return 0
         async with self._transaction() as conn:
-            await conn.execute(insert(outbox), [outbox_row(m) for m in messages])
+            await conn.execute(insert(outbox), [outbox_row(m, self._registry) for m in messages])
         await self.publish_committed((), messages)
         await self.flush()
         return len(messages)
@@ -182,6 +182,9 @@ class OutboxRelay:
                 .values(published_at=None)
             )
         return result.rowcount
+
+    def _queue(self, job: Job) -> str:
+        return self._registry[job.actor].queue.value  # checked by check_jobs before storing
 
     async def _enqueue(self, messages: list[dramatiq.Message[Any]]) -> list[UUID]:
         """Enqueue in order, stopping at the first broker error; return the ids accepted."""

@@ -20,12 +20,12 @@ import httpx
 from sqlalchemy import event
 from starlette.applications import Starlette
 
-from app.main.asgi import create_app
-from app.main.settings import load_settings
 from tests.bench import baselines
 from tests.bench.credentials import BenchAuth
 from tests.bench.scenarios import OID, Row, page_body
 from tests.bench.services import REDIS_URL, BenchDatabase
+from visapi.asgi import create_app
+from visapi.settings import load_settings
 
 REQUESTS = 50
 WARM = 5

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from app.main.asgi import create_app
+from visapi.asgi import create_app
 
 OID = "__OID__"
 

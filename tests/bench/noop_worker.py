@@ -17,8 +17,8 @@ from typing import Any
 import dramatiq
 from dramatiq import Worker
 
-from app.main.settings import Settings, load_settings
 from infrastructure.queue.broker import close_broker, create_broker
+from visapi.settings import Settings, load_settings
 
 QUEUE = "bench-noop"
 

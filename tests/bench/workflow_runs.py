@@ -19,12 +19,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from app.main.bootstrap import Container, bootstrap
-from app.main.settings import Settings
 from app.workflows.commands import CreateWorkflow, ExecuteRun, StartRun
 from domain.workflows.runs import RunStatus
 from infrastructure.db.migrate import upgrade_async
 from tests.fake_chat import fake_chat
+from visapi.bootstrap import Container, bootstrap
+from visapi.settings import Settings
 
 DELAY = {"type": "delay", "config": {"seconds": 0}}
 

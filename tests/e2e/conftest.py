@@ -11,9 +11,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from app.main.settings import Settings
 from tests.auth import with_auth
 from tests.services import free_port
+from visapi.settings import Settings
 
 
 @pytest.fixture(params=["embedded", "production"])

@@ -10,9 +10,9 @@ import httpx
 from sqlalchemy import insert
 
 from app.logs.ports import LogLevel
-from app.main.bootstrap import Container
 from infrastructure.db.logs import log_row
 from infrastructure.db.tables import logs
+from visapi.bootstrap import Container
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 WORKFLOW = uuid.UUID(int=77)

@@ -1,4 +1,4 @@
-"""`visapi worker`, built exactly as app/main/worker.py builds it, plus one middleware that holds
+"""`visapi worker`, built exactly as visapi/worker.py builds it, plus one middleware that holds
 each successful `send_notification` delivery after its handler returned and before it is
 acknowledged: the window between "sent recorded" and "ack" lasts milliseconds in production;
 here it lasts PAUSE_S, so a test can SIGKILL the worker inside it deterministically.
@@ -17,12 +17,12 @@ from typing import Any
 import dramatiq
 from dramatiq.middleware import Middleware
 
-from app.main.bootstrap import bootstrap
-from app.main.logging import configure_logging
-from app.main.settings import load_settings
-from app.main.worker import EmbeddedWorker
 from infrastructure.queue.broker import close_broker, create_broker
 from infrastructure.queue.metrics import JobMetrics
+from visapi.bootstrap import bootstrap
+from visapi.logging import configure_logging
+from visapi.settings import load_settings
+from visapi.worker import EmbeddedWorker
 
 PAUSE_S = 60.0
 PAUSED = "paused before acknowledging"

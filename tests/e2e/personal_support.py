@@ -14,11 +14,11 @@ from sqlalchemy import insert
 
 from app.contacts.commands import SyncContact
 from app.contacts.ports import Contact
-from app.main.bootstrap import Container
 from domain.contacts.fields import CustomField, FieldType
 from infrastructure.db.tables import failed_jobs
 from infrastructure.vendors.sandbox import SandboxContactSync
 from tests.auth import key
+from visapi.bootstrap import Container
 
 PHONE = "972501234567"
 EMAIL = "dana@example.com"

@@ -27,14 +27,14 @@ import httpx
 import redis
 from sqlalchemy import select
 
-from app.main.bootstrap import Container
-from app.main.settings import Settings, load_settings
-from app.main.whatsapp import signature_of
 from infrastructure.db.tables import contact_syncs, failed_jobs, notifications, orders, outbox
 from infrastructure.queue.throughput import BUCKET_TTL_S, bucket_of
+from rest.whatsapp import signature_of
 from tests.auth import key, running, with_auth
 from tests.processes import CLI, ROOT, base_env
 from tests.vendor import FakeVendor
+from visapi.bootstrap import Container
+from visapi.settings import Settings, load_settings
 
 T = TypeVar("T")
 FIXTURES = ROOT / "tests" / "fixtures" / "vizi-orders"

@@ -20,8 +20,8 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.util import await_only
 
-from app.main.bootstrap import Container
 from infrastructure.cache.redis import BREAKER_SECONDS
+from visapi.bootstrap import Container
 
 FAULTS = ("pause", "kill")
 

@@ -11,11 +11,11 @@ import httpx
 from sqlalchemy import select
 
 from app.auth.commands import SetUserRole
-from app.main.bootstrap import Container
-from app.main.settings import Settings
 from domain.auth.permissions import ROLE_PERMISSIONS, Role
 from infrastructure.db.tables import api_keys, events, users
 from tests.auth import errors_of, issue, key, running, token
+from visapi.bootstrap import Container
+from visapi.settings import Settings
 
 ME = "{ me { name permissions } }"
 ROTATE = "mutation($id: ID!) { rotateApiKey(id: $id) { secret } }"

@@ -14,9 +14,9 @@ import jwt
 import pytest
 from sqlalchemy import func, select
 
-from app.main.settings import Settings
 from infrastructure.db.tables import events, orders
 from tests.auth import AUDIENCE, ISSUER, JWT_SECRET, codes, errors_of, key, running, token
+from visapi.settings import Settings
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "vizi-orders"
 ME = "{ me { kind id name role permissions } }"

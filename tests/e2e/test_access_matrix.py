@@ -20,12 +20,12 @@ import strawberry
 from graphql import GraphQLObjectType, is_non_null_type
 
 from app.auth.commands import SetUserRole
-from app.main.settings import Settings
 from domain.auth.permissions import ROLE_PERMISSIONS, Permission, Role, grants
 from graph.permissions import declared, requires
 from graph.personal import NOT_PERSONAL, PERSONAL, undeclared_personal
 from graph.schema import build_schema, schema
 from tests.auth import codes, errors_of, key, running, token
+from visapi.settings import Settings
 
 ME = "{ me { id } }"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "vizi-orders"

@@ -10,9 +10,9 @@ from dataclasses import replace
 from typing import Any
 
 from app.auth.commands import SetUserRole
-from app.main.settings import Settings
 from domain.auth.permissions import ROLE_PERMISSIONS, Permission, Role, lacking
 from tests.auth import errors_of, issue, key, running, token
+from visapi.settings import Settings
 
 ME = "{ me { id } }"
 ROLE = "{ me { role } }"

@@ -9,11 +9,11 @@ key in its context; the allowed ones get INVALID_INPUT naming the key, and no ru
 from __future__ import annotations
 
 from app.auth.commands import SetUserRole
-from app.main.settings import Settings
 from domain.auth.permissions import ROLE_PERMISSIONS, Permission, Role, grants
 from domain.workflows.runs import RESERVED_KEYS
 from tests.auth import errors_of, key, running, token
 from tests.e2e.personal_support import FLOW
+from visapi.settings import Settings
 
 RUN = """mutation($id: ID!, $context: JSON) { runWorkflow(id: $id, context: $context) { id } }"""
 CREATE = "mutation($d: JSON!) { createWorkflow(definition: $d) { ... on Workflow { id } } }"

@@ -10,7 +10,6 @@ import json
 from pathlib import Path
 
 from app.auth.commands import SetUserRole
-from app.main.settings import Settings
 from domain.auth.permissions import ROLE_PERMISSIONS, Permission, Role, grants
 from tests.auth import errors_of, key, running, token
 from tests.e2e.personal_support import (
@@ -23,6 +22,7 @@ from tests.e2e.personal_support import (
     leaks,
     seed_personal,
 )
+from visapi.settings import Settings
 
 ME = "{ me { id } }"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "vizi-orders"

@@ -19,8 +19,6 @@ import pytest
 from sqlalchemy import event, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.main.scheduler import periodic_runner
-from app.main.settings import Settings
 from app.periodic import current_tick
 from infrastructure.db.engine import create_engine
 from infrastructure.db.migrate import upgrade
@@ -28,6 +26,8 @@ from infrastructure.db.schedule import claim_tick
 from infrastructure.db.tables import api_keys
 from tests.auth import key, running
 from tests.processes import CLI, ROOT, base_env, servers
+from visapi.scheduler import periodic_runner
+from visapi.settings import Settings
 
 ME = {"query": "{ me { name } }"}
 REVOKE = "mutation($id: ID!) { revokeApiKey(id: $id) { revokedAt } }"

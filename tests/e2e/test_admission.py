@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from app.auth.commands import RevokeApiKey
-from app.main.settings import Settings
 from tests.auth import codes, errors_of, issue, token
 from tests.e2e.test_rate_limits_http import TYPENAME, app_with_clients, bad_secret, limits
+from visapi.settings import Settings
 
 
 def count_commands(client: Any) -> list[str]:

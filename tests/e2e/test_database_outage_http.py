@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import make_url
 
-from app.main.settings import Settings
 from tests.auth import errors_of, key, running
 from tests.outages import DatabaseOutage
+from visapi.settings import Settings
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 

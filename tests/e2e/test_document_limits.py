@@ -14,11 +14,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.main.asgi import create_app
-from app.main.settings import Settings
 from tests.auth import with_auth
 from tests.processes import base_env, serve, wait_until_up
 from tests.services import free_port
+from visapi.asgi import create_app
+from visapi.settings import Settings
 
 JSON = "application/json"
 

@@ -15,9 +15,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.main.asgi import create_app
-from app.main.settings import Settings
 from infrastructure.db.migrate import upgrade
+from visapi.asgi import create_app
+from visapi.settings import Settings
 
 AUDIT_DIR = Path(__file__).resolve().parent / "graphql_http"
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,7 +68,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = _free_port()
     env = {**os.environ, "VISAPI_DATABASE_URL": database, "VISAPI_LOG_LEVEL": "WARNING"}
     env.pop("VISAPI_REDIS_URL", None)
-    serve = "from app.main.cli import main; main()"
+    serve = "from visapi.cli import main; main()"
     command = [sys.executable, "-c", serve, "serve", "--host", "127.0.0.1", "--port", str(port)]
     log = folder / "serve.log"  # a file, not a pipe: a full pipe would stall the server
     with log.open("w") as out:

@@ -15,12 +15,12 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from strawberry.extensions import SchemaExtension
 
-from app.main.asgi import create_app
-from app.main.settings import Settings
 from graph.errors import CodedError, CodedMaskErrors
 from graph.queries import Query
 from graph.view import GraphQLView
 from tests.auth import key, with_auth
+from visapi.asgi import create_app
+from visapi.settings import Settings
 
 GQL_RESPONSE = "application/graphql-response+json"
 

@@ -15,9 +15,9 @@ import httpx
 import pytest
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.main.logging import configure_logging, correlation_id
-from app.main.middleware import build_middleware
-from app.main.settings import Settings
+from rest.middleware import build_middleware
+from visapi.logging import configure_logging, correlation_id
+from visapi.settings import Settings
 
 
 @pytest.fixture
@@ -37,7 +37,11 @@ def log_output() -> Iterator[io.StringIO]:
 
 def wrapped(app: ASGIApp, settings: Settings) -> ASGIApp:
     """`app` inside the product's middleware, in the product's order."""
-    for cls, args, kwargs in reversed(build_middleware(settings)):
+    for cls, args, kwargs in reversed(
+        build_middleware(
+            timeout_s=settings.request_timeout_s, max_body_bytes=settings.max_body_bytes
+        )
+    ):
         app = cls(app, *args, **kwargs)
     return app
 

@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from app.main.bootstrap import Container
-from app.main.scheduler import periodic_runner
-from app.main.settings import Settings
 from infrastructure.db.tables import idempotency_keys, orders, outbox, webhook_payloads
 from tests.auth import errors_of, key, running, with_auth
+from visapi.bootstrap import Container
+from visapi.scheduler import periodic_runner
+from visapi.settings import Settings
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "vizi-orders"
 URL = "/api/v1/webhooks/vizi/orders"

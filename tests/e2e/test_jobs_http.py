@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 from sqlalchemy import insert, select
 
-from app.main.settings import Settings
 from infrastructure.db.tables import failed_jobs, outbox
 from tests.auth import codes, errors_of, key, running
+from visapi.settings import Settings
 
 FAILED = """query($filter: FailedJobFilter, $first: Int, $after: String) {
   failedJobs(filter: $filter, first: $first, after: $after) {

@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select
 
-from app.main.settings import Settings
 from infrastructure.db.tables import api_keys, events
 from tests.auth import errors_of, key, running
+from visapi.settings import Settings
 
 ME = "{ me { kind id name role permissions } }"
 CREATE_KEY = """mutation($name: String!, $scopes: [String!]!, $days: Int) {

@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import event
 
 from app.logs.ports import LogLevel
-from app.main.settings import Settings
 from tests.auth import key, running, with_auth
 from tests.e2e.logs_support import SAMPLE, entry, seed
+from visapi.settings import Settings
 
 URL = "/api/v1/logs/export"
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.main.metrics_dir import metrics_directory
 from tests.processes import CLI, ROOT, base_env, wait_until_up
 from tests.scrape import parse
 from tests.services import free_port
+from visapi.metrics_dir import metrics_directory
 
 HTTP = "visapi_http_request_duration_seconds_count"
 GRAPHQL = "visapi_graphql_operation_duration_seconds_count"

@@ -8,9 +8,9 @@ import logging
 import pytest
 from sqlalchemy import text
 
-from app.main.logging import CorrelationIdFilter, JsonFormatter
-from app.main.settings import Settings
 from tests.auth import JWT_SECRET, key, running, token
+from visapi.logging import CorrelationIdFilter, JsonFormatter
+from visapi.settings import Settings
 
 CREATE = 'mutation { createApiKey(name: "n", scopes: ["orders:read"]) { secret apiKey { id } } }'
 

@@ -10,10 +10,10 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select
 
-from app.main.settings import Settings
 from infrastructure.db.tables import contact_syncs, outbox, sandbox_messages
 from tests.auth import codes, errors_of, key, running, token
 from tests.scrape import create_order, eventually, order_body, scrape
+from visapi.settings import Settings
 
 STATS = "{ cacheStats { prefix hits misses ratio } }"
 FLUSH = "mutation($p: String!) { flushCache(pattern: $p) }"

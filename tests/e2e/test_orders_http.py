@@ -16,9 +16,9 @@ import httpx
 import pytest
 import redis.asyncio as aioredis
 
-from app.main.asgi import create_app
-from app.main.settings import Settings
 from tests.auth import key, with_auth
+from visapi.asgi import create_app
+from visapi.settings import Settings
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "vizi-orders"
 

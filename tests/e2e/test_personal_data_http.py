@@ -8,7 +8,6 @@ from typing import Any
 
 import httpx
 
-from app.main.settings import Settings
 from tests.auth import errors_of, key, running
 from tests.e2e.personal_support import (
     EMAIL,
@@ -22,6 +21,7 @@ from tests.e2e.personal_support import (
     leaks,
     seed_personal,
 )
+from visapi.settings import Settings
 
 FORBIDDEN = {"code": "FORBIDDEN", "permission": "orders:read"}
 

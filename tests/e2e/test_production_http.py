@@ -13,11 +13,11 @@ from typing import Any
 import httpx
 import pytest
 
-from app.main.asgi import create_app
-from app.main.settings import Settings
 from tests.auth import key, with_auth
 from tests.processes import base_env, servers
 from tests.services import unavailable
+from visapi.asgi import create_app
+from visapi.settings import Settings
 
 HTML = {"accept": "text/html,application/xhtml+xml"}
 SCHEMA = "{ __schema { queryType { name } } }"

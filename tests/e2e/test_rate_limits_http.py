@@ -18,12 +18,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from app.main.asgi import create_app
-from app.main.bootstrap import Container
-from app.main.gate import require
-from app.main.settings import Settings
 from domain.auth.permissions import Permission
+from rest.gate import require
 from tests.auth import codes, drop_namespace, errors_of, issue, key, token, with_auth
+from visapi.asgi import create_app
+from visapi.bootstrap import Container
+from visapi.settings import Settings
 
 TYPENAME = {"query": "{ __typename }"}
 PROBES = ("/api/v1/healthz", "/api/v1/version", "/api/v1/readyz")

@@ -9,12 +9,12 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from app.main.asgi import create_app
-from app.main.settings import Settings
 from infrastructure.db import migrate
 from infrastructure.db.engine import create_engine
 from infrastructure.db.revision import Migrations, SchemaCheck, current_revisions
 from tests.services import temporary_postgres_database
+from visapi.asgi import create_app
+from visapi.settings import Settings
 
 HEAD = migrate.heads()[0]
 

@@ -17,11 +17,11 @@ import pytest
 from sqlalchemy import select
 
 from app.auth.commands import SetUserRole
-from app.main.bootstrap import Container
-from app.main.settings import Settings
 from infrastructure.db.tables import api_keys
 from tests.auth import errors_of, issue, key, running, token
 from tests.e2e.redis_faults import FAULTS, RedisFault, answering, before_update
+from visapi.bootstrap import Container
+from visapi.settings import Settings
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 

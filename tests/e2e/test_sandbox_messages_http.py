@@ -11,13 +11,13 @@ import httpx
 import pytest
 
 from app.contacts.ports import Contact
-from app.main.settings import Settings
 from app.notifications.ports import TemplateMessage
 from infrastructure.db.engine import create_engine
 from infrastructure.vendors.sandbox import SandboxContactSync, SandboxMessaging
 from tests.auth import codes, key, running
 from tests.processes import CLI, ROOT
 from tests.services import free_port
+from visapi.settings import Settings
 
 PHONE = "972501234567"
 QUERY = """query($first: Int, $after: String, $phone: String) {

@@ -20,7 +20,7 @@ def test_schema_graphql_matches_the_code() -> None:
 
 def test_export_schema_command_prints_the_sdl() -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "app.main.cli", "export-schema"],
+        [sys.executable, "-m", "visapi.cli", "export-schema"],
         cwd=ROOT,
         capture_output=True,
         text=True,

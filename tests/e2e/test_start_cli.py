@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from app.main.settings import Settings, unknown_names
 from tests.processes import CLI, ROOT, base_env, serve, wait_until_up
 from tests.services import free_port
+from visapi.settings import Settings, unknown_names
 
 COMMANDS = ["serve", "worker", "scheduler", "migrate"]
 MALFORMED = [

@@ -13,11 +13,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.main.settings import Settings
 from tests.auth import drop_namespace
 from tests.e2e.test_rate_limits_http import TYPENAME, app_with_clients
 from tests.processes import CLI, ROOT, base_env, wait_until_up
 from tests.services import free_port
+from visapi.settings import Settings
 
 
 def via(address: str) -> dict[str, str]:

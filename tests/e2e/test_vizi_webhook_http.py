@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from app.main.bootstrap import Container
-from app.main.settings import Settings
 from infrastructure.db.tables import orders, outbox, webhook_payloads
 from tests.auth import errors_of, key, running, with_auth
+from visapi.bootstrap import Container
+from visapi.settings import Settings
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "vizi-orders"
 URL = "/api/v1/webhooks/vizi/orders"

@@ -16,12 +16,12 @@ import httpx
 import pytest
 from sqlalchemy import insert, select
 
-from app.main.bootstrap import Container
-from app.main.settings import Settings
-from app.main.whatsapp import signature_of
 from app.orders.commands import CreateOrder, OrderAccepted
 from infrastructure.db.tables import delivery_events, notifications
+from rest.whatsapp import signature_of
 from tests.auth import errors_of, running, with_auth
+from visapi.bootstrap import Container
+from visapi.settings import Settings
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "vizi-orders"
 URL = "/api/v1/webhooks/whatsapp"

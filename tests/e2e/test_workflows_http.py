@@ -14,10 +14,10 @@ from typing import Any
 import httpx
 import pytest
 
-from app.main.asgi import create_app
-from app.main.settings import Settings
 from tests.auth import codes, key, with_auth
 from tests.workflow_docs import valid
+from visapi.asgi import create_app
+from visapi.settings import Settings
 
 ERRORS = "errors { message field }"
 CREATE = f"""mutation($d: JSON!) {{ createWorkflow(definition: $d) {{ __typename

@@ -27,12 +27,12 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from app.main.asgi import create_app
-from app.main.bootstrap import Container
-from app.main.settings import Settings
 from infrastructure.db.migrate import upgrade_async
 from tests.auth import drop_namespace, key, with_auth
 from tests.services import postgres_url_or_skip, redis_url_or_skip
+from visapi.asgi import create_app
+from visapi.bootstrap import Container
+from visapi.settings import Settings
 
 T = TypeVar("T")
 WHATSAPP_SECRET = "fuzz-meta-app-secret"

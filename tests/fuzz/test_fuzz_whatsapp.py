@@ -7,7 +7,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from app.main.whatsapp import SIGNATURE_HEADER, signature_of
+from rest.whatsapp import SIGNATURE_HEADER, signature_of
 from tests.fuzz.strategies import NASTY, header_values, raw_bodies
 from tests.fuzz.support import WHATSAPP_SECRET, WHATSAPP_VERIFY, Target, fuzz
 

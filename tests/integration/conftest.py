@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 import redis.asyncio
 
-from app.main.settings import Settings
 from app.ports import Cache
 from infrastructure.cache.memory import MemoryCache
 from infrastructure.cache.redis import RedisCache, redis_client
@@ -22,6 +21,7 @@ from tests.pipeline import pipeline
 from tests.services import redis_url_or_skip
 from tests.smtp_sink import Sink, smtp_sink
 from tests.vendor import FakeVendor
+from visapi.settings import Settings
 
 # A container on the parametrised database with fake vendors (tests/pipeline.py).
 p = pytest.fixture(pipeline)

@@ -1,4 +1,4 @@
-"""`visapi worker`, built as app/main/worker.py builds it, whose threads hold every
+"""`visapi worker`, built as visapi/worker.py builds it, whose threads hold every
 `sync_contact` message before running it: the worker keeps them fetched and unacknowledged
 (in flight, prefetched, or waiting out a delay) until it is killed. A test SIGKILLs it and
 watches another worker get them back.
@@ -16,11 +16,11 @@ from typing import Any
 import dramatiq
 from dramatiq.middleware import Middleware
 
-from app.main.bootstrap import bootstrap
-from app.main.logging import configure_logging
-from app.main.settings import load_settings
-from app.main.worker import EmbeddedWorker
 from infrastructure.queue.broker import create_broker
+from visapi.bootstrap import bootstrap
+from visapi.logging import configure_logging
+from visapi.settings import load_settings
+from visapi.worker import EmbeddedWorker
 
 HOLDING = "holding"
 

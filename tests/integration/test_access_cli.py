@@ -9,9 +9,9 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from app.main.cli import main
 from infrastructure.db.engine import create_engine
 from infrastructure.db.tables import api_keys, events
+from visapi.cli import main
 
 LOW = {"VISAPI_API_KEY_HASH_COST": "low"}
 

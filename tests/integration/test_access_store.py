@@ -16,12 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.auth.authenticate import Credential, CredentialKind
 from app.auth.commands import RevokeApiKey, RotateApiKey, SetUserRole
 from app.errors import Unauthenticated
-from app.main.bootstrap import Container, bootstrap
-from app.main.scheduler import periodic_runner
-from app.main.settings import Settings
 from domain.auth.permissions import Permission, PrincipalKind, Role
 from infrastructure.db.tables import api_keys, events, users
 from tests.auth import issue, token, with_auth
+from visapi.bootstrap import Container, bootstrap
+from visapi.scheduler import periodic_runner
+from visapi.settings import Settings
 
 
 class Clock:

@@ -16,15 +16,15 @@ import dramatiq
 import pytest
 from sqlalchemy import select
 
-from app.main.bootstrap import Container, bootstrap
-from app.main.settings import Settings
-from app.main.worker import EmbeddedWorker
-from app.main.worker_processes import run_worker
 from app.orders.commands import CreateOrder, OrderAccepted
 from infrastructure.cache.memory import MemoryCache
 from infrastructure.db.tables import contact_syncs, failed_jobs, outbox
 from infrastructure.queue.broker import close_broker, create_broker
 from infrastructure.vendors.sandbox import SandboxContactSync
+from visapi.bootstrap import Container, bootstrap
+from visapi.settings import Settings
+from visapi.worker import EmbeddedWorker
+from visapi.worker_processes import run_worker
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "vizi-orders"
 IL_ORDER = json.loads((FIXTURES / "il-uk-eta.json").read_text())

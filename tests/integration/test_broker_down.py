@@ -21,14 +21,14 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from app.main.bootstrap import Container, bootstrap
-from app.main.settings import Settings
 from app.orders.commands import CreateOrder, OrderAccepted
 from infrastructure.db.tables import contact_syncs, outbox
 from infrastructure.queue.broker import close_broker, create_broker
 from infrastructure.vendors.sandbox import SandboxContactSync
 from tests.integration.workers import fast, worker_on
 from tests.services import free_port
+from visapi.bootstrap import Container, bootstrap
+from visapi.settings import Settings
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "vizi-orders"
 IL_ORDER = json.loads((FIXTURES / "il-uk-eta.json").read_text())

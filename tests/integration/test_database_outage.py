@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from app.errors import Unavailable
-from app.main.bootstrap import bootstrap
-from app.main.settings import Settings
 from infrastructure.cache.memory import MemoryCache
 from tests.outages import DatabaseOutage
+from visapi.bootstrap import bootstrap
+from visapi.settings import Settings
 
 pytestmark = pytest.mark.postgres
 

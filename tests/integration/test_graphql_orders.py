@@ -17,16 +17,15 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.bus import MessageBus
-from app.orders.queries import OrderQueries, bind_order_queries
+from app.services import Services
 from domain.auth.permissions import Role
 from graph.context import Context
 from graph.schema import schema
 from infrastructure.cache.memory import MemoryCache
-from infrastructure.db.engine import create_engine
-from infrastructure.db.order_reads import SqlOrderReads
 from tests.auth import user
 from tests.factories import seed_orders
+from visapi.bootstrap import bootstrap
+from visapi.settings import Settings
 
 COUNT = 120
 
@@ -34,13 +33,13 @@ COUNT = 120
 @dataclass
 class Api:
     engine: AsyncEngine
-    orders: OrderQueries
+    services: Services
     rows: list[dict[str, Any]]
     statements: list[str]
 
     async def run(self, query: str, **variables: Any) -> Any:
         # The schema alone (no HTTP gate): the caller is what a viewer's token yields.
-        ctx = Context(MessageBus({}, {}), self.orders, "t", principal=user(Role.VIEWER))
+        ctx = Context(self.services, "t", principal=user(Role.VIEWER))
         return await schema.execute(query, variable_values=variables, context_value=ctx)
 
     async def data(self, query: str, **variables: Any) -> dict[str, Any]:
@@ -64,21 +63,26 @@ class Api:
 
 @pytest.fixture
 async def api(db_url: str) -> AsyncIterator[Api]:
-    engine = create_engine(db_url, pool_size=2)
+    settings = Settings(
+        database_url=db_url,
+        db_pool_size=2,
+        cache_order_ttl_s=60,
+        cache_stats_ttl_s=60,
+        cache_unprocessed_ttl_s=30,
+    )
+    container = bootstrap(settings, cache=MemoryCache())
+    engine = container.engine
     try:
         rows = await seed_orders(engine, COUNT)
-        orders = bind_order_queries(
-            SqlOrderReads(engine), MemoryCache(), order_ttl=60, stats_ttl=60, unprocessed_ttl=30
-        )
         statements: list[str] = []
 
         @event.listens_for(engine.sync_engine, "before_cursor_execute")
         def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
             statements.append(statement)
 
-        yield Api(engine, orders, rows, statements)
+        yield Api(engine, container.services, rows, statements)
     finally:
-        await engine.dispose()
+        await container.aclose()
 
 
 ORDER = """query($id: ID, $orderId: String) { order(id: $id, orderId: $orderId) {

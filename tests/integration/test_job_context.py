@@ -15,12 +15,12 @@ from app import context
 from app.bus import MessageBus
 from app.jobs import ActorSpec, Queue
 from app.logs.ports import BusinessLog, LogLevel
-from app.main.bootstrap import Container, bootstrap
-from app.main.settings import Settings
-from app.main.worker import EmbeddedWorker
 from infrastructure.db.tables import logs
 from infrastructure.queue.broker import create_broker
 from infrastructure.queue.relay import to_message
+from visapi.bootstrap import Container, bootstrap
+from visapi.settings import Settings
+from visapi.worker import EmbeddedWorker
 
 seen: list[tuple[int, str | None, str | None]] = []
 

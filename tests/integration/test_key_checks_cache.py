@@ -48,7 +48,7 @@ async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
 
 @pytest.fixture
 async def issued(settings: Any) -> AsyncIterator[IssuedKey]:
-    from app.main.bootstrap import bootstrap
+    from visapi.bootstrap import bootstrap
 
     container = bootstrap(with_auth(settings))
     try:

@@ -16,10 +16,10 @@ import pytest
 from app.auth.authenticate import Credential, CredentialKind
 from app.auth.lockout import LockedOut
 from app.errors import Unauthenticated
-from app.main.bootstrap import Container, bootstrap
-from app.main.settings import Settings
 from domain.auth.permissions import Principal
 from tests.auth import drop_namespace, issue, with_auth
+from visapi.bootstrap import Container, bootstrap
+from visapi.settings import Settings
 
 IP = "10.0.0.1"
 

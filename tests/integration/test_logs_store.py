@@ -15,13 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import context
 from app.logs.ports import LogFilter, LogLevel
-from app.main.bootstrap import bootstrap
-from app.main.scheduler import periodic_runner
-from app.main.settings import Settings
 from infrastructure.db.engine import create_engine
 from infrastructure.db.logs import SqlBusinessLog, SqlLogReads, log_row
 from infrastructure.db.retention import prune
 from infrastructure.db.tables import logs
+from visapi.bootstrap import bootstrap
+from visapi.scheduler import periodic_runner
+from visapi.settings import Settings
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 WORKFLOW = uuid.UUID(int=42)

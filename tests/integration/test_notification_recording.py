@@ -17,9 +17,6 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
-from app.main.bootstrap import bootstrap
-from app.main.settings import Settings
-from app.main.worker import EmbeddedWorker
 from app.notifications.ports import TemplateMessage
 from app.orders.commands import CreateOrder, OrderAccepted
 from infrastructure.cache.memory import MemoryCache
@@ -33,6 +30,9 @@ from tests.integration.test_actors import drain
 from tests.outages import DatabaseOutage
 from tests.pipeline import body
 from tests.vendor import FakeVendor
+from visapi.bootstrap import bootstrap
+from visapi.settings import Settings
+from visapi.worker import EmbeddedWorker
 
 pytestmark = pytest.mark.postgres
 

@@ -15,10 +15,8 @@ from uuid import UUID
 import pytest
 
 from app.bus import MessageBus
-from app.main.bootstrap import bootstrap
-from app.main.settings import Settings
 from app.orders.commands import CreateOrder, MarkOrdersProcessed, OrderAccepted
-from app.orders.queries import OrderQueries, bind_order_queries
+from app.orders.queries import OrderQueries
 from app.orders.views import DEFAULT_SORT, OrderView, Sort, SortField, StatsGroup
 from app.ports import Cache
 from domain.orders.specs import Compare, unprocessed
@@ -28,6 +26,8 @@ from infrastructure.db.engine import create_engine
 from infrastructure.db.order_reads import SqlOrderReads
 from tests.factories import seed_orders
 from tests.services import redis_url_or_skip
+from visapi.bootstrap import bootstrap
+from visapi.settings import Settings
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "vizi-orders"
 
@@ -61,13 +61,18 @@ class World:
         return [arg for n, arg in self.reads.calls if n == name]
 
 
+async def one(orders: OrderQueries, id: Any) -> Any:
+    """The order with this id, through the DataLoader's batch handler (cached per id)."""
+    return (await orders.orders_by_ids([id]))[0]
+
+
 @pytest.fixture
 async def world(settings: Settings) -> AsyncIterator[World]:
     # Reads through a counting wrapper on their own engine; everything else as bootstrapped.
     engine = create_engine(settings.database_url, pool_size=2)
     cache = MemoryCache()
     reads = CountingReads(SqlOrderReads(engine))
-    container = bootstrap(settings, cache=cache, reads=reads)  # type: ignore[arg-type]
+    container = bootstrap(settings, cache=cache, order_reads=reads)  # type: ignore[arg-type]
     try:
         rows = await seed_orders(engine, 40, children=False)
         yield World(reads, cache, container.orders, container.bus, rows)
@@ -78,29 +83,29 @@ async def world(settings: Settings) -> AsyncIterator[World]:
 
 async def test_order_by_id_is_served_from_the_cache_the_second_time(world: World) -> None:
     id = world.rows[3]["id"]
-    first = await world.orders.order_by_id(id)
-    second = await world.orders.order_by_id(id)
+    first = await one(world.orders, id)
+    second = await one(world.orders, id)
     assert first == second
     assert first is not None
     assert first.amount == world.rows[3]["amount"]
     assert world.calls("by_ids") == [[id]]
     assert world.cache.stats()["order"] == (1, 1)
     # "Not found" is not remembered: an order created later must be found.
-    assert await world.orders.order_by_id(UUID(int=0)) is None
-    assert await world.orders.order_by_id(UUID(int=0)) is None
+    assert await one(world.orders, UUID(int=0)) is None
+    assert await one(world.orders, UUID(int=0)) is None
     assert len(world.calls("by_ids")) == 3
 
 
 async def test_a_batch_fetches_only_the_misses_in_one_query(world: World) -> None:
     a, b, c = (world.rows[i]["id"] for i in (0, 1, 2))
-    await world.orders.order_by_id(a)  # cached by the single read ...
+    await one(world.orders, a)  # cached by the single read ...
     views = await world.orders.orders_by_ids([b, a, UUID(int=0), c, b])
     assert [v.id if v else None for v in views] == [b, a, None, c, b]
     assert world.calls("by_ids") == [[a], [b, UUID(int=0), c]]
     # ... and the batch's rows serve both kinds of read afterwards.
     again = await world.orders.orders_by_ids([c, b, a])
     assert [v.id if v else None for v in again] == [c, b, a]
-    assert (await world.orders.order_by_id(c)) == views[3]
+    assert (await one(world.orders, c)) == views[3]
     assert len(world.calls("by_ids")) == 2
 
 
@@ -148,11 +153,11 @@ async def test_writes_through_the_bus_evict_lists_stats_and_orders(world: World)
     assert new_id in {v.id for v in page_after.items}
     assert new_id not in {v.id for v in page_before.items}
 
-    cached = await world.orders.order_by_id(new_id)
+    cached = await one(world.orders, new_id)
     assert cached is not None
     assert cached.processed_at is None
     assert await world.bus.handle(MarkOrdersProcessed(ids=(new_id,))) == 1
-    processed = await world.orders.order_by_id(new_id)
+    processed = await one(world.orders, new_id)
     assert processed is not None
     assert processed.processed_at is not None
     final = await world.orders.order_page(unprocessed(), DEFAULT_SORT, 100, None)
@@ -160,7 +165,7 @@ async def test_writes_through_the_bus_evict_lists_stats_and_orders(world: World)
 
 
 async def test_without_a_cache_every_read_goes_to_the_database(world: World) -> None:
-    orders = bind_order_queries(
+    orders = OrderQueries(
         world.reads,  # type: ignore[arg-type]
         None,
         order_ttl=60,
@@ -169,11 +174,10 @@ async def test_without_a_cache_every_read_goes_to_the_database(world: World) -> 
     )
     id = world.rows[0]["id"]
     for _ in range(2):
-        await orders.order_by_id(id)
         await orders.orders_by_ids([id])
         await orders.order_stats(None, StatsGroup.STATUS)
         await orders.order_page(unprocessed(), DEFAULT_SORT, 3, None)
-    assert len(world.calls("by_ids")) == 4
+    assert len(world.calls("by_ids")) == 2
     assert len(world.calls("stats")) == 2
     assert len(world.calls("page")) == 2
     assert world.cache.stats() == {}
@@ -220,7 +224,7 @@ async def test_a_write_during_a_batch_fetch_is_visible_on_the_next_read(
     """MarkOrdersProcessed commits and evicts while a DataLoader batch holds rows it read."""
     engine = create_engine(settings.database_url, pool_size=2)
     reads = HeldReads(SqlOrderReads(engine))
-    container = bootstrap(settings, cache=any_cache, reads=reads)  # type: ignore[arg-type]
+    container = bootstrap(settings, cache=any_cache, order_reads=reads)  # type: ignore[arg-type]
     try:
         rows = await seed_orders(engine, 40, children=False)
         a, b = [r["id"] for r in rows if r["processed_at"] is None][:2]
@@ -236,7 +240,7 @@ async def test_a_write_during_a_batch_fetch_is_visible_on_the_next_read(
         fresh = await orders.orders_by_ids([a, b])  # misses: the batch's rows were not stored
         assert [v.processed_at is not None if v else "missing" for v in fresh] == [True, False]
         assert await orders.orders_by_ids([b, a]) == [fresh[1], fresh[0]]  # now both hits
-        assert await orders.order_by_id(a) == fresh[0]
+        assert await one(orders, a) == fresh[0]
         assert [list(ids) for n, ids in reads.calls if n == "by_ids"] == [[a, b], [a, b]]
     finally:
         await container.aclose()

@@ -12,8 +12,6 @@ from typing import Any, Self
 import pytest
 from sqlalchemy import update
 
-from app.main.bootstrap import Container, bootstrap
-from app.main.settings import Settings
 from app.orders.commands import CreateOrder, OrderAccepted, RetriggerOrder
 from app.orders.commands import OrderRetriggered as Retriggered
 from app.workflows.commands import SetWorkflowEnabled
@@ -23,6 +21,8 @@ from infrastructure.db.uow import SqlUnitOfWork
 from tests.integration.workflow_support import create, rows, workflow_settings
 from tests.pipeline import body
 from tests.workflow_docs import valid
+from visapi.bootstrap import Container, bootstrap
+from visapi.settings import Settings
 
 
 @pytest.fixture

@@ -15,13 +15,13 @@ import dramatiq
 import pytest
 from sqlalchemy import func, insert, select
 
-from app.main.bootstrap import Container, bootstrap
-from app.main.settings import Settings
 from app.orders.commands import CreateOrder, OrderAccepted
 from infrastructure.db.engine import create_engine
 from infrastructure.db.tables import events, outbox
 from infrastructure.queue.broker import create_broker
 from infrastructure.queue.relay import OutboxRelay
+from visapi.bootstrap import Container, bootstrap
+from visapi.settings import Settings
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "vizi-orders"
 

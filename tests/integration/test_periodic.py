@@ -17,15 +17,15 @@ import pytest
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.main.bootstrap import bootstrap
-from app.main.scheduler import PeriodicRunner, periodic_runner, run_scheduler
-from app.main.settings import Settings
 from app.orders.commands import CreateOrder, OrderAccepted
 from app.periodic import PeriodicJob, current_tick
 from infrastructure.db.engine import create_engine
 from infrastructure.db.schedule import claim_tick, prune_ticks
 from infrastructure.db.tables import outbox, schedule_ticks
 from infrastructure.queue.broker import create_broker
+from visapi.bootstrap import bootstrap
+from visapi.scheduler import PeriodicRunner, periodic_runner, run_scheduler
+from visapi.settings import Settings
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "vizi-orders"
 NOW = datetime(2026, 3, 1, 12, 0, 7, 250_000, tzinfo=UTC)

@@ -6,9 +6,6 @@ from __future__ import annotations
 import dramatiq
 from sqlalchemy import select
 
-from app.main.bootstrap import bootstrap
-from app.main.settings import Settings
-from app.main.worker import EmbeddedWorker
 from app.orders.commands import CreateOrder, OrderAccepted
 from infrastructure.cache.memory import MemoryCache
 from infrastructure.db.tables import contact_syncs, failed_jobs, notifications, outbox
@@ -16,6 +13,9 @@ from infrastructure.queue.broker import create_broker
 from infrastructure.vendors.sandbox import SandboxContactSync, SandboxMessaging
 from tests.integration.test_actors import drain, fast
 from tests.pipeline import body
+from visapi.bootstrap import bootstrap
+from visapi.settings import Settings
+from visapi.worker import EmbeddedWorker
 
 
 async def test_il_order_is_synced_and_confirmed_once_and_redelivery_sends_nothing(

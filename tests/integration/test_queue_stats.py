@@ -11,8 +11,6 @@ import pytest
 import redis
 from sqlalchemy import insert
 
-from app.main.bootstrap import bootstrap
-from app.main.settings import Settings
 from app.queues.ports import Throughput
 from app.queues.queries import QueueStatsView
 from infrastructure.cache.redis import redis_client
@@ -34,6 +32,8 @@ from tests.integration.workers import (
     scripted_spec,
     worker_on,
 )
+from visapi.bootstrap import bootstrap
+from visapi.settings import Settings
 
 
 def by_queue(stats: list[QueueStatsView]) -> dict[str, QueueStatsView]:

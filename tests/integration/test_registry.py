@@ -22,14 +22,14 @@ from dramatiq.middleware import Middleware
 from sqlalchemy import select
 
 from app.jobs import Job
-from app.main.bootstrap import bootstrap
-from app.main.settings import Settings
 from domain.events import DomainEvent
 from infrastructure.cache.memory import MemoryCache
 from infrastructure.db.tables import failed_jobs, outbox
 from infrastructure.db.uow import SqlUnitOfWork
 from infrastructure.queue.broker import create_broker
 from tests.integration.workers import drop_namespace, redis_settings, worker_on
+from visapi.bootstrap import bootstrap
+from visapi.settings import Settings
 
 # One valid message per actor. Handlers acknowledge ids they do not know, so unknown ids make
 # samples that need no data. An actor missing here fails the test: add its sample.
@@ -81,9 +81,7 @@ async def test_every_registry_actor_goes_through_the_outbox_to_a_worker(
     try:
         missing = sorted(set(api.registry) - set(SAMPLE_ARGUMENTS))
         assert not missing, f"no sample arguments for actor(s) {missing}: add them above"
-        jobs = [
-            Job(name, SAMPLE_ARGUMENTS[name], spec.queue) for name, spec in api.registry.items()
-        ]
+        jobs = [Job(name, SAMPLE_ARGUMENTS[name]) for name in api.registry]
         unit = SqlUnitOfWork(
             api.engine,
             jobs_for=lambda event: jobs if isinstance(event, Probe) else [],

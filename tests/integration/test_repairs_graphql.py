@@ -31,7 +31,7 @@ RETRIGGER = """mutation($id: ID!) { retriggerOrder(orderId: $id) { __typename
 
 
 async def run(p: Pipeline, query: str, role: Role = Role.OPERATOR, **variables: Any) -> Any:
-    ctx = Context(p.c.bus, p.c.orders, "t", principal=user(role))
+    ctx = Context(p.c.services, "t", principal=user(role))
     return await schema.execute(query, variable_values=variables, context_value=ctx)
 
 

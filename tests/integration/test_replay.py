@@ -12,8 +12,6 @@ import pytest
 from sqlalchemy import insert, select
 
 from app.errors import InvalidInput, NotFound
-from app.main.bootstrap import Container, bootstrap
-from app.main.settings import Settings
 from app.orders.commands import CreateOrder, OrderAccepted
 from app.queues.commands import (
     ActorUnknown,
@@ -28,6 +26,8 @@ from infrastructure.db.tables import contact_syncs, events, failed_jobs, outbox
 from infrastructure.queue.broker import create_broker
 from infrastructure.vendors.sandbox import SandboxContactSync
 from tests.integration.workers import drain, fast, worker_on
+from visapi.bootstrap import Container, bootstrap
+from visapi.settings import Settings
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "vizi-orders"
 IL_ORDER = json.loads((FIXTURES / "il-uk-eta.json").read_text())

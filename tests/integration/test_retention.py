@@ -13,9 +13,6 @@ import pytest
 from sqlalchemy import Table, event, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.main.bootstrap import bootstrap
-from app.main.scheduler import periodic_runner
-from app.main.settings import Settings
 from infrastructure.db.engine import create_engine
 from infrastructure.db.retention import prune
 from infrastructure.db.tables import (
@@ -25,6 +22,9 @@ from infrastructure.db.tables import (
     sandbox_messages,
     webhook_payloads,
 )
+from visapi.bootstrap import bootstrap
+from visapi.scheduler import periodic_runner
+from visapi.settings import Settings
 
 DAY = timedelta(days=1)
 

@@ -7,8 +7,6 @@ from typing import Any
 from sqlalchemy import select
 
 from app.jobs import RetryLater
-from app.main.bootstrap import Container, bootstrap
-from app.main.settings import Settings
 from app.vendors import VendorError
 from infrastructure.db.tables import failed_jobs
 from infrastructure.queue.broker import create_broker
@@ -21,6 +19,8 @@ from tests.integration.workers import (
     scripted_spec,
     worker_on,
 )
+from visapi.bootstrap import Container, bootstrap
+from visapi.settings import Settings
 
 
 async def dead_letters(c: Container) -> list[Any]:

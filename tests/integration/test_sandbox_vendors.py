@@ -10,14 +10,14 @@ import pytest
 from sqlalchemy import select
 
 from app.contacts.ports import Contact, ContactSyncError
-from app.main.bootstrap import Container, bootstrap
-from app.main.settings import Settings
 from app.notifications.ports import MessagingError, TemplateMessage
 from domain.contacts.fields import CustomField, FieldType
 from infrastructure.db.tables import sandbox_messages
 from infrastructure.vendors.cbb_adapters import CbbContactSync, CbbMessaging
 from infrastructure.vendors.sandbox import SandboxContactSync, SandboxMessaging
 from tests.vendor import FakeVendor
+from visapi.bootstrap import Container, bootstrap
+from visapi.settings import Settings
 
 PHONE = "972501234567"
 CONTACT = Contact(
@@ -129,7 +129,7 @@ async def test_the_records_list_newest_first_by_phone_in_pages(container: Contai
     await container.contacts.upsert(CONTACT)
     await container.contacts.upsert(dataclasses.replace(CONTACT, phone="15550001111"))
     await container.messaging.send_template(MESSAGE)
-    records = container.sandbox_records
+    records = container.services.sandbox_records
     first = await records.page(2, None, None)
     assert [r.operation for r in first.items] == ["message.send", "contact.create"]
     assert first.has_next
@@ -166,6 +166,6 @@ async def test_adapters_passed_to_bootstrap_are_used_and_shared(settings: Settin
     c = bootstrap(settings, contacts=contacts, messaging=messaging)
     try:
         assert (c.contacts, c.messaging) == (contacts, messaging)
-        assert c.given_vendors == {"contacts": contacts, "messaging": messaging}
+        assert (c.replaced.contacts, c.replaced.messaging) == (contacts, messaging)
     finally:
         await c.aclose()

@@ -14,14 +14,14 @@ import pytest
 from sqlalchemy import event, select
 
 from app.logs.ports import LogLevel
-from app.main.bootstrap import Container, bootstrap
-from app.main.settings import Settings
 from app.orders.commands import CreateOrder, OrderAccepted
 from infrastructure.db import batch_insert
 from infrastructure.db.batch_insert import insert_all
 from infrastructure.db.tables import events, logs, orders, outbox, webhook_payloads
 from infrastructure.db.uow import SqlUnitOfWork
 from tests.pipeline import body
+from visapi.bootstrap import Container, bootstrap
+from visapi.settings import Settings
 
 
 @pytest.fixture

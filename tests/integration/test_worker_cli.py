@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from app.main.cli import main
-from app.main.settings import Settings
 from infrastructure.queue.broker import create_broker
 from tests.integration.holding_worker import HOLDING
 from tests.integration.workers import drop_namespace, message
 from tests.processes import CLI, ROOT, base_env
+from visapi.cli import main
+from visapi.settings import Settings
 
 
 @pytest.mark.parametrize(

@@ -16,8 +16,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.main.bootstrap import bootstrap
-from app.main.settings import Settings
 from app.orders.commands import CreateOrder, OrderAccepted
 from infrastructure.queue.broker import create_broker
 from tests.integration.workers import drop_namespace, message
@@ -26,6 +24,8 @@ from tests.processes import CLI, ROOT, base_env
 from tests.scrape import Samples, parse
 from tests.services import free_port
 from tests.vendor import FakeVendor
+from visapi.bootstrap import bootstrap
+from visapi.settings import Settings
 
 JOBS = "visapi_job_duration_seconds_count"
 VENDOR = "visapi_vendor_call_duration_seconds_count"
@@ -169,7 +169,7 @@ def test_a_taken_port_stops_the_worker_naming_it(
     [("abc", "is not an integer"), ("0", "must be a port number"), ("70000", "port number")],
 )
 def test_a_bad_metrics_port_setting_is_named(raw: str, complaint: str) -> None:
-    from app.main.settings import SettingsError, load_settings
+    from visapi.settings import SettingsError, load_settings
 
     with pytest.raises(SettingsError, match=complaint) as raised:
         load_settings({"VISAPI_WORKER_METRICS_PORT": raw})

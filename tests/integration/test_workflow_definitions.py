@@ -11,8 +11,6 @@ import pytest
 from sqlalchemy import update
 
 from app.errors import Conflict, NotFound
-from app.main.bootstrap import Container, bootstrap
-from app.main.settings import Settings
 from app.workflows.commands import (
     CreateWorkflow,
     DeleteWorkflow,
@@ -24,6 +22,8 @@ from domain.workflows.rules import InvalidDefinition
 from infrastructure.db.tables import events, workflows
 from tests.integration.workflow_support import create, rows, workflow_settings
 from tests.workflow_docs import valid
+from visapi.bootstrap import Container, bootstrap
+from visapi.settings import Settings
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "vizi-orders"
 
@@ -36,12 +36,12 @@ async def c(settings: Settings, tmp_path: Path) -> AsyncIterator[Container]:
 
 
 async def names(c: Container) -> list[str]:
-    return [w.name for w in await c.workflows.queries.enabled()]
+    return [w.name for w in await c.workflows.enabled()]
 
 
 async def test_create_stores_the_definition_and_an_audit_event(c: Container) -> None:
     view = await create(c, valid())
-    stored = await c.workflows.queries.workflow(view.id)
+    stored = await c.workflows.workflow(view.id)
     assert stored == view
     assert stored is not None
     assert (stored.name, stored.enabled, stored.definition) == ("Order follow-up", True, valid())
@@ -77,7 +77,7 @@ async def test_update_enable_and_delete(c: Container) -> None:
     assert (disabled.enabled, disabled.definition["enabled"]) == (False, False)
     assert await c.bus.handle(DeleteWorkflow(view.id)) is True
     assert await c.bus.handle(DeleteWorkflow(view.id)) is False
-    assert await c.workflows.queries.workflow(view.id) is None
+    assert await c.workflows.workflow(view.id) is None
     with pytest.raises(NotFound):
         await c.bus.handle(SetWorkflowEnabled(view.id, True))
     changes = [e.payload["change"] for e in await rows(c, events)]

@@ -13,13 +13,13 @@ import pytest
 from sqlalchemy import update
 
 from app.errors import InvalidInput
-from app.main.bootstrap import Container, bootstrap
-from app.main.settings import Settings
 from app.workflows.commands import ExecuteRun
 from domain.workflows.runs import RunStatus
 from tests.fake_chat import FakeChat
 from tests.integration.workflow_support import create, definition, rows, start, workflow_runs
 from tests.smtp_sink import Sink
+from visapi.bootstrap import Container, bootstrap
+from visapi.settings import Settings
 
 
 @pytest.fixture

@@ -11,9 +11,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
-from app.main.bootstrap import Container, bootstrap
-from app.main.settings import Settings
-from app.main.worker import EmbeddedWorker
 from app.workflows.commands import CancelRun, ExecuteRun
 from app.workflows.execute import RunFailed
 from domain.workflows.runs import RunStatus, StepStatus
@@ -33,6 +30,9 @@ from tests.integration.workflow_support import (
 )
 from tests.scrape import Samples, parse
 from tests.smtp_sink import Sink
+from visapi.bootstrap import Container, bootstrap
+from visapi.settings import Settings
+from visapi.worker import EmbeddedWorker
 
 
 def run_ends(c: Container) -> dict[str, float]:

@@ -17,12 +17,12 @@ from dramatiq.middleware import Middleware
 
 from app.bus import MessageBus
 from app.jobs import ActorSpec, Queue
-from app.main.bootstrap import Container, bootstrap
-from app.main.settings import Settings
-from app.main.worker import EmbeddedWorker
 from infrastructure.cache.memory import MemoryCache
 from infrastructure.queue.broker import close_broker
 from infrastructure.vendors.sandbox import SandboxContactSync
+from visapi.bootstrap import Container, bootstrap
+from visapi.settings import Settings
+from visapi.worker import EmbeddedWorker
 
 
 def fast(settings: Settings, **changes: Any) -> Settings:

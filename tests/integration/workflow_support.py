@@ -9,12 +9,12 @@ from uuid import UUID
 
 from sqlalchemy import select
 
-from app.main.bootstrap import Container
-from app.main.settings import Settings
 from app.workflows.commands import CreateWorkflow, StartRun
 from app.workflows.ports import WorkflowView
 from domain.workflows.runs import WorkflowRun
 from infrastructure.db.tables import failed_jobs, outbox, sandbox_messages, workflow_runs
+from visapi.bootstrap import Container
+from visapi.settings import Settings
 
 
 def workflow_settings(settings: Settings, tmp_path: Path, **changes: Any) -> Settings:
@@ -58,7 +58,7 @@ async def start(c: Container, workflow: WorkflowView, context: dict[str, Any]) -
 
 
 async def stored_run(c: Container, run_id: UUID) -> WorkflowRun:
-    run = await c.workflows.queries.run(run_id)
+    run = await c.workflows.run(run_id)
     assert run is not None
     return run
 

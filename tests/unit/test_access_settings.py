@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from app.main.access import token_verifier
-from app.main.settings import Settings, SettingsError, load_settings
 from infrastructure.auth.verifiers import JwtTokens, NoTokens
 from tests.auth import rsa_keys
+from visapi.settings import Settings, SettingsError, load_settings
+from visapi.slices.access import token_verifier
 
 JWT = {"VISAPI_JWT_ISSUER": "https://idp/", "VISAPI_JWT_AUDIENCE": "visapi"}
 

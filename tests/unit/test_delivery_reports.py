@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from app.main.settings import SettingsError, load_settings
 from domain.notifications.delivery import change_fields, status_reports
 from domain.notifications.status import NotificationStatus
+from visapi.settings import SettingsError, load_settings
 
 
 def body(*statuses: Any, field: str = "messages") -> dict[str, Any]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from dramatiq.brokers.redis import RedisBroker
 
-from app.main.settings import SettingsError, load_settings
 from infrastructure.queue.broker import close_broker, create_broker
+from visapi.settings import SettingsError, load_settings
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ import logging
 import uuid
 
 from app import context
-from app.main.logging import CorrelationIdFilter, JsonFormatter
+from visapi.logging import CorrelationIdFilter, JsonFormatter
 
 
 def line_of(emit: object = None, **extra: object) -> dict[str, object]:

@@ -11,8 +11,6 @@ from typing import Any
 import pytest
 
 from app.errors import InvalidInput
-from app.main.bootstrap import Container, bootstrap
-from app.main.settings import Settings
 from app.orders.commands import (
     CreateOrder,
     MarkOrdersProcessed,
@@ -23,6 +21,8 @@ from app.orders.commands import (
 from domain.orders.model import OrderCreated, OrdersProcessed
 from infrastructure.cache.memory import MemoryCache
 from tests.fakes import FakeBusinessLog, FakeUnitOfWorkFactory, FakeWorkflowReads
+from visapi.bootstrap import Container, bootstrap
+from visapi.settings import Settings
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "vizi-orders"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.main.proxies import client_address, parse_networks
-from app.main.settings import SettingsError, load_settings
+from rest.proxies import client_address, parse_networks
+from visapi.settings import SettingsError, load_settings
 
 PROXIES = parse_networks("10.0.0.0/8, 192.0.2.7, 2001:db8::/32")
 

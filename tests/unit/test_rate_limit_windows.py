@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from app.auth.ports import Verdict
-from app.main.gate import limit_headers
 from infrastructure.cache.rate_limits import MemoryRateLimiter
+from rest.gate import limit_headers
 
 # A monotonic reading where (now + 60.0) - now is 60.00000000000003: the memory limiter told
 # the first request of a window to come back in 61 s (the baseline's flaky e2e failure).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.main.settings import SettingsError, load_settings
+from visapi.settings import SettingsError, load_settings
 
 
 def test_defaults_and_overrides() -> None:

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from app.main.settings import SettingsError, load_settings
 from infrastructure.vendors.cbb import retry_after_seconds
+from visapi.settings import SettingsError, load_settings
 
 NOW = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
 

@@ -16,7 +16,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.context import correlation_id
 from app.errors import Unavailable
-from app.main.settings import Settings
 
 log = logging.getLogger("visapi.http")
 
@@ -24,19 +23,19 @@ CORRELATION_HEADERS = (b"x-correlation-id", b"x-request-id")  # first one presen
 _SANE_ID = re.compile(rb"[A-Za-z0-9._:-]{1,64}")
 
 
-def build_middleware(settings: Settings) -> list[Middleware]:
+def build_middleware(*, timeout_s: float, max_body_bytes: int) -> list[Middleware]:
     """The stack, outermost first: every answer below it (even a 500) gets the correlation id."""
     return [
         Middleware(SecurityHeadersMiddleware),
         Middleware(CorrelationIdMiddleware),
         Middleware(ErrorMiddleware),
-        Middleware(TimeoutMiddleware, seconds=settings.request_timeout_s),
-        Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
+        Middleware(TimeoutMiddleware, seconds=timeout_s),
+        Middleware(BodyLimitMiddleware, max_bytes=max_body_bytes),
     ]
 
 
 # Every answer, in every mode: the API serves JSON and one page (GraphiQL), whose scripts and
-# styles are files of its own (app/main/static/graphiql), so nothing inline or foreign is allowed.
+# styles are files of its own (visapi/static/graphiql), so nothing inline or foreign is allowed.
 # GraphiQL fetches /graphql (connect-src) and uses data: URIs for its icons and fonts.
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

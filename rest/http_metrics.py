@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from typing import Protocol
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -13,7 +14,6 @@ from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.metrics import Metrics
-from infrastructure.metrics import PrometheusMetrics
 
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 # Label of a path no route knows: raw paths would make one series per scanner probe.
@@ -58,7 +58,13 @@ class HttpMetricsMiddleware:
         return path if isinstance(path, str) else UNMATCHED
 
 
-def metrics_endpoint(metrics: PrometheusMetrics) -> Callable[[Request], Awaitable[Response]]:
+class Exposition(Protocol):
+    """The metrics registry as Prometheus text: the body and its media type."""
+
+    def render(self) -> tuple[bytes, str]: ...
+
+
+def metrics_endpoint(metrics: Exposition) -> Callable[[Request], Awaitable[Response]]:
     async def scrape(request: Request) -> Response:
         # Off the event loop: merging per-process files and asking Redis for queue lengths block.
         body, media_type = await asyncio.to_thread(metrics.render)

@@ -19,11 +19,11 @@ from starlette.responses import Response
 from app.bus import MessageBus
 from app.errors import Conflict, NotFound
 from app.idempotency import IdempotencyKeyReused
-from app.main.gate import require
-from app.main.middleware import error_body
 from app.workflows.commands import TriggerWebhook
 from domain.auth.permissions import Permission
 from domain.workflows.schema import KEY_PATTERN
+from rest.gate import require
+from rest.middleware import error_body
 
 JSON = "application/json; charset=utf-8"
 _KEY = re.compile(KEY_PATTERN)
@@ -57,7 +57,7 @@ def _parse(media: str, raw: bytes) -> Any:
     return dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
 
 
-def trigger_route(bus: Callable[[], MessageBus], max_bytes: int) -> Callable[..., Any]:
+def trigger_route(bus: MessageBus, max_bytes: int) -> Callable[..., Any]:
     async def trigger(request: Request) -> Response:
         denied = require(request, Permission.WORKFLOWS_RUN)
         if denied is not None:
@@ -94,7 +94,7 @@ def trigger_route(bus: Callable[[], MessageBus], max_bytes: int) -> Callable[...
             correlation_id=state.get("correlation_id"),
         )
         try:
-            run_id = await bus().handle(command)
+            run_id = await bus.handle(command)
         except NotFound as exc:
             return _error(404, exc.message, "NOT_FOUND")
         except IdempotencyKeyReused as exc:

@@ -12,14 +12,14 @@ from collections.abc import Sequence
 from functools import partial
 
 from app.jobs import Queue
-from app.main.bootstrap import bootstrap
-from app.main.metrics_dir import metrics_directory
-from app.main.settings import Settings
-from app.main.worker import EmbeddedWorker
 from infrastructure.metrics import PrometheusMetrics
 from infrastructure.metrics_endpoint import MetricsEndpoint
 from infrastructure.queue.broker import close_broker, create_broker
 from infrastructure.queue.metrics import queue_depths
+from visapi.bootstrap import bootstrap
+from visapi.metrics_dir import metrics_directory
+from visapi.settings import Settings
+from visapi.worker import EmbeddedWorker
 
 log = logging.getLogger("visapi.worker")
 

@@ -9,7 +9,7 @@ is archived by the command first.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -23,17 +23,16 @@ from app.idempotency import (
     MAX_KEY_LENGTH,
     Answer,
     IdempotencyKeyReused,
-    IdempotencyPolicy,
     RequestInProgress,
     check_key,
     fingerprint,
     run_once,
 )
-from app.main.bootstrap import Container, utcnow
-from app.main.gate import require
 from app.orders.archive import ArchiveBody
 from app.orders.commands import CreateOrder, OrderAccepted, OrderRejected, OrderSkipped
+from app.services import Services
 from domain.auth.permissions import Permission
+from rest.gate import require
 
 PATH = "/api/v1/webhooks/vizi/orders"
 KEY_HEADER = "X-Idempotency-Key"
@@ -52,7 +51,7 @@ ERROR_STATUS = {
 
 
 def error_document(message: str, code: str, correlation_id: str | None, **extensions: Any) -> Any:
-    """The one error format (app.main.middleware.error_body), as a document to store."""
+    """The one error format (rest.middleware.error_body), as a document to store."""
     if correlation_id:
         extensions["correlationId"] = correlation_id
     return {"errors": [{"message": message, "extensions": {"code": code, **extensions}}]}
@@ -106,7 +105,7 @@ async def intake(
     return Answer(422, document)
 
 
-def vizi_routes(container: Callable[[], Container]) -> list[Route]:
+def vizi_routes(services: Services) -> list[Route]:
     async def receive_order(request: Request) -> Response:
         for needed in (Permission.WEBHOOK_VIZI, Permission.LOGS_WRITE):
             denied = require(request, needed)
@@ -115,7 +114,7 @@ def vizi_routes(container: Callable[[], Container]) -> list[Route]:
         state = request.scope.get("state") or {}
         actor: str = state["principal"].actor
         cid: str | None = state.get("correlation_id")
-        c = container()
+        c = services
         raw = await request.body()
         key = request.headers.get(KEY_HEADER)
         if key is None:
@@ -131,8 +130,8 @@ def vizi_routes(container: Callable[[], Container]) -> list[Route]:
                 check_key(key, KEY_HEADER),
                 fingerprint(raw),
                 run,
-                policy=idempotency_policy(c),
-                now=utcnow,
+                policy=c.idempotency_policy,
+                now=_utcnow,
                 new_id=uuid.uuid4,
                 header=KEY_HEADER,
             )
@@ -183,10 +182,5 @@ async def _archive(
     )
 
 
-def idempotency_policy(c: Container) -> IdempotencyPolicy:
-    s = c.settings
-    return IdempotencyPolicy(
-        ttl_s=s.idempotency_ttl_s,
-        wait_s=s.idempotency_wait_s,
-        reclaim_after_s=s.idempotency_reclaim_s,
-    )
+def _utcnow() -> datetime:
+    return datetime.now(UTC)

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Callable
 
 import orjson
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from app.main.bootstrap import Container
-from app.main.middleware import error_body
+from app.bus import MessageBus
 from app.notifications.deliveries import DeliveriesRecorded, RecordDeliveryEvents
+from rest.middleware import error_body
 
 PATH = "/api/v1/webhooks/whatsapp"
 SIGNATURE_HEADER = "X-Hub-Signature-256"
@@ -43,9 +42,11 @@ def _error(status: int, message: str, code: str, request: Request) -> Response:
     return Response(error_body(message, code, **extensions), status, media_type=JSON)
 
 
-def whatsapp_routes(container: Callable[[], Container]) -> list[Route]:
+def whatsapp_routes(
+    bus: MessageBus, *, verify_token: str | None, app_secret: str | None
+) -> list[Route]:
     async def verify(request: Request) -> Response:
-        expected = container().settings.whatsapp_verify_token
+        expected = verify_token
         if not expected:
             message = "WhatsApp webhook verification is not configured."
             return _error(503, message, "UNAVAILABLE", request)
@@ -58,8 +59,7 @@ def whatsapp_routes(container: Callable[[], Container]) -> list[Route]:
         return _error(403, "hub.mode or hub.verify_token is wrong.", "FORBIDDEN", request)
 
     async def receive(request: Request) -> Response:
-        c = container()
-        secret = c.settings.whatsapp_app_secret
+        secret = app_secret
         if not secret:
             message = "WhatsApp webhooks are not configured (no app secret)."
             return _error(503, message, "UNAVAILABLE", request)
@@ -72,9 +72,9 @@ def whatsapp_routes(container: Callable[[], Container]) -> list[Route]:
         except orjson.JSONDecodeError as exc:
             # Signed by Meta yet unreadable: kept (as text) for inspection, refused with 400.
             text = raw.decode("utf-8", "replace")
-            await c.bus.handle(RecordDeliveryEvents(payload=text, well_formed=False))
+            await bus.handle(RecordDeliveryEvents(payload=text, well_formed=False))
             return _error(400, f"The body is not valid JSON: {exc}", "INVALID_INPUT", request)
-        recorded: DeliveriesRecorded = await c.bus.handle(RecordDeliveryEvents(payload=payload))
+        recorded: DeliveriesRecorded = await bus.handle(RecordDeliveryEvents(payload=payload))
         return Response(orjson.dumps({"received": recorded.counts}), 200, media_type=JSON)
 
     return [

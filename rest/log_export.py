@@ -18,9 +18,9 @@ from app.errors import InvalidInput
 from app.logs.filters import checked
 from app.logs.ports import LogFilter, LogLevel, LogView
 from app.logs.queries import LogQueries
-from app.main.gate import require
-from app.main.middleware import error_body
 from domain.auth.permissions import Permission
+from rest.gate import require
+from rest.middleware import error_body
 
 BATCH = 1000
 FORMATS = {"csv": "text/csv; charset=utf-8", "ndjson": "application/x-ndjson"}
@@ -118,7 +118,7 @@ def parse(query: Any) -> tuple[str, LogFilter]:
     return fmt, checked(f)
 
 
-def export_route(logs: Callable[[], LogQueries]) -> Callable[[Request], Any]:
+def export_route(logs: LogQueries) -> Callable[[Request], Any]:
     async def export(request: Request) -> Response:
         refused = require(request, Permission.LOGS_READ)
         if refused is not None:
@@ -128,7 +128,7 @@ def export_route(logs: Callable[[], LogQueries]) -> Callable[[Request], Any]:
         except InvalidInput as exc:
             body = error_body(exc.message, "INVALID_INPUT", field=exc.field)
             return Response(body, 400, media_type="application/json; charset=utf-8")
-        reads = logs()
+        reads = logs
 
         async def lines() -> AsyncIterator[bytes]:
             # A failure mid-stream cuts the download short (the status is already sent): the

@@ -13,13 +13,14 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from functools import partial
 
-from app.main.bootstrap import Container, bootstrap
-from app.main.settings import Settings
 from app.periodic import PeriodicJob, current_tick, periodic_jobs
+from app.workflows.commands import FireCronTriggers
 from infrastructure.db.retention import prune
 from infrastructure.db.schedule import claim_tick, prune_ticks
 from infrastructure.queue.broker import close_broker
 from infrastructure.queue.maintenance import maintenance_timer
+from visapi.bootstrap import Container, bootstrap
+from visapi.settings import Settings
 
 log = logging.getLogger("visapi.scheduler")
 
@@ -132,7 +133,7 @@ def periodic_runner(container: Container) -> PeriodicRunner:
         flush_key_usage=container.access.flush_usage,
         purge_idempotency_keys=container.idempotency.purge,
         prune_expired=partial(prune, container.engine),
-        fire_cron=partial(container.workflows.fire_cron, claimer),
+        fire_cron=partial(container.bus.handle, FireCronTriggers(claimer)),
         now=_utcnow,
     )
     return PeriodicRunner(

@@ -6,22 +6,20 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.auth.access import Access
 from app.auth.admit import Admitted
 from app.auth.authenticate import Credential, CredentialKind
 from app.auth.lockout import LockedOut
 from app.auth.ports import Verdict
 from app.errors import Unauthenticated
-from app.main.access import Access
-from app.main.middleware import error_body, send_error
-from app.main.proxies import client_address, parse_networks
-from app.main.settings import Settings
 from domain.auth.permissions import Permission, Principal
+from rest.middleware import error_body, send_error
+from rest.proxies import client_address, parse_networks
 
 log = logging.getLogger("visapi.access")
 
@@ -92,19 +90,28 @@ class GateMiddleware:
     each route's decision (GraphQL: per field, graph.permissions; REST: `require`).
     """
 
-    def __init__(self, app: ASGIApp, *, access: Callable[[], Access], settings: Settings) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        access: Access,
+        window_s: float,
+        per_key: int,
+        per_ip: int,
+        trusted_proxies: str,
+    ) -> None:
         self.app = app
         self._access = access
-        self._window = settings.rate_limit_window_s
-        self._per_key = settings.rate_limit_per_key
-        self._per_ip = settings.rate_limit_per_ip
-        self._trusted = parse_networks(settings.trusted_proxies)
+        self._window = window_s
+        self._per_key = per_key
+        self._per_ip = per_ip
+        self._trusted = parse_networks(trusted_proxies)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in EXEMPT:
             await self.app(scope, receive, send)
             return
-        access = self._access()
+        access = self._access
         ip = client_address(scope, self._trusted)
         try:
             principal, verdict = await self._authenticate(access, dict(scope["headers"]), ip)

@@ -1,26 +1,17 @@
-"""Wiring of workflows: repositories, cached reads, step vendors, handlers and the cron job."""
+"""The workflows slice: definitions, cached reads, step vendors, runs and the cron triggers."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from datetime import datetime
 from functools import partial
-from uuid import UUID
-
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.bus import CommandHandler
 from app.idempotency import IdempotencyPolicy
-from app.main.settings import Settings
-from app.metrics import NO_METRICS, Metrics
-from app.notifications.ports import Messaging
-from app.ports import Cache, OrderStarts, UnitOfWorkFactory
 from app.workflows.commands import (
     CancelRun,
     CreateWorkflow,
     DeleteWorkflow,
     ExecuteRun,
+    FireCronTriggers,
     SetWorkflowEnabled,
     StartRun,
     TriggerWebhook,
@@ -34,9 +25,9 @@ from app.workflows.handlers import (
     set_workflow_enabled,
     update_workflow,
 )
-from app.workflows.orders import OrderWorkflows
-from app.workflows.ports import Chat, Mailer, WorkflowReads
-from app.workflows.queries import WorkflowQueries, bind_workflow_queries
+from app.workflows.policies import JOB_POLICIES as JOBS
+from app.workflows.ports import Chat, Mailer
+from app.workflows.queries import WorkflowQueries
 from app.workflows.runs import cancel_run, start_run, trigger_webhook
 from app.workflows.steps import step_runners
 from infrastructure.db.idempotency import SqlIdempotency
@@ -45,36 +36,30 @@ from infrastructure.vendors.pdf import XhtmlPdfDocuments
 from infrastructure.vendors.sandbox_steps import SandboxSteps
 from infrastructure.vendors.slack import SlackWebhookChat
 from infrastructure.vendors.smtp import SmtpConfig, SmtpMailer
+from visapi.platform import Closer, Platform
+from visapi.slices import Slice
+
+__all__ = ["JOBS", "build"]
 
 
-@dataclass
-class WorkflowSlice:
-    queries: WorkflowQueries
-    commands: dict[type, CommandHandler]
-    # The workflows an order starts in its own transaction (create and retrigger order).
-    order_starts: OrderStarts
-    fire_cron: Callable[[str], Awaitable[int]]  # argument: the claimer's name
-    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
-
-
-def build_workflows(
-    settings: Settings,
-    *,
-    engine: AsyncEngine,
-    cache: Cache,
-    uow: UnitOfWorkFactory,
-    now: Callable[[], datetime],
-    new_id: Callable[[], UUID],
-    messaging: Messaging | None = None,
-    reads: WorkflowReads | None = None,
-    metrics: Metrics = NO_METRICS,
-) -> WorkflowSlice:
+def build(p: Platform) -> Slice[WorkflowQueries]:
+    settings, engine, cache, uow, now, new_id = (
+        p.settings,
+        p.engine,
+        p.cache,
+        p.uow,
+        p.now,
+        p.new_id,
+    )
+    metrics = p.metrics
     # The primary, not a replica: a trigger must see a workflow the moment it is saved.
-    queries = bind_workflow_queries(
-        reads or SqlWorkflowReads(engine), cache, enabled_ttl=settings.workflow_cache_ttl_s
+    queries = WorkflowQueries(
+        p.replaced.workflow_reads or SqlWorkflowReads(engine),
+        cache,
+        enabled_ttl=settings.workflow_cache_ttl_s,
     )
     sandbox = SandboxSteps(engine)
-    closers: list[Callable[[], Awaitable[None]]] = []
+    closers: list[Closer] = []
     chat: Chat = sandbox
     if settings.slack_webhook_url:
         slack = SlackWebhookChat(
@@ -99,7 +84,7 @@ def build_workflows(
     runners = step_runners(
         chat=chat,
         mailer=mailer,
-        messaging=messaging or sandbox,
+        messaging=p.vendors.messaging,
         documents=XhtmlPdfDocuments(settings.pdf_dir),
     )
     pacing = Pacing(backoff_s=settings.workflow_step_backoff_s)
@@ -126,22 +111,13 @@ def build_workflows(
             execute_run, uow=uow, runners=runners, pacing=pacing, now=now, metrics=metrics
         ),
         CancelRun: partial(cancel_run, uow=uow, now=now, metrics=metrics),
-    }
-
-    async def fire_cron(claimer: str) -> int:
-        return await fire_cron_triggers(
+        FireCronTriggers: partial(
+            fire_cron_triggers,
             enabled=queries.enabled,
             uow=uow,
-            claimer=claimer,
             lookback_s=settings.workflow_cron_lookback_s,
             now=now,
             new_id=new_id,
-        )
-
-    return WorkflowSlice(
-        queries=queries,
-        commands=commands,
-        order_starts=OrderWorkflows(enabled=queries.enabled, now=now, new_id=new_id).plan,
-        fire_cron=fire_cron,
-        closers=closers,
-    )
+        ),
+    }
+    return Slice(queries, commands, closers)

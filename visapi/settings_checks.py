@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from app.main.proxies import parse_networks
+from rest.proxies import parse_networks
 
 if TYPE_CHECKING:
-    from app.main.settings import Settings
+    from visapi.settings import Settings
 
 MAX_RETENTION_DAYS = 36_500
 

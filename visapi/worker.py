@@ -1,5 +1,5 @@
 """Job consumers: the worker that runs actors on a container of its own, used by `serve`
-(embedded) and by `visapi worker` processes (app/main/worker_processes.py)."""
+(embedded) and by `visapi worker` processes (visapi/worker_processes.py)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ import dramatiq
 from dramatiq.asyncio import get_event_loop_thread
 from dramatiq.middleware import AsyncIO, Middleware
 
-from app.main.bootstrap import Container, bootstrap
 from infrastructure.queue.broker import in_memory_messages, register_actors
 from infrastructure.queue.dead_letters import dead_letters_of, failed_job_writer
 from infrastructure.queue.maintenance import MaintenanceTimer, maintenance_timer
+from visapi.bootstrap import Container, bootstrap
 
 log = logging.getLogger("visapi.worker")
 
@@ -128,7 +128,8 @@ def embedded_worker(api: Container) -> EmbeddedWorker:
             broker=broker,
             cache=api.cache,
             metrics=api.metrics,
-            **api.given_vendors,
+            contacts=api.replaced.contacts,
+            messaging=api.replaced.messaging,
         ),
         # How long a worker thread waits on an empty queue: also what a shutdown waits (x2).
         worker_timeout_ms=100,

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from app.main.settings_checks import SettingsError, check
+from visapi.settings_checks import SettingsError, check
 
 __all__ = ["Settings", "SettingsError", "load_settings", "unknown_names"]
 
@@ -140,7 +140,7 @@ class Settings:
     rate_limit_failed_auth: int = 30
     rate_limit_window_s: float = 60.0
     # Proxies whose X-Forwarded-For names the client (comma-separated addresses or CIDRs);
-    # none by default: the socket peer is the client (app.main.proxies says why).
+    # none by default: the socket peer is the client (rest.proxies says why).
     trusted_proxies: str = ""
 
     @property

@@ -1,29 +1,22 @@
-"""Wiring of access control: hashing, tokens, key checks, usage, rate limits and the handlers."""
+"""The access slice: hashing, tokens, key checks, usage, rate limits and the key/user handlers."""
 
 from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Mapping
 from functools import partial
-from typing import Any
-from uuid import UUID
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
-from app.auth.admit import Admitted, Limits, admit_cached
-from app.auth.authenticate import Credential, authenticate, check_key, check_token, key_digest
+from app.auth.access import Access
+from app.auth.admit import Limits, admit_cached
+from app.auth.authenticate import authenticate, check_key, check_token, key_digest
 from app.auth.commands import CreateApiKey, RevokeApiKey, RotateApiKey, SetUserRole
 from app.auth.keys import create_api_key, flush_key_usage, revoke_api_key, rotate_api_key
 from app.auth.lockout import Lockout
-from app.auth.ports import AccessReads, Admissions, KeyUsage, RateLimiter, TokenVerifier
+from app.auth.ports import Admissions, KeyUsage, RateLimiter, TokenVerifier
 from app.auth.users import ensure_user, set_user_role
 from app.bus import CommandHandler
-from app.main.settings import Settings, SettingsError
-from app.ports import Cache, UnitOfWorkFactory
-from domain.auth.permissions import Principal
+from app.jobs import JobPolicy
 from infrastructure.auth.verifiers import Argon2Hasher, JwtTokens, NoTokens, load_public_key
 from infrastructure.cache.admission import MemoryAdmissions, RedisAdmissions
 from infrastructure.cache.key_usage import MemoryKeyUsage, RedisKeyUsage
@@ -31,23 +24,13 @@ from infrastructure.cache.memory import MemoryCache
 from infrastructure.cache.rate_limits import MemoryRateLimiter, RedisRateLimiter
 from infrastructure.cache.redis import RedisCache
 from infrastructure.db.access_reads import SqlAccessReads, write_last_used
+from visapi.platform import Platform
+from visapi.settings import Settings, SettingsError
+from visapi.slices import Slice
 
 log = logging.getLogger("visapi.access")
 
-
-@dataclass
-class Access:
-    """The access slice of a container: what the gate, GraphQL and the scheduler use."""
-
-    reads: AccessReads
-    authenticate: Callable[[Credential], Awaitable[Principal]]
-    # The one-call path for a cached check: None (or its answer None) means take the full path.
-    admit: Callable[[Credential], Awaitable[Admitted | None]] | None
-    limiter: RateLimiter
-    lockout: Lockout  # the full path's failed-authentication count
-    usage: KeyUsage
-    flush_usage: Callable[[], Awaitable[int]]
-    commands: dict[type, CommandHandler]
+JOBS: Mapping[type, JobPolicy] = {}  # key and user changes cause no job
 
 
 def token_verifier(settings: Settings) -> TokenVerifier:
@@ -78,16 +61,9 @@ def _hmac_key(settings: Settings) -> bytes:
     return secrets.token_bytes(32)
 
 
-def build_access(
-    settings: Settings,
-    *,
-    engine: AsyncEngine,
-    cache: Cache,
-    redis: Any,
-    uow: UnitOfWorkFactory,
-    now: Callable[[], datetime],
-    new_id: Callable[[], UUID],
-) -> Access:
+def build(p: Platform) -> Slice[Access]:
+    settings, engine, cache, redis, uow = p.settings, p.engine, p.cache, p.redis, p.uow
+    now, new_id = p.now, p.new_id
     hasher = Argon2Hasher(settings.api_key_hash_cost)
     # Credential checks read the primary, never a replica: a key revoked or rotated a moment
     # ago must already fail, and the re-read that guards the cache must see the commit.
@@ -150,7 +126,7 @@ def build_access(
         ),
         SetUserRole: partial(set_user_role, uow=uow, cache=cache, now=now),
     }
-    return Access(
+    access = Access(
         reads=reads,
         authenticate=partial(authenticate, check_key=key_check, check_token=token_check),
         admit=admit,
@@ -158,5 +134,5 @@ def build_access(
         lockout=Lockout(limiter, settings.rate_limit_failed_auth, settings.rate_limit_window_s),
         usage=usage,
         flush_usage=partial(flush_key_usage, usage=usage, write=partial(write_last_used, engine)),
-        commands=commands,
     )
+    return Slice(access, commands)

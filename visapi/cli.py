@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING, TypeVar
 
 import click
 
-from app.main.metrics_dir import MULTIPROC_ENV, metrics_directory
-from app.main.settings import Settings, SettingsError, load_settings, unknown_names
+from visapi.metrics_dir import MULTIPROC_ENV, metrics_directory
+from visapi.settings import Settings, SettingsError, load_settings, unknown_names
 
 if TYPE_CHECKING:
     from app.auth.commands import IssuedKey
-    from app.main.bootstrap import Container
+    from visapi.bootstrap import Container
 
 T = TypeVar("T")
 SCHEMA_CHECK_TIMEOUT_S = 10.0
@@ -33,7 +33,7 @@ def _start_logging(settings: Settings) -> None:
     """JSON logs, and one warning naming `VISAPI_*` variables no setting reads (typos)."""
     import logging
 
-    from app.main.logging import configure_logging
+    from visapi.logging import configure_logging
 
     configure_logging(settings.log_level)
     unknown = unknown_names()
@@ -100,7 +100,7 @@ def serve(host: str, port: int, workers: int) -> None:
             "--workers > 1 needs VISAPI_REDIS_URL: the embedded cache and job queue live in one "
             "process"
         )
-    from app.main.proxies import parse_networks
+    from rest.proxies import parse_networks
 
     _require_schema(settings, "serve")
     _start_logging(settings)
@@ -109,7 +109,7 @@ def serve(host: str, port: int, workers: int) -> None:
         _first_key_notice(settings)
         click.echo(f"VisAPI: GraphiQL on http://{host}:{port}/graphql", err=True)
         uvicorn.run(
-            "app.main.asgi:create_app",
+            "visapi.asgi:create_app",
             factory=True,
             host=host,
             port=port,
@@ -117,7 +117,7 @@ def serve(host: str, port: int, workers: int) -> None:
             log_config=None,
             access_log=False,
             # Explicit, never uvicorn's default (FORWARDED_ALLOW_IPS, else loopback): with no
-            # trusted proxies X-Forwarded-For is not read at all (app.main.proxies).
+            # trusted proxies X-Forwarded-For is not read at all (rest.proxies).
             proxy_headers=bool(trusted),
             forwarded_allow_ips=trusted,
         )
@@ -163,7 +163,7 @@ def worker(
     # Before prometheus-client is imported: the worker's metrics are its own (in memory, or a
     # directory of its own with --processes > 1), never files of a directory `serve` empties.
     os.environ.pop(MULTIPROC_ENV, None)
-    from app.main.worker_processes import run_worker
+    from visapi.worker_processes import run_worker
 
     _start_logging(settings)
     port = metrics_port if metrics_port is not None else settings.worker_metrics_port
@@ -176,7 +176,7 @@ def scheduler() -> None:
     settings = _settings()
     _require_redis(settings, "scheduler")
     _require_schema(settings, "scheduler")
-    from app.main.scheduler import run_scheduler
+    from visapi.scheduler import run_scheduler
 
     _start_logging(settings)
     run_scheduler(settings)
@@ -278,9 +278,9 @@ def _run_with_container(settings: Settings, work: Callable[[Container], Awaitabl
     from sqlalchemy.exc import DBAPIError
 
     from app.errors import AppError
-    from app.main.bootstrap import bootstrap
     from domain.errors import DomainError
     from infrastructure.queue.broker import close_broker
+    from visapi.bootstrap import bootstrap
 
     async def run() -> T:
         container = bootstrap(settings)

@@ -1,30 +1,25 @@
-"""Wiring of the vendor adapters: CBB over HTTP when it is configured, else the sandboxes."""
+"""The vendor adapters: CBB over HTTP when it is configured, else the sandboxes."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.contacts.ports import ContactSync
-from app.main.settings import Settings
 from app.metrics import NO_METRICS, Metrics
 from app.notifications.ports import Messaging
 from infrastructure.vendors.cbb import CbbClient
 from infrastructure.vendors.cbb_adapters import CbbContactSync, CbbMessaging
 from infrastructure.vendors.sandbox import SandboxContactSync, SandboxMessaging
+from visapi.settings import Settings
 
 
 @dataclass
 class Vendors:
     contacts: ContactSync
     messaging: Messaging
-    # The adapters the caller passed in (tests' scripted sandboxes): the embedded worker's
-    # container reuses them. Adapters built here hold this container's engine or HTTP pool,
-    # bound to its event loop, so another container builds its own.
-    given: dict[str, Any] = field(default_factory=dict)
 
 
 def cbb_client(settings: Settings, metrics: Metrics = NO_METRICS) -> CbbClient | None:
@@ -50,21 +45,17 @@ def build_vendors(
     messaging: Messaging | None = None,
     metrics: Metrics = NO_METRICS,
 ) -> Vendors:
-    given: dict[str, Any] = {
-        name: adapter
-        for name, adapter in (("contacts", contacts), ("messaging", messaging))
-        if adapter is not None
-    }
-    client = cbb_client(settings, metrics) if len(given) < 2 else None
+    # Adapters passed in (tests' scripted vendors) are used as they are; the embedded worker's
+    # container is given the API's. Adapters built here hold this container's engine or HTTP
+    # pool, bound to its event loop, so another container builds its own.
+    client = cbb_client(settings, metrics) if contacts is None or messaging is None else None
     if client is not None:
         closers.append(client.aclose)
         return Vendors(
             contacts=contacts or CbbContactSync(client),
             messaging=messaging or CbbMessaging(client),
-            given=given,
         )
     return Vendors(
         contacts=contacts or SandboxContactSync(engine),
         messaging=messaging or SandboxMessaging(engine),
-        given=given,
     )

@@ -1,0 +1,1 @@
+"""REST delivery beside GraphQL: webhooks, triggers, exports and health, over Starlette."""

@@ -1,0 +1,191 @@
+"""The Starlette app: routes, middleware, and the lifespan that runs the embedded worker and
+closes the container."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import importlib.metadata
+import importlib.resources
+import os
+import platform
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from functools import partial
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from graph.schema import build_schema
+from graph.view import GraphQLView
+from infrastructure.db.revision import Migrations, SchemaCheck
+from infrastructure.metrics import PrometheusMetrics
+from infrastructure.queue.broker import close_broker
+from rest.gate import GateMiddleware
+from rest.health import Check, health_routes
+from rest.http_metrics import HttpMetricsMiddleware, metrics_endpoint
+from rest.log_export import export_route
+from rest.middleware import build_middleware, error_body
+from rest.triggers import trigger_route
+from rest.vizi import vizi_routes
+from rest.whatsapp import whatsapp_routes
+from visapi.bootstrap import Container, bootstrap
+from visapi.scheduler import PeriodicRunner, periodic_runner
+from visapi.settings import Settings, load_settings
+from visapi.worker import EmbeddedWorker, embedded_worker
+
+GRAPHIQL = ("visapi", "static/graphiql")  # package and folder of the vendored GraphiQL
+JSON = "application/json; charset=utf-8"
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    """The API. Bootstrapping opens no connection, so the services exist with the app and
+    routes get them handed over; the lifespan starts the embedded worker and closes them."""
+    settings = settings or load_settings()
+    # Built before the schema: its extension and the HTTP middleware count into it.
+    metrics = PrometheusMetrics()
+    container = bootstrap(settings, metrics=metrics)
+    services = container.services
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        worker: EmbeddedWorker | None = None
+        runner: PeriodicRunner | None = None
+        try:
+            if settings.embedded:
+                # The job worker (its own thread and loop) and the periodic jobs (on this loop)
+                # run inside the API process; in production they are separate commands.
+                worker, runner = embedded_worker(container), periodic_runner(container)
+                worker.start()
+                runner.start()
+            app.state.container = container
+            # What startup built (modules, schema, engines) lives as long as the process: frozen,
+            # full collections stop walking it (gen-2 pauses of 100+ ms under load, PERFORMANCE.md).
+            gc.freeze()
+            yield
+        finally:
+            gc.unfreeze()
+            if runner is not None:
+                await runner.stop()
+            if worker is not None:
+                await asyncio.to_thread(worker.stop)
+            await container.aclose()
+            await asyncio.to_thread(close_broker, container.broker)
+            metrics.retire()
+
+    schema = build_schema(
+        max_depth=settings.max_query_depth,
+        max_aliases=settings.max_aliases,
+        max_tokens=settings.max_tokens,
+        max_fragments=settings.max_fragments,
+        introspection=settings.introspection,
+        admin_introspection=settings.production,
+        metrics=metrics,
+        document_cache_bytes=settings.document_cache_bytes,
+    )
+    graphiql = settings.graphiql_enabled
+    view = GraphQLView(
+        schema,
+        services,
+        max_page_size=settings.max_page_size,
+        max_query_bytes=settings.max_query_bytes,
+        graphiql_html=_graphiql_page() if graphiql else None,
+    )
+    routes: list[BaseRoute] = [
+        *([Mount("/graphql/static", StaticFiles(packages=[GRAPHIQL]))] if graphiql else []),
+        Route("/graphql", view),
+        *health_routes(
+            readiness_checks(container),
+            # The head this code expects, read from the migration scripts once (not per probe).
+            partial(SchemaCheck(Migrations.of_code()).problem, container.engine),
+            _version(production=settings.production),
+        ),
+        *vizi_routes(services),
+        *whatsapp_routes(
+            services.bus,
+            verify_token=settings.whatsapp_verify_token,
+            app_secret=settings.whatsapp_app_secret,
+        ),
+        Route("/metrics", metrics_endpoint(metrics), methods=["GET"]),
+        Route("/api/v1/logs/export", export_route(services.logs), methods=["GET"]),
+        Route(
+            "/api/v1/triggers/{key}",
+            trigger_route(services.bus, settings.trigger_max_body_bytes),
+            methods=["POST"],
+        ),
+    ]
+    gate = Middleware(
+        GateMiddleware,
+        access=services.access,
+        window_s=settings.rate_limit_window_s,
+        per_key=settings.rate_limit_per_key,
+        per_ip=settings.rate_limit_per_ip,
+        trusted_proxies=settings.trusted_proxies,
+    )
+    return Starlette(
+        routes=routes,
+        middleware=[
+            Middleware(HttpMetricsMiddleware, metrics=metrics, routes=routes),
+            *build_middleware(
+                timeout_s=settings.request_timeout_s, max_body_bytes=settings.max_body_bytes
+            ),
+            gate,  # innermost: under the timeout (a key check may hash), after the correlation id
+        ],
+        exception_handlers={HTTPException: _http_error},
+        lifespan=lifespan,
+    )
+
+
+def readiness_checks(container: Container) -> dict[str, Check]:
+    checks: dict[str, Check] = {"database": partial(_select_one, container.engine)}
+    if container.read_engine is not container.engine:
+        checks["read_database"] = partial(_select_one, container.read_engine)
+    if container.redis is not None:
+        checks["cache"] = container.redis.ping
+        # The broker's Redis client is synchronous (Dramatiq): ping it off the event loop.
+        client = getattr(container.broker, "client", None)
+        checks["broker"] = partial(asyncio.to_thread, client.ping) if client else checks["cache"]
+    return checks
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own 404/405 (unknown path, wrong method) in the one error format."""
+    assert isinstance(exc, HTTPException)
+    code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(exc.status_code, "INVALID_INPUT")
+    return Response(
+        error_body(exc.detail, code),
+        exc.status_code,
+        dict(exc.headers or {}),
+        media_type=JSON,
+    )
+
+
+def _graphiql_page() -> str:
+    package, folder = GRAPHIQL
+    return importlib.resources.files(package).joinpath(folder, "index.html").read_text("utf-8")
+
+
+def _version(*, production: bool) -> dict[str, str | None]:
+    about: dict[str, str | None] = {
+        "name": "visapi",
+        "version": importlib.metadata.version("visapi"),
+    }
+    if production:
+        return about  # the interpreter and the build tell an attacker which flaws to try
+    return {
+        **about,
+        "commit": os.environ.get("VISAPI_GIT_SHA") or None,
+        "python": platform.python_version(),
+    }
+
+
+async def _select_one(engine: AsyncEngine) -> None:
+    async with engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))

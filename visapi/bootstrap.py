@@ -1,0 +1,125 @@
+"""The composition root: the platform, then the feature slices it lists, then one services
+object; built once per process from Settings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any
+
+from app.auth.access import Access
+from app.bus import MessageBus
+from app.contacts.ports import ContactSync
+from app.idempotency import Idempotency, IdempotencyPolicy
+from app.jobs import jobs_by_policy
+from app.logs.ports import BusinessLog
+from app.notifications.ports import Messaging
+from app.orders.queries import OrderQueries
+from app.queues.queries import QueueQueries
+from app.services import Services
+from app.workflows.queries import WorkflowQueries
+from infrastructure.db.idempotency import SqlIdempotency
+from infrastructure.db.logs import SqlBusinessLog
+from visapi.platform import Platform, Replacements, build_platform, utcnow
+from visapi.settings import Settings
+from visapi.slices import Slice, access, contacts, logs, notifications, operations, orders, queues
+from visapi.slices import workflows as workflow_slice
+
+# Every feature, wired the same way (visapi/slices/__init__.py).
+FEATURES = (orders, contacts, notifications, access, queues, workflow_slice, logs, operations)
+
+
+@dataclass(kw_only=True)
+class Container(Platform):
+    """A process's platform and the services built on it; `aclose` closes what both opened."""
+
+    services: Services
+    business_log: BusinessLog
+
+    # The services by name, for the processes and the tests.
+    @property
+    def bus(self) -> MessageBus:
+        return self.services.bus
+
+    @property
+    def access(self) -> Access:
+        return self.services.access
+
+    @property
+    def orders(self) -> OrderQueries:
+        return self.services.orders
+
+    @property
+    def workflows(self) -> WorkflowQueries:
+        return self.services.workflows
+
+    @property
+    def queues(self) -> QueueQueries:
+        return self.services.queues
+
+    @property
+    def idempotency(self) -> Idempotency:
+        return self.services.idempotency
+
+    @property
+    def contacts(self) -> ContactSync:
+        return self.vendors.contacts
+
+    @property
+    def messaging(self) -> Messaging:
+        return self.vendors.messaging
+
+    async def aclose(self) -> None:
+        for close in reversed(self.closers):
+            await close()
+        self.closers.clear()
+
+
+def bootstrap(
+    settings: Settings,
+    *,
+    now: Callable[[], datetime] = utcnow,
+    **replaced: Any,
+) -> Container:
+    """Compose the application. Opens no connection: engines and clients connect lazily.
+
+    `replaced` names adapters to use instead of the built ones (visapi.platform.Replacements):
+    unit tests pass in-memory fakes; the app passes its `metrics` (its /metrics route exists
+    before the lifespan starts), and the embedded worker the API's cache and metrics.
+    """
+    jobs_for = jobs_by_policy({e: p for f in FEATURES for e, p in f.JOBS.items()})
+    p = build_platform(settings, jobs_for, Replacements(**replaced), now)
+    workflows = workflow_slice.build(p)
+    order_slice = orders.build(p, workflows=workflows.queries, jobs_for=jobs_for)
+    slices: list[Slice[Any]] = [
+        order_slice,
+        contacts.build(p),
+        notifications.build(p),
+        access_slice := access.build(p),
+        queue_slice := queues.build(p),
+        workflows,
+        log_slice := logs.build(p),
+        ops := operations.build(p, orders=order_slice.queries, jobs_for=jobs_for),
+    ]
+    bus = MessageBus({kind: h for s in slices for kind, h in s.commands.items()})
+    services = Services(
+        bus=bus,
+        orders=order_slice.queries,
+        logs=log_slice.queries,
+        workflows=workflows.queries,
+        queues=queue_slice.queries,
+        sandbox_records=ops.queries,
+        access=access_slice.queries,
+        idempotency=SqlIdempotency(p.engine),
+        idempotency_policy=IdempotencyPolicy(
+            ttl_s=settings.idempotency_ttl_s,
+            wait_s=settings.idempotency_wait_s,
+            reclaim_after_s=settings.idempotency_reclaim_s,
+        ),
+    )
+    # Handlers that tell operators what happened take this; it redacts before storing.
+    business_log = p.replaced.business_log or SqlBusinessLog(p.engine, now=now)
+    platform = {f.name: getattr(p, f.name) for f in fields(Platform)}
+    platform["closers"] = p.closers + [close for s in slices for close in s.closers]
+    return Container(**platform, services=services, business_log=business_log)
