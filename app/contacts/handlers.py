@@ -13,7 +13,7 @@ from app.contacts.commands import ResyncContact, SyncContact, SyncOutcome
 from app.contacts.ports import Contact, ContactSync
 from app.errors import NotFound
 from app.notifications.confirmations import confirm_after_sync
-from app.ports import UnitOfWorkFactory
+from app.ports import UnitOfWork, UnitOfWorkFactory
 from app.vendors import VendorError
 from domain.contacts.events import ContactResyncRequested
 from domain.contacts.field_map import custom_fields, gender_of, language_for
@@ -61,11 +61,7 @@ async def sync_contact(
             log.warning("sync_contact: no order %s; job acknowledged", cmd.order_uuid)
             return SyncOutcome.UNKNOWN_ORDER
         language = language_for(order.branch)
-        translated = {}
-        if language == "he":
-            translated = translated_fields(order, await unit.texts.translations(language))
-        await unit.contact_syncs.upsert(order.id, language, translated, now())
-        attempt = await unit.contact_syncs.begin_attempt(order.id, now(), force=cmd.resync)
+        attempt = await _begin_attempt(unit, order, language, now, force=cmd.resync)
         await unit.commit()
     if attempt is None:
         log.info("sync_contact: order %s already synced", order.id)
@@ -81,16 +77,58 @@ async def sync_contact(
     except DomainError as exc:
         await _record_failure(uow, order.id, attempt, "validation", exc.message, now())
         return SyncOutcome.INVALID_CONTACT
+    contact_id, created = await _upsert(uow, contacts, contact, order.id, attempt, now)
+    await _record_synced(uow, order, contact_id, created, now=now, new_id=new_id)
+    return SyncOutcome.SYNCED
+
+
+async def _begin_attempt(
+    unit: UnitOfWork,
+    order: Order,
+    language: str,
+    now: Callable[[], datetime],
+    *,
+    force: bool,
+) -> int | None:
+    """The sync row kept up to date with the order, and this attempt's number on it; None when
+    the contact is already synced and the attempt is not forced."""
+    translated = {}
+    if language == "he":
+        translated = translated_fields(order, await unit.texts.translations(language))
+    await unit.contact_syncs.upsert(order.id, language, translated, now())
+    return await unit.contact_syncs.begin_attempt(order.id, now(), force=force)
+
+
+async def _upsert(
+    uow: UnitOfWorkFactory,
+    contacts: ContactSync,
+    contact: Contact,
+    order_uuid: UUID,
+    attempt: int,
+    now: Callable[[], datetime],
+) -> tuple[str, bool]:
+    """The CRM's contact id and whether it was created; a failure is recorded, then raised."""
     try:
-        contact_id, created = await contacts.upsert(contact)
+        return await contacts.upsert(contact)
     except VendorError as exc:
-        await _record_failure(uow, order.id, attempt, exc.category, exc.message, now())
+        await _record_failure(uow, order_uuid, attempt, exc.category, exc.message, now())
         raise
     except asyncio.CancelledError:
         # The job's time limit cancelled the call: count it as a timeout, then unwind.
         message = "attempt exceeded its time limit"
-        await _record_failure(uow, order.id, attempt, "timeout", message, now())
+        await _record_failure(uow, order_uuid, attempt, "timeout", message, now())
         raise
+
+
+async def _record_synced(
+    uow: UnitOfWorkFactory,
+    order: Order,
+    contact_id: str,
+    created: bool,
+    *,
+    now: Callable[[], datetime],
+    new_id: Callable[[], UUID],
+) -> None:
     async with uow(actor=ACTOR) as unit:
         await unit.contact_syncs.record_success(order.id, contact_id, created, now())
         try:
@@ -107,7 +145,6 @@ async def sync_contact(
         log.info("sync_contact: order %s synced, no confirmation (%s)", order.id, why)
     else:
         log.info("sync_contact: order %s synced, confirmation %s queued", order.id, outcome.id)
-    return SyncOutcome.SYNCED
 
 
 async def resync_contact(

@@ -13,10 +13,12 @@ from uuid import UUID
 from app.errors import InvalidInput, NotFound
 from app.notifications.commands import ConfirmationQueued, ResendConfirmation
 from app.notifications.confirmations import DELIVERED, add_confirmation, bound_params, queued_event
+from app.notifications.ports import NewNotification
 from app.orders.side_views import NotificationView
 from app.ports import UnitOfWork, UnitOfWorkFactory
 from domain.notifications import confirmation as c
 from domain.notifications.status import NotificationStatus as S
+from domain.orders.model import Order
 from domain.orders.normalise import normalise_phone
 
 IN_FLIGHT = frozenset({S.QUEUED.value, S.PENDING.value})
@@ -45,22 +47,7 @@ async def resend_confirmation(
         if order is None:
             raise NotFound(f"no order {cmd.order_uuid}", field="orderId")
         existing = await unit.notifications.of_order(order.id, c.KIND)
-        sent = [n for n in existing if n.status in DELIVERED]
-        reasons = c.ineligible(
-            order,
-            synced=await unit.contact_syncs.is_synced(order.id),
-            already_sent=bool(sent),
-            phone_valid=True if phone else None,
-        )
-        if cmd.force:
-            # Force overrides the customer's alert setting and what was sent before, never
-            # what makes sending impossible (no CRM contact, no valid phone, no Hebrew branch).
-            reasons = [
-                r for r in reasons if r not in (c.Ineligible.ALERTS_OFF, c.Ineligible.ALREADY_SENT)
-            ]
-        if reasons:
-            field = "force" if reasons == [c.Ineligible.ALREADY_SENT] else "orderId"
-            raise InvalidInput(_refusal(order.order_id, reasons, sent), field=field)
+        await _refuse_if_ineligible(unit, order, existing, phone, force=cmd.force)
         in_flight = [n for n in existing if n.status in IN_FLIGHT]
         if in_flight and not cmd.force:
             return await _queue_again(unit, in_flight[-1], phone, at, cmd.actor)
@@ -80,7 +67,39 @@ async def resend_confirmation(
                 "another resend of this order is in progress; retry", field="orderId"
             )
         await unit.commit()
-    view = NotificationView(
+    return ConfirmationQueued(queued_view(row), created=True)
+
+
+async def _refuse_if_ineligible(
+    unit: UnitOfWork,
+    order: Order,
+    existing: list[NotificationView],
+    phone: str | None,
+    *,
+    force: bool,
+) -> None:
+    """InvalidInput naming every reason the order gets no confirmation, if there is one."""
+    sent = [n for n in existing if n.status in DELIVERED]
+    reasons = c.ineligible(
+        order,
+        synced=await unit.contact_syncs.is_synced(order.id),
+        already_sent=bool(sent),
+        phone_valid=True if phone else None,
+    )
+    if force:
+        # Force overrides the customer's alert setting and what was sent before, never
+        # what makes sending impossible (no CRM contact, no valid phone, no Hebrew branch).
+        reasons = [
+            r for r in reasons if r not in (c.Ineligible.ALERTS_OFF, c.Ineligible.ALREADY_SENT)
+        ]
+    if reasons:
+        field = "force" if reasons == [c.Ineligible.ALREADY_SENT] else "orderId"
+        raise InvalidInput(_refusal(order.order_id, reasons, sent), field=field)
+
+
+def queued_view(row: NewNotification) -> NotificationView:
+    """The read model of a confirmation row just queued: nothing sent, nothing tried yet."""
+    return NotificationView(
         id=row.id,
         order_id=row.order_uuid,
         kind=row.kind,
@@ -97,7 +116,6 @@ async def resend_confirmation(
         failure_reason=None,
         attempts=0,
     )
-    return ConfirmationQueued(view, created=True)
 
 
 async def _queue_again(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -25,6 +25,8 @@ from app.ports import (
     Cache,
     OrderAlreadyExists,
     OrderStarts,
+    StartInUnit,
+    UnitOfWork,
     UnitOfWorkFactory,
 )
 from domain.errors import InvalidOrderBody
@@ -44,6 +46,34 @@ def _external_id(body: Any) -> str | None:
     return str(raw)[:128] if isinstance(raw, str | int) and str(raw).strip() else None
 
 
+@dataclass(frozen=True)
+class _Intake:
+    """One received body: what every archived copy of it (whatever became of it) shares."""
+
+    cmd: CreateOrder
+    received: datetime
+    external_id: str | None
+    new_id: Callable[[], UUID]
+
+    def archive(
+        self, status: str, *, error: str | None = None, order: UUID | None = None
+    ) -> ArchivedPayload:
+        return ArchivedPayload(
+            id=self.new_id(),
+            source=self.cmd.source,
+            body=self.cmd.payload,
+            status=status,
+            received_at=self.received,
+            external_order_id=self.external_id,
+            idempotency_key=self.cmd.idempotency_key,
+            error=error,
+            order_uuid=order,
+        )
+
+    def unit(self, uow: UnitOfWorkFactory) -> UnitOfWork:
+        return uow(actor=self.cmd.actor, correlation_id=self.cmd.correlation_id)
+
+
 # Lists and stats change with every new order; a cached by-id miss ("no such order") is never
 # stored, so the by-id prefix needs no eviction here.
 @cache_evict(["orders:*", "order-stats:*"])
@@ -58,70 +88,55 @@ async def create_order(
 ) -> CreateOrderOutcome:
     received = now()
     cmd = replace(cmd, payload=without_nul(cmd.payload))  # PostgreSQL refuses U+0000
-    external_id = _external_id(cmd.payload)
-
-    def archive(
-        status: str, *, error: str | None = None, order: UUID | None = None
-    ) -> ArchivedPayload:
-        return ArchivedPayload(
-            id=new_id(),
-            source=cmd.source,
-            body=cmd.payload,
-            status=status,
-            received_at=received,
-            external_order_id=external_id,
-            idempotency_key=cmd.idempotency_key,
-            error=error,
-            order_uuid=order,
-        )
-
-    async def store_archive_only(
-        payload: ArchivedPayload, note: tuple[LogLevel, str, dict[str, Any]] | None = None
-    ) -> None:
-        async with uow(actor=cmd.actor, correlation_id=cmd.correlation_id) as unit:
-            unit.payloads.add(payload)
-            if note is not None:
-                level, message, metadata = note
-                unit.logs.add(level, message, metadata=metadata)
-            await unit.commit()
-
-    if external_id and is_test_order_id(external_id):
-        await store_archive_only(archive("skipped"))
-        return OrderSkipped(reason=f"test order {external_id} is not stored")
+    intake = _Intake(cmd, received, _external_id(cmd.payload), new_id)
+    if intake.external_id and is_test_order_id(intake.external_id):
+        return await _skip_test_order(uow, intake)
     try:
         order = order_from_body(cmd.payload, id=new_id(), now=received)
     except InvalidOrderBody as exc:
-        await store_archive_only(
-            archive("rejected", error=exc.message),
-            (
-                LogLevel.WARN,
-                f"order {external_id or '(no id)'} rejected: {exc.message}",
-                {"order_id": external_id, "field": exc.field, "source": cmd.source},
-            ),
-        )
-        return OrderRejected(message=exc.message, field=exc.field)
-
+        return await _reject(uow, intake, exc)
     # Asked before the transaction: the workflows' lookup is a cached read, kept out of it.
     start_in_unit = await starts(order) if starts is not None else None
+    return await _insert_or_find(uow, intake, order, start_in_unit)
+
+
+async def _skip_test_order(uow: UnitOfWorkFactory, intake: _Intake) -> OrderSkipped:
+    async with intake.unit(uow) as unit:
+        unit.payloads.add(intake.archive("skipped"))
+        await unit.commit()
+    return OrderSkipped(reason=f"test order {intake.external_id} is not stored")
+
+
+async def _reject(uow: UnitOfWorkFactory, intake: _Intake, exc: InvalidOrderBody) -> OrderRejected:
+    async with intake.unit(uow) as unit:
+        unit.payloads.add(intake.archive("rejected", error=exc.message))
+        unit.logs.add(
+            LogLevel.WARN,
+            f"order {intake.external_id or '(no id)'} rejected: {exc.message}",
+            metadata={
+                "order_id": intake.external_id,
+                "field": exc.field,
+                "source": intake.cmd.source,
+            },
+        )
+        await unit.commit()
+    return OrderRejected(message=exc.message, field=exc.field)
+
+
+async def _insert_or_find(
+    uow: UnitOfWorkFactory, intake: _Intake, order: Order, start_in_unit: StartInUnit | None
+) -> OrderAccepted:
     # New orders are the rule: the first attempt inserts without looking (the unique order id
     # refuses a repeat at commit, one round trip fewer per order); the second reads what is there.
     for attempt in range(2):
-        async with uow(actor=cmd.actor, correlation_id=cmd.correlation_id) as unit:
+        async with intake.unit(uow) as unit:
             existing = await unit.orders.get_by_order_id(order.order_id) if attempt else None
             if existing is not None:
-                unit.payloads.add(archive("duplicate", order=existing.id))
-                _received(unit.logs, existing, cmd.source, duplicate=True)
+                unit.payloads.add(intake.archive("duplicate", order=existing.id))
+                _received(unit.logs, existing, intake.cmd.source, duplicate=True)
                 await unit.commit()
                 return OrderAccepted(order=existing, created=False)
-            order.record_created(actor=cmd.actor)
-            unit.orders.add(order)
-            unit.payloads.add(archive("accepted", order=order.id))
-            _received(unit.logs, order, cmd.source, duplicate=False)
-            if start_in_unit is not None:
-                created = order.events[-1]
-                assert isinstance(created, OrderCreated)
-                # Its runs (and their jobs) commit with the order, or roll back with it.
-                await start_in_unit(unit, created)
+            await _add_new(unit, intake, order, start_in_unit)
             try:
                 await unit.commit()
             except OrderAlreadyExists:
@@ -130,6 +145,20 @@ async def create_order(
             log.info("order %s accepted", order.order_id, extra={"order_uuid": str(order.id)})
             return OrderAccepted(order=order, created=True)
     raise RuntimeError(f"order {order.order_id} neither inserted nor found")
+
+
+async def _add_new(
+    unit: UnitOfWork, intake: _Intake, order: Order, start_in_unit: StartInUnit | None
+) -> None:
+    order.record_created(actor=intake.cmd.actor)
+    unit.orders.add(order)
+    unit.payloads.add(intake.archive("accepted", order=order.id))
+    _received(unit.logs, order, intake.cmd.source, duplicate=False)
+    if start_in_unit is not None:
+        created = order.events[-1]
+        assert isinstance(created, OrderCreated)
+        # Its runs (and their jobs) commit with the order, or roll back with it.
+        await start_in_unit(unit, created)
 
 
 def _received(logs: UnitLogs, order: Order, source: str, *, duplicate: bool) -> None:

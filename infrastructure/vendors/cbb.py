@@ -32,6 +32,23 @@ MAX_DETAIL_CHARS = 200
 _NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
+class _Retryable(VendorError):
+    """A transient failure (no answer, no connection, a 5xx) that the request loop may repeat.
+
+    It carries the vendor error to raise once the retries run out (and with it any Retry-After).
+    It is a VendorError only so that `metered` counts the attempt under the failure's category.
+    """
+
+    def __init__(self, failure: VendorError) -> None:
+        super().__init__(failure.category, failure.message, retry_after_s=failure.retry_after_s)
+        self.failure = failure
+
+    @property
+    def never_sent(self) -> bool:
+        """Whether the request surely never left this process, so repeating it cannot act twice."""
+        return isinstance(self.failure.__cause__, _NEVER_SENT)
+
+
 def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
     """RFC 9110 Retry-After: delay-seconds or an HTTP date; None when absent or malformed."""
     if not value:
@@ -98,12 +115,12 @@ class CbbClient:
         """
         attempts = self._retries + 1
         for attempt in range(1, attempts + 1):
-            failure, retried = await self._attempt(method, path, operation, error, json, form)
-            if retried and not idempotent:
-                retried = isinstance(failure.__cause__, _NEVER_SENT)
-            if not isinstance(failure, VendorError):
-                return failure
-            if not retried or attempt == attempts:
+            try:
+                return await self._attempt(method, path, operation, error, json, form)
+            except _Retryable as retry:
+                failure, never_sent = retry.failure, retry.never_sent
+            # Raised outside the handler so that the wrapper does not become its context.
+            if attempt == attempts or not (idempotent or never_sent):
                 raise failure
             delay = self._backoff_s * 2 ** (attempt - 1)
             log.warning(
@@ -125,14 +142,11 @@ class CbbClient:
         error: type[VendorError],
         json: Any,
         form: dict[str, str] | None,
-    ) -> tuple[Any, bool]:
-        """(decoded answer, _) or (the error, whether to retry it in process); counted per
-        HTTP request, so in-process retries show as calls of their own."""
-        async with metered(self._metrics, "cbb", operation) as call:
-            answer, retried = await self._request(method, path, operation, error, json, form)
-            if isinstance(answer, VendorError):
-                call.outcome = answer.category
-        return answer, retried
+    ) -> Any:
+        """The decoded answer of one HTTP request, counted on its own so that in-process retries
+        show as calls of their own; a failure is raised (`_Retryable` when worth repeating)."""
+        async with metered(self._metrics, "cbb", operation):
+            return await self._request(method, path, operation, error, json, form)
 
     async def _request(
         self,
@@ -142,41 +156,43 @@ class CbbClient:
         error: type[VendorError],
         json: Any,
         form: dict[str, str] | None,
-    ) -> tuple[Any, bool]:
+    ) -> Any:
         try:
             response = await self._http.request(method, path, json=json, data=form)
         except httpx.TimeoutException as exc:
             failure = error("timeout", f"{operation}: no answer within {self._timeout_s:g}s")
             failure.__cause__ = exc
-            return failure, True
+            raise _Retryable(failure) from None
         except httpx.TransportError as exc:
             detail = self._redact(str(exc)) or type(exc).__name__
             failure = error("network", f"{operation}: {detail}")
             failure.__cause__ = exc
-            return failure, True
+            raise _Retryable(failure) from None
         status = response.status_code
         if status >= 500:
-            return error("vendor_error", self._detail(operation, response)), True
+            raise _Retryable(error("vendor_error", self._detail(operation, response)))
         if status == 429:
             wait = retry_after_seconds(response.headers.get("retry-after"))
-            return error("rate_limit", self._detail(operation, response), retry_after_s=wait), False
+            raise error("rate_limit", self._detail(operation, response), retry_after_s=wait)
         if status in (401, 403):
-            return error("auth", f"{operation}: HTTP {status}, the token was refused"), False
+            raise error("auth", f"{operation}: HTTP {status}, the token was refused")
         if status >= 400:
-            return error("validation", self._detail(operation, response)), False
+            raise error("validation", self._detail(operation, response))
         if status >= 300:
-            return error("vendor_error", f"{operation}: unexpected HTTP {status}"), False
-        return self._decoded(operation, response, error), False
+            raise error("vendor_error", f"{operation}: unexpected HTTP {status}")
+        return self._decoded(operation, response, error)
 
     def _decoded(self, operation: str, response: httpx.Response, error: type[VendorError]) -> Any:
         try:
             body = response.json() if response.content else {}
         except ValueError:
-            return error("vendor_error", f"{operation}: HTTP {response.status_code}, not JSON")
+            raise error(
+                "vendor_error", f"{operation}: HTTP {response.status_code}, not JSON"
+            ) from None
         # CBB reports some failures as HTTP 200 with `success: false`.
         if isinstance(body, dict) and body.get("success") is False:
             reason = body.get("message") or body.get("error") or "no reason given"
-            return error("vendor_error", f"{operation}: success false: {self._clip(str(reason))}")
+            raise error("vendor_error", f"{operation}: success false: {self._clip(str(reason))}")
         return body
 
     def _detail(self, operation: str, response: httpx.Response) -> str:

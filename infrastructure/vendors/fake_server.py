@@ -46,12 +46,56 @@ def _headers(request: Request) -> dict[str, str]:
 
 def create_fake_vendor(token: str) -> Starlette:
     state = FakeVendorState(token)
+    cbb, control = _Cbb(state, token), _Control(state)
+    app = Starlette(
+        routes=[
+            Route(
+                "/contacts", cbb.endpoint("contact.create", cbb.create_contact), methods=["POST"]
+            ),
+            Route(
+                "/contacts/{phone}", cbb.endpoint("contact.get", cbb.get_contact), methods=["GET"]
+            ),
+            Route(
+                "/contacts/{contact}/custom_fields/{field_id}",
+                cbb.endpoint("field.update", cbb.update_field),
+                methods=["POST"],
+            ),
+            Route(
+                "/contacts/{phone}/send_content",
+                cbb.endpoint("message.send", cbb.send_content),
+                methods=["POST"],
+            ),
+            Route(
+                "/slack/{path:path}",
+                cbb.endpoint("slack.send", _slack, checks_token=False),
+                methods=["POST"],
+            ),
+            Route("/_fake/script", control.script, methods=["POST"]),
+            Route("/_fake/requests", control.requests, methods=["GET"]),
+            Route("/_fake/contacts", control.contacts, methods=["GET"]),
+            Route("/_fake/messages", control.messages, methods=["GET"]),
+            Route("/_fake/fields", control.fields, methods=["POST"]),
+            Route("/_fake/reset", control.reset, methods=["POST"]),
+        ]
+    )
+    app.state.fake = state
+    return app
 
-    def vendor(operation: str, handle: Handler, *, checks_token: bool = True) -> Any:
+
+class _Cbb:
+    """The vendor's side: every request recorded, then answered as scripted or as CBB would."""
+
+    def __init__(self, state: FakeVendorState, token: str) -> None:
+        self._state = state
+        self._token = token
+
+    def endpoint(
+        self, operation: str, handle: Handler, *, checks_token: bool = True
+    ) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
             body = await _body(request)
             sent = request.headers.get("x-access-token")
-            record = state.record(
+            record = self._state.record(
                 {
                     "operation": operation,
                     "method": request.method,
@@ -59,41 +103,25 @@ def create_fake_vendor(token: str) -> Starlette:
                     "query": dict(request.query_params),
                     "headers": _headers(request),
                     "body": body,
-                    "token_ok": sent == token,
+                    "token_ok": sent == self._token,
                 }
             )
-            if checks_token and sent != token:
+            if checks_token and sent != self._token:
                 response: Response = _refuse(401, "invalid access token")
             else:
-                response = await _answer(state.take(operation), request, body, handle)
+                response = await _answer(self._state.take(operation), request, body, handle)
             record["status"] = response.status_code
             return response
 
         return endpoint
 
-    async def _answer(
-        scripted: Scripted | None, request: Request, body: Any, handle: Handler
-    ) -> Response:
-        if scripted is None:
-            return await handle(request, body, False)
-        await asyncio.sleep(scripted.delay_s)
-        if scripted.outcome == "success_false":
-            return JSONResponse({"success": False, "message": scripted.message})
-        if scripted.outcome == "status":
-            return _refuse(scripted.status, scripted.message)
-        if scripted.outcome == "rate_limit":
-            response = _refuse(429, "too many requests")
-            response.headers["retry-after"] = scripted.retry_after
-            return response
-        return await handle(request, body, scripted.outcome == "omit_id")
-
-    async def get_contact(request: Request, body: Any, omit_id: bool) -> Response:
-        contact = state.find(request.path_params["phone"])
+    async def get_contact(self, request: Request, body: Any, omit_id: bool) -> Response:
+        contact = self._state.find(request.path_params["phone"])
         if contact is None:
             return JSONResponse({})  # CBB's answer for a phone it does not know
         return JSONResponse(_without_id(contact) if omit_id else contact)
 
-    async def create_contact(request: Request, body: Any, omit_id: bool) -> Response:
+    async def create_contact(self, request: Request, body: Any, omit_id: bool) -> Response:
         phone = body.get("phone") if isinstance(body, dict) else None
         if not isinstance(body, dict) or not isinstance(phone, str) or not phone:
             return _refuse(400, "phone is required")
@@ -104,33 +132,33 @@ def create_fake_vendor(token: str) -> Starlette:
             name = action.get("field_name")
             if not isinstance(name, str):
                 return _refuse(400, "field_name is required (field_id is not accepted here)")
-            if state.field_id(name) is None:
+            if self._state.field_id(name) is None:
                 return _refuse(400, f"unknown custom field {name!r}")
             fields[name] = str(action.get("value", ""))
         basic = {k: body.get(k) for k in ("phone", "first_name", "last_name", "email", "gender")}
         basic["language"] = body.get("language")
-        contact = state.create(basic, fields)
+        contact = self._state.create(basic, fields)
         answer = {"success": True, "id": contact["id"], "phone": contact["phone"]}
         return JSONResponse(_without_id(answer) if omit_id else answer)
 
-    async def update_field(request: Request, body: Any, omit_id: bool) -> Response:
-        contact = state.find(request.path_params["contact"])
+    async def update_field(self, request: Request, body: Any, omit_id: bool) -> Response:
+        contact = self._state.find(request.path_params["contact"])
         if contact is None:
             return _refuse(404, "contact not found")
         # System fields have negative ids (Email is -12): Starlette's `int` convertor would not
         # route them at all, so the id is parsed here.
         raw = request.path_params["field_id"]
-        name = state.field_name(int(raw)) if raw.lstrip("-").isdigit() else None
+        name = self._state.field_name(int(raw)) if raw.lstrip("-").isdigit() else None
         if name is None:
             return _refuse(400, f"unknown custom field {request.path_params['field_id']}")
         if not isinstance(body, dict) or "value" not in body:
             return _refuse(400, "value is required (form-encoded)")
-        state.set_field(contact["id"], name, str(body["value"]))
+        self._state.set_field(contact["id"], name, str(body["value"]))
         return JSONResponse({"success": True})
 
-    async def send_content(request: Request, body: Any, omit_id: bool) -> Response:
+    async def send_content(self, request: Request, body: Any, omit_id: bool) -> Response:
         phone = request.path_params["phone"]
-        if state.find(phone) is None:
+        if self._state.find(phone) is None:
             return _refuse(404, "contact not found")
         messages = body.get("messages") if isinstance(body, dict) else None
         if not isinstance(messages, list) or not messages:
@@ -138,76 +166,73 @@ def create_fake_vendor(token: str) -> Starlette:
         parsed = [_template(m) for m in messages]
         if any(p is None for p in parsed):
             return _refuse(400, "each message needs a template with a name and a language code")
-        ids = [state.add_message({"phone": phone, **p})["id"] for p in parsed if p]
+        ids = [self._state.add_message({"phone": phone, **p})["id"] for p in parsed if p]
         if omit_id:
             return JSONResponse({"success": True})
         return JSONResponse({"success": True, "messages": [{"id": i} for i in ids]})
 
-    async def slack(request: Request, body: Any, omit_id: bool) -> Response:
-        if not isinstance(body, dict):
-            return PlainTextResponse("invalid_payload", 400)
-        if not body.get("text") and not body.get("blocks"):
-            return PlainTextResponse("no_text", 400)
-        return PlainTextResponse("ok")
 
-    async def script(request: Request) -> Response:
+class _Control:
+    """The test's side under /_fake/: script the next answers, read what was received."""
+
+    def __init__(self, state: FakeVendorState) -> None:
+        self._state = state
+
+    async def script(self, request: Request) -> Response:
         try:
             operation, entry = Scripted.parse(await _body(request))
         except ScriptError as exc:
             return _refuse(400, str(exc))
-        state.script(operation, entry)
-        return JSONResponse({"scripts": state.scripts()})
+        self._state.script(operation, entry)
+        return JSONResponse({"scripts": self._state.scripts()})
 
-    async def requests(request: Request) -> Response:
-        return JSONResponse(state.requests(request.query_params.get("operation")))
+    async def requests(self, request: Request) -> Response:
+        return JSONResponse(self._state.requests(request.query_params.get("operation")))
 
-    async def contacts(request: Request) -> Response:
-        return JSONResponse(state.contacts())
+    async def contacts(self, request: Request) -> Response:
+        return JSONResponse(self._state.contacts())
 
-    async def messages(request: Request) -> Response:
-        return JSONResponse(state.messages())
+    async def messages(self, request: Request) -> Response:
+        return JSONResponse(self._state.messages())
 
-    async def fields(request: Request) -> Response:
+    async def fields(self, request: Request) -> Response:
         body = await _body(request)
         given = body.get("fields") if isinstance(body, dict) else None
         if not isinstance(given, dict) or not all(isinstance(v, int) for v in given.values()):
             return _refuse(400, 'send {"fields": {"name": id, ...}} with integer ids')
-        state.add_fields(given)
+        self._state.add_fields(given)
         return JSONResponse({"success": True})
 
-    async def reset(request: Request) -> Response:
-        state.reset()
+    async def reset(self, request: Request) -> Response:
+        self._state.reset()
         return JSONResponse({"success": True})
 
-    app = Starlette(
-        routes=[
-            Route("/contacts", vendor("contact.create", create_contact), methods=["POST"]),
-            Route("/contacts/{phone}", vendor("contact.get", get_contact), methods=["GET"]),
-            Route(
-                "/contacts/{contact}/custom_fields/{field_id}",
-                vendor("field.update", update_field),
-                methods=["POST"],
-            ),
-            Route(
-                "/contacts/{phone}/send_content",
-                vendor("message.send", send_content),
-                methods=["POST"],
-            ),
-            Route(
-                "/slack/{path:path}",
-                vendor("slack.send", slack, checks_token=False),
-                methods=["POST"],
-            ),
-            Route("/_fake/script", script, methods=["POST"]),
-            Route("/_fake/requests", requests, methods=["GET"]),
-            Route("/_fake/contacts", contacts, methods=["GET"]),
-            Route("/_fake/messages", messages, methods=["GET"]),
-            Route("/_fake/fields", fields, methods=["POST"]),
-            Route("/_fake/reset", reset, methods=["POST"]),
-        ]
-    )
-    app.state.fake = state
-    return app
+
+async def _answer(
+    scripted: Scripted | None, request: Request, body: Any, handle: Handler
+) -> Response:
+    """The scripted failure when one is due, else the handler's answer (its id left out when
+    the script says so, to exercise the client's handling of an answer without one)."""
+    if scripted is None:
+        return await handle(request, body, False)
+    await asyncio.sleep(scripted.delay_s)
+    if scripted.outcome == "success_false":
+        return JSONResponse({"success": False, "message": scripted.message})
+    if scripted.outcome == "status":
+        return _refuse(scripted.status, scripted.message)
+    if scripted.outcome == "rate_limit":
+        response = _refuse(429, "too many requests")
+        response.headers["retry-after"] = scripted.retry_after
+        return response
+    return await handle(request, body, scripted.outcome == "omit_id")
+
+
+async def _slack(request: Request, body: Any, omit_id: bool) -> Response:
+    if not isinstance(body, dict):
+        return PlainTextResponse("invalid_payload", 400)
+    if not body.get("text") and not body.get("blocks"):
+        return PlainTextResponse("no_text", 400)
+    return PlainTextResponse("ok")
 
 
 def _without_id(answer: dict[str, Any]) -> dict[str, Any]:

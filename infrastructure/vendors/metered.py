@@ -19,8 +19,7 @@ from app.vendors import VendorError
 
 @dataclass
 class Call:
-    """The call being timed; an adapter whose failures are answers, not raised errors (the
-    CBB client returns its VendorError to decide on a retry), sets `outcome` itself."""
+    """The call being timed; its outcome is set as the call ends."""
 
     outcome: str = "ok"
 
