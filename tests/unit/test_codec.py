@@ -109,7 +109,7 @@ def test_an_entry_missing_a_field_is_a_key_error_the_cache_treats_as_a_miss() ->
 
 
 def test_fields_outside_init_are_not_read_back() -> None:
-    json = {"leaves": [], "pair": [], "meta": {}, "derived": 5}
+    json = {"leaves": [], "pair": [], "meta": {}, "note": None, "derived": 5}
     assert decode(Tree, json).derived == 0
 
 
