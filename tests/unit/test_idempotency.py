@@ -36,8 +36,16 @@ class Store:
     def _find(self, token: UUID) -> tuple[str, str] | None:
         return next((k for k, r in self.rows.items() if r.token == token), None)
 
-    async def insert(self, scope: str, key: str, request_hash: str, *, token: UUID,
-                     at: datetime, expires: datetime) -> bool:  # fmt: skip
+    async def insert(
+        self,
+        scope: str,
+        key: str,
+        request_hash: str,
+        *,
+        token: UUID,
+        at: datetime,
+        expires: datetime,
+    ) -> bool:
         if (scope, key) in self.rows:
             return False
         self.rows[scope, key] = IdempotencyRecord(token, request_hash, None, None, at, expires)
@@ -46,8 +54,17 @@ class Store:
     async def get(self, scope: str, key: str) -> IdempotencyRecord | None:
         return self.rows.get((scope, key))
 
-    async def take_over(self, scope: str, key: str, old: IdempotencyRecord, request_hash: str,
-                        *, token: UUID, at: datetime, expires: datetime) -> bool:  # fmt: skip
+    async def take_over(
+        self,
+        scope: str,
+        key: str,
+        old: IdempotencyRecord,
+        request_hash: str,
+        *,
+        token: UUID,
+        at: datetime,
+        expires: datetime,
+    ) -> bool:
         if self.rows.get((scope, key)) != old:
             return False
         self.rows[scope, key] = IdempotencyRecord(token, request_hash, None, None, at, expires)
@@ -84,17 +101,29 @@ class Clock:
 _ids = itertools.count(1)
 
 
-async def once(store: Store, clock: Clock, answer: Answer, request_hash: str = HASH,
-               ran: list[int] | None = None) -> tuple[Answer, bool]:  # fmt: skip
+async def once(
+    store: Store,
+    clock: Clock,
+    answer: Answer,
+    request_hash: str = HASH,
+    ran: list[int] | None = None,
+) -> tuple[Answer, bool]:
     async def run() -> Answer:
         if ran is not None:
             ran.append(1)
         return answer
 
     return await run_once(
-        store, "orders", "k1", request_hash, run,
-        policy=POLICY, now=clock, new_id=lambda: UUID(int=next(_ids)), header="Idempotency-Key",
-    )  # fmt: skip
+        store,
+        "orders",
+        "k1",
+        request_hash,
+        run,
+        policy=POLICY,
+        now=clock,
+        new_id=lambda: UUID(int=next(_ids)),
+        header="Idempotency-Key",
+    )
 
 
 @pytest.fixture
@@ -158,8 +187,16 @@ async def test_a_failing_request_releases_its_key_and_raises(store: Store, clock
         raise RuntimeError("db down")
 
     with pytest.raises(RuntimeError, match="db down"):
-        await run_once(store, "orders", "k1", HASH, boom, policy=POLICY, now=clock,
-                       new_id=lambda: UUID(int=next(_ids)))  # fmt: skip
+        await run_once(
+            store,
+            "orders",
+            "k1",
+            HASH,
+            boom,
+            policy=POLICY,
+            now=clock,
+            new_id=lambda: UUID(int=next(_ids)),
+        )
     assert store.rows == {}
 
 
