@@ -38,25 +38,6 @@ async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
     await e.dispose()
 
 
-@pytest.mark.parametrize(
-    ("now", "interval", "tick"),
-    [
-        (NOW, 10.0, datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)),
-        (NOW, 0.5, datetime(2026, 3, 1, 12, 0, 7, tzinfo=UTC)),
-        (NOW, 3600.0, datetime(2026, 3, 1, 12, tzinfo=UTC)),
-        (
-            datetime(2026, 3, 1, 12, 0, 10, tzinfo=UTC),
-            10.0,
-            datetime(2026, 3, 1, 12, 0, 10, tzinfo=UTC),
-        ),
-    ],
-)
-def test_current_tick_floors_to_the_interval(
-    now: datetime, interval: float, tick: datetime
-) -> None:
-    assert current_tick(now, interval) == tick
-
-
 def runner(engine: AsyncEngine, name: str, jobs: list[PeriodicJob], now: Any) -> PeriodicRunner:
     return PeriodicRunner(
         jobs, claim=partial(claim_tick, engine, claimer=name), tick_s=0.01, now=lambda: now[0]

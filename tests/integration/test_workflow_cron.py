@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 
 from app.workflows.commands import FireCronTriggers, SetWorkflowEnabled, UpdateWorkflow
-from app.workflows.cron import last_fire
 from infrastructure.db.tables import workflow_runs
 from tests.integration.workflow_support import create, rows, workflow_settings
 from visapi.bootstrap import Container, bootstrap
@@ -64,32 +63,6 @@ async def fire(c: Container, claimer: str) -> int:
 
 async def runs(c: Container) -> list[Any]:
     return await rows(c, workflow_runs)
-
-
-@pytest.mark.parametrize(
-    ("schedule", "zone", "now", "fired"),
-    [
-        ("0 9 * * *", "Asia/Jerusalem", NINE_IN_JERUSALEM, datetime(2026, 3, 1, 7, tzinfo=UTC)),
-        ("0 9 * * *", "UTC", NINE_IN_JERUSALEM, datetime(2026, 2, 28, 9, tzinfo=UTC)),
-        (
-            "*/15 * * * *",
-            "UTC",
-            datetime(2026, 3, 1, 7, 14, 59, tzinfo=UTC),
-            datetime(2026, 3, 1, 7, 0, tzinfo=UTC),
-        ),
-        # After the spring change (29 March) Jerusalem is UTC+3.
-        (
-            "0 9 * * *",
-            "Asia/Jerusalem",
-            datetime(2026, 4, 1, 6, 0, 5, tzinfo=UTC),
-            datetime(2026, 4, 1, 6, tzinfo=UTC),
-        ),
-    ],
-)
-def test_last_fire_honours_the_time_zone(
-    schedule: str, zone: str, now: datetime, fired: datetime
-) -> None:
-    assert last_fire(schedule, zone, now) == fired
 
 
 async def test_two_schedulers_racing_on_one_tick_queue_one_run(
