@@ -22,6 +22,10 @@ MAX_ERROR_CHARS = 2_000
 MAX_REASON_CHARS = 2_000
 
 
+class DuplicateRow(Exception):
+    """A primary key taken: the adapter lets the database's IntegrityError out."""
+
+
 class FakeContactSyncs:
     def __init__(self, store: FakeStore) -> None:
         self.rows: Staged[UUID, ContactSyncRow] = Staged(store.contact_syncs)
@@ -79,6 +83,9 @@ class FakeNotifications:
         key = (row.order_uuid, row.kind, row.item)
         if any((n.order_uuid, n.kind, n.item) == key for n in self.rows.values()):
             return False  # the unique (order_uuid, kind, item): ON CONFLICT DO NOTHING
+        if self.rows.get(row.id) is not None:
+            # Only that constraint is answered by DO NOTHING: a taken id is an integrity error.
+            raise DuplicateRow(f"notifications.id {row.id}")
         self.rows.put(
             row.id,
             NotificationRow(
