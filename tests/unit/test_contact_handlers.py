@@ -90,7 +90,9 @@ async def test_the_confirmation_event_is_stored_under_the_jobs_actor(world: Worl
     order = stored(world.store)
     await world.sync(order.id)
     assert [type(e) for e in world.store.events] == [NotificationQueued]
-    assert [(t, a) for t, _, a, _ in world.store.event_rows] == [(world.store.events[0].type, ACTOR)]
+    assert [(t, a) for t, _, a, _ in world.store.event_rows] == [
+        (world.store.events[0].type, ACTOR)
+    ]
 
 
 async def test_a_redelivered_job_finds_the_order_synced(world: World) -> None:
@@ -199,9 +201,7 @@ async def test_a_non_israeli_order_syncs_in_its_language_with_no_confirmation(
 
 
 async def resync(world: World, order_uuid: uuid.UUID, **kw: Any) -> Any:
-    return await resync_contact(
-        ResyncContact(order_uuid, **kw), uow=world.uow, now=world.clock
-    )
+    return await resync_contact(ResyncContact(order_uuid, **kw), uow=world.uow, now=world.clock)
 
 
 async def test_resync_of_an_unknown_order_is_not_found(world: World) -> None:

@@ -13,8 +13,8 @@ from app.errors import Unavailable
 from app.jobs import RetryLater
 from app.notifications.commands import RecordSent, SendNotification, SendOutcome
 from app.notifications.handlers import RACE_RETRY_MS, send_notification
-from app.notifications.recording import RECORD_JOB, record_accepted, record_notification_sent
 from app.notifications.ports import NewNotification
+from app.notifications.recording import RECORD_JOB, record_accepted, record_notification_sent
 from app.vendors import VendorError
 from tests.fakes import FakeJobs, FakeMessaging, FakeStore, FakeUnitOfWorkFactory, NotificationRow
 from tests.unit.handler_support import T0, Clock
@@ -47,9 +47,7 @@ class World:
             assert await unit.notifications.add(row)
             await unit.commit()
         if changes:
-            self.store.notifications[row.id] = replace(
-                self.store.notifications[row.id], **changes
-            )
+            self.store.notifications[row.id] = replace(self.store.notifications[row.id], **changes)
         return self.store.notifications[row.id]
 
     async def send(self, nid: uuid.UUID, *, record_for_s: float = 10.0) -> SendOutcome:
@@ -145,7 +143,11 @@ async def test_a_transient_vendor_failure_releases_the_claim(world: World) -> No
     with pytest.raises(VendorError):
         await world.send(row.id)
     back = world.store.notifications[row.id]
-    assert (back.status, back.claim_token, back.failure_reason) == ("queued", None, "network: reset")
+    assert (back.status, back.claim_token, back.failure_reason) == (
+        "queued",
+        None,
+        "network: reset",
+    )
 
 
 async def test_after_a_released_claim_the_retry_sends(world: World) -> None:

@@ -66,7 +66,11 @@ async def test_an_archived_repeat_keeps_its_body_key_and_order(uow: FakeUnitOfWo
     )
     await archive_body(cmd, uow=uow, now=Clock(), new_id=new_ids())
     [kept] = uow.store.payloads
-    assert (kept.status, kept.external_order_id, kept.idempotency_key) == ("duplicate", "42", "key-1")
+    assert (kept.status, kept.external_order_id, kept.idempotency_key) == (
+        "duplicate",
+        "42",
+        "key-1",
+    )
     assert kept.order_uuid == order_uuid
     assert "\x00" not in kept.body["x"]
 

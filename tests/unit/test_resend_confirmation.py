@@ -16,7 +16,6 @@ from domain.orders.model import Order
 from tests.fakes import ContactSyncRow, FakeUnitOfWorkFactory
 from tests.unit.handler_support import T0, Clock, new_ids, stored
 
-
 IDS = new_ids()
 
 
