@@ -28,6 +28,8 @@ from visapi.slices import workflows as workflow_slice
 
 # Every feature, wired the same way (visapi/slices/__init__.py).
 FEATURES = (orders, contacts, notifications, access, queues, workflow_slice, logs, operations)
+# The jobs each event causes, by the policies of the feature that owns them.
+jobs_for = jobs_by_policy({e: p for f in FEATURES for e, p in f.JOBS.items()})
 
 
 @dataclass(kw_only=True)
@@ -88,7 +90,6 @@ def bootstrap(
     unit tests pass in-memory fakes; the app passes its `metrics` (its /metrics route exists
     before the lifespan starts), and the embedded worker the API's cache and metrics.
     """
-    jobs_for = jobs_by_policy({e: p for f in FEATURES for e, p in f.JOBS.items()})
     p = build_platform(settings, jobs_for, Replacements(**replaced), now)
     workflows = workflow_slice.build(p)
     order_slice = orders.build(p, workflows=workflows.queries, jobs_for=jobs_for)

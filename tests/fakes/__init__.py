@@ -1,0 +1,45 @@
+"""In-memory fakes of the ports, for unit tests of handlers: no database, no broker, no vendor."""
+
+from tests.fakes.access import DuplicateKeyPrefix, FakeApiKeys, FakeUsers
+from tests.fakes.messaging import FakeContactSyncs, FakeMessageTexts, FakeNotifications
+from tests.fakes.operations import FakeFailedJobs, FakeWorkflowRuns, FakeWorkflows
+from tests.fakes.orders import FakeOrders, FakePayloads, FakeUnitLogs
+from tests.fakes.rows import ContactSyncRow, NotificationRow
+from tests.fakes.store import FakeStore
+from tests.fakes.uow import FakeUnitOfWork, FakeUnitOfWorkFactory
+from tests.fakes.vendors import (
+    FakeBusinessLog,
+    FakeContactSync,
+    FakeHasher,
+    FakeJobs,
+    FakeKeyUsage,
+    FakeMessaging,
+    FakeWorkflowReads,
+)
+
+__all__ = [
+    "ContactSyncRow",
+    "DuplicateKeyPrefix",
+    "FakeApiKeys",
+    "FakeBusinessLog",
+    "FakeContactSync",
+    "FakeContactSyncs",
+    "FakeFailedJobs",
+    "FakeHasher",
+    "FakeJobs",
+    "FakeKeyUsage",
+    "FakeMessageTexts",
+    "FakeMessaging",
+    "FakeNotifications",
+    "FakeOrders",
+    "FakePayloads",
+    "FakeStore",
+    "FakeUnitLogs",
+    "FakeUnitOfWork",
+    "FakeUnitOfWorkFactory",
+    "FakeUsers",
+    "FakeWorkflowReads",
+    "FakeWorkflowRuns",
+    "FakeWorkflows",
+    "NotificationRow",
+]
