@@ -16,7 +16,8 @@ import pytest
 from app.main.logging import configure_logging
 from app.main.settings import Settings
 from tests.auth import codes, errors_of, key, running, with_auth
-from tests.e2e.logs_support import NOW, SAMPLE, WORKFLOW, entry, gql, seed
+from tests.e2e.gql_support import gql
+from tests.e2e.logs_support import NOW, SAMPLE, WORKFLOW, entry, seed
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "vizi-orders"
 CREATE = "mutation($p: JSON!) { createOrder(payload: $p) { __typename } }"
