@@ -13,8 +13,9 @@ from app.main.settings import Settings
 from infrastructure.queue.broker import close_broker
 from infrastructure.queue.relay import to_message
 from tests.auth import key, running
-from tests.scrape import create_order, eventually, order_body, parse, scrape
+from tests.scrape import create_order, order_body, parse, scrape
 from tests.vendor import FakeVendor
+from tests.waiting import eventually
 
 HTTP = "visapi_http_request_duration_seconds_count"
 GRAPHQL = "visapi_graphql_operation_duration_seconds_count"

@@ -11,9 +11,10 @@ from app.main.bootstrap import Container
 from app.main.settings import Settings
 from app.workflows.commands import CreateWorkflow, StartRun
 from tests.auth import key, running
-from tests.scrape import create_order, eventually, order_body, scrape
+from tests.scrape import create_order, order_body, scrape
 from tests.smtp_sink import smtp_sink
 from tests.vendor import FakeVendor
+from tests.waiting import eventually
 
 VENDOR = "visapi_vendor_call_duration_seconds_count"
 RUNS = "visapi_workflow_runs_total"
