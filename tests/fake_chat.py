@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from tests.services import free_port
+from tests.waiting import until
 
 
 @dataclass
@@ -53,7 +53,7 @@ class FakeChat:
             status = self.failures.pop(0) if self.failures else 200
             wait = self.delay_s if self.slow_calls > 0 else 0.0
             self.slow_calls = max(0, self.slow_calls - 1)
-        if wait:
+        if wait:  # a scripted slow vendor: held open so the client's timeout fires first
             await asyncio.sleep(wait)
         if status != 200:
             headers = {"retry-after": "0"} if status == 429 else {}
@@ -73,10 +73,7 @@ def fake_chat() -> Iterator[FakeChat]:
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "fake chat server did not start"
-        time.sleep(0.01)
+    until(lambda: server.started, timeout_s=10, why="fake chat server did not start", poll_s=0.01)
     chat.url = f"http://127.0.0.1:{port}/slack/T000/B000/xyz"
     try:
         yield chat

@@ -46,7 +46,7 @@ class DatabaseOutage:
         )
 
     async def _end(self) -> None:
-        await asyncio.sleep(self._seconds)
+        await asyncio.sleep(self._seconds)  # the outage itself: how long the database is away
         await self.restore()
         self.over.set()
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,6 +14,7 @@ import pytest
 
 from tests.auth import AUDIENCE, ISSUER, JWT_SECRET
 from tests.services import free_port
+from tests.waiting import until
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-m", "visapi.cli"]
@@ -27,16 +27,15 @@ def serve(port: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
 
 
 def wait_until_up(process: subprocess.Popen[bytes], base: str, log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while True:
+    def up() -> bool:
+        if process.poll() is not None:
+            pytest.fail(f"the server exited:\n{log.read_text()}", pytrace=False)
         try:
-            if httpx.get(f"{base}/api/v1/healthz", timeout=1).status_code == 200:
-                return
+            return httpx.get(f"{base}/api/v1/healthz", timeout=1).status_code == 200
         except httpx.TransportError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            pytest.fail(f"the server did not start:\n{log.read_text()}", pytrace=False)
-        time.sleep(0.1)
+            return False
+
+    until(up, timeout_s=30, why=lambda: f"the server did not start:\n{log.read_text()}")
 
 
 @contextmanager

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import json
-import time
 import uuid
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -46,14 +43,6 @@ async def scrape(client: httpx.AsyncClient) -> Samples:
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/plain")
     return parse(response.text)
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], timeout_s: float = 20.0) -> None:
-    """Wait for work done on another thread (the embedded worker) to show; fail after timeout."""
-    deadline = time.monotonic() + timeout_s
-    while not await check():
-        assert time.monotonic() < deadline, "the expected state never came"
-        await asyncio.sleep(0.05)
 
 
 def order_body(fixture: str = "il-uk-eta.json") -> Any:

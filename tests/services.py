@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import os
 import socket
+import subprocess
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -86,3 +87,11 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def listening(port: int, process: subprocess.Popen[bytes] | None = None) -> bool:
+    """Whether 127.0.0.1:`port` accepts connections; fails at once if `process` has exited."""
+    if process is not None:
+        assert process.poll() is None, f"{process.args!r} exited with {process.returncode}"
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0

@@ -8,7 +8,6 @@ fail; `requests`, `contacts` and `messages` show what the vendor received and no
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ import uvicorn
 
 from infrastructure.vendors.fake_server import create_fake_vendor
 from tests.services import free_port
+from tests.waiting import until
 
 TOKEN = "fake-cbb-token-5f0c1e"
 
@@ -113,11 +113,12 @@ def fake_vendor_server(token: str = TOKEN) -> Iterator[FakeVendor]:
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="fake-vendor", daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the fake vendor server did not start")
-        time.sleep(0.01)
+
+    def started() -> bool:
+        assert thread.is_alive(), "the fake vendor server's thread died"
+        return server.started
+
+    until(started, timeout_s=10, why="the fake vendor server did not start", poll_s=0.01)
     client = FakeVendor(f"http://127.0.0.1:{port}", token)
     try:
         yield client

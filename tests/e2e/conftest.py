@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 
 import pytest
 
 from tests.auth import with_auth
-from tests.services import free_port
+from tests.services import free_port, listening
+from tests.waiting import until
 from visapi.settings import Settings
 
 
@@ -51,13 +50,7 @@ def private_redis() -> Iterator[tuple[subprocess.Popen[bytes], str]]:
         stdout=subprocess.DEVNULL,
     )
     try:
-        for _ in range(100):
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            process.poll()
-            assert process.returncode is None, "redis-server exited"
-            time.sleep(0.05)
+        until(lambda: listening(port, process), timeout_s=10, why="redis-server did not start")
         yield process, f"redis://127.0.0.1:{port}/0"
     finally:
         process.kill()

@@ -6,7 +6,6 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
 from sqlalchemy import insert
 
 from app.logs.ports import LogLevel
@@ -37,13 +36,3 @@ SAMPLE = [
     entry(4, "order from avi@example.com", metadata={"phone": "0541112233"}),
     entry(60 * 30, "an old error", LogLevel.ERROR),
 ]
-
-
-async def gql(
-    client: httpx.AsyncClient, query: str, credential: str, **variables: Any
-) -> httpx.Response:
-    return await client.post(
-        "/graphql",
-        json={"query": query, "variables": variables},
-        headers={"X-API-Key": credential},
-    )

@@ -39,7 +39,7 @@ class PauseBeforeAck(Middleware):
     ) -> None:
         if message.actor_name == "send_notification" and exception is None:
             print(f"{PAUSED} {message.message_id}", file=sys.stderr, flush=True)
-            time.sleep(PAUSE_S)
+            time.sleep(PAUSE_S)  # paused before the ack until the test kills this worker
 
 
 def main() -> None:

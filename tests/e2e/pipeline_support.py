@@ -33,6 +33,7 @@ from rest.whatsapp import signature_of
 from tests.auth import key, running, with_auth
 from tests.processes import CLI, ROOT, base_env
 from tests.vendor import FakeVendor
+from tests.waiting import eventually
 from visapi.bootstrap import Container
 from visapi.settings import Settings, load_settings
 
@@ -276,17 +277,22 @@ class Run:
     ) -> T:
         """Poll `check` until it gives a truthy value; fail naming `what`, with the workers'
         logs, past the deadline (a loaded machine waits longer, it never passes wrongly)."""
-        deadline = time.monotonic() + DEADLINE_S
-        while True:
+
+        async def ready() -> T | None:
             value = check()
             if asyncio.iscoroutine(value):
                 value = await value
-            if value:
-                return value  # type: ignore[return-value]
-            self.procs.alive()
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out waiting for {what}\n{self.procs.logs()}")
-            await asyncio.sleep(0.05)
+            if not value:
+                self.procs.alive()  # a dead worker fails now, not at the deadline
+            return value  # type: ignore[return-value]
+
+        found = await eventually(
+            ready,
+            timeout_s=DEADLINE_S,
+            why=lambda: f"timed out waiting for {what}\n{self.procs.logs()}",
+        )
+        assert found is not None
+        return found
 
 
 @asynccontextmanager

@@ -5,8 +5,6 @@ and nothing changes."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
 from sqlalchemy import select
 
@@ -14,6 +12,7 @@ from app.auth.commands import SetUserRole
 from domain.auth.permissions import ROLE_PERMISSIONS, Role
 from infrastructure.db.tables import api_keys, events, users
 from tests.auth import errors_of, issue, key, running, token
+from tests.e2e.gql_support import gql
 from visapi.bootstrap import Container
 from visapi.settings import Settings
 
@@ -21,14 +20,6 @@ ME = "{ me { name permissions } }"
 ROTATE = "mutation($id: ID!) { rotateApiKey(id: $id) { secret } }"
 REVOKE = "mutation($id: ID!) { revokeApiKey(id: $id) { revokedAt } }"
 SET_ROLE = "mutation($id: ID!, $role: Role!) { setUserRole(userId: $id, role: $role) { role } }"
-
-
-async def gql(
-    client: httpx.AsyncClient, query: str, headers: dict[str, str], **variables: Any
-) -> httpx.Response:
-    return await client.post(
-        "/graphql", json={"query": query, "variables": variables}, headers=headers
-    )
 
 
 def refusal(response: httpx.Response) -> str:

@@ -7,30 +7,18 @@ import json
 import time
 import uuid
 from pathlib import Path
-from typing import Any
 
-import httpx
 import jwt
 import pytest
 from sqlalchemy import func, select
 
 from infrastructure.db.tables import events, orders
 from tests.auth import AUDIENCE, ISSUER, JWT_SECRET, codes, errors_of, key, running, token
+from tests.e2e.gql_support import gql
 from visapi.settings import Settings
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "vizi-orders"
 ME = "{ me { kind id name role permissions } }"
-
-
-async def gql(
-    client: httpx.AsyncClient,
-    query: str,
-    credential: dict[str, str] | None = None,
-    **variables: Any,
-) -> httpx.Response:
-    return await client.post(
-        "/graphql", json={"query": query, "variables": variables}, headers=credential or {}
-    )
 
 
 def api_key(value: str) -> dict[str, str]:

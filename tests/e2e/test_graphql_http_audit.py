@@ -8,7 +8,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import httpx
 import pytest
 
 from infrastructure.db.migrate import upgrade
+from tests.processes import wait_until_up
 from visapi.asgi import create_app
 from visapi.settings import Settings
 
@@ -75,11 +75,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while not _answers(f"{base}/api/v1/healthz"):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the server did not start:\n{log.read_text()}", pytrace=False)
-            time.sleep(0.1)
+        wait_until_up(process, base, log)
         yield f"{base}/graphql"
     finally:
         process.terminate()
@@ -88,13 +84,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-
-
-def _answers(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=1).status_code == 200
-    except httpx.TransportError:
-        return False
 
 
 def test_graphql_http_audit(audit_tools: str, server: str) -> None:

@@ -91,7 +91,7 @@ async def test_a_slow_request_times_out_with_504() -> None:
 
     async def slow(scope: Scope, receive: Receive, send: Send) -> None:
         try:
-            await asyncio.sleep(30)
+            await asyncio.sleep(30)  # a view slower than the timeout: it must be cancelled
         except asyncio.CancelledError:
             cancelled.set()
             raise

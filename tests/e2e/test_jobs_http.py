@@ -6,11 +6,11 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
 from sqlalchemy import insert, select
 
 from infrastructure.db.tables import failed_jobs, outbox
 from tests.auth import codes, errors_of, key, running
+from tests.e2e.gql_support import gql
 from visapi.settings import Settings
 
 FAILED = """query($filter: FailedJobFilter, $first: Int, $after: String) {
@@ -28,14 +28,6 @@ REPLAY = """mutation($id: ID!) { replayFailedJob(id: $id) {
 REPLAY_ALL = """mutation($filter: FailedJobFilter, $limit: Int) {
   replayFailedJobs(filter: $filter, limit: $limit) {
     count failedJobs { id } unknownActors hasMore } }"""
-
-
-async def gql(
-    client: httpx.AsyncClient, query: str, api_key: str, **variables: Any
-) -> httpx.Response:
-    return await client.post(
-        "/graphql", json={"query": query, "variables": variables}, headers={"X-API-Key": api_key}
-    )
 
 
 async def seed(container: Any) -> list[uuid.UUID]:

@@ -4,13 +4,12 @@ revoke, with audit actors; and every bad input answered with a code naming the f
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
-import httpx
 from sqlalchemy import func, select
 
 from infrastructure.db.tables import api_keys, events
 from tests.auth import errors_of, key, running
+from tests.e2e.gql_support import gql
 from visapi.settings import Settings
 
 ME = "{ me { kind id name role permissions } }"
@@ -20,17 +19,6 @@ CREATE_KEY = """mutation($name: String!, $scopes: [String!]!, $days: Int) {
 KEYS = """query($first: Int, $after: String) { apiKeys(first: $first, after: $after) {
   totalCount edges { cursor node { id name prefix scopes revokedAt } }
   pageInfo { hasNextPage endCursor } } }"""
-
-
-async def gql(
-    client: httpx.AsyncClient,
-    query: str,
-    credential: dict[str, str] | None = None,
-    **variables: Any,
-) -> httpx.Response:
-    return await client.post(
-        "/graphql", json={"query": query, "variables": variables}, headers=credential or {}
-    )
 
 
 def api_key(value: str) -> dict[str, str]:

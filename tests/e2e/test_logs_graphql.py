@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from tests.auth import codes, errors_of, key, running, with_auth
-from tests.e2e.logs_support import NOW, SAMPLE, WORKFLOW, entry, gql, seed
+from tests.e2e.gql_support import gql
+from tests.e2e.logs_support import NOW, SAMPLE, WORKFLOW, entry, seed
 from visapi.logging import configure_logging
 from visapi.settings import Settings
 

@@ -11,8 +11,9 @@ import pytest
 from infrastructure.queue.broker import close_broker
 from infrastructure.queue.relay import to_message
 from tests.auth import key, running
-from tests.scrape import create_order, eventually, order_body, parse, scrape
+from tests.scrape import create_order, order_body, parse, scrape
 from tests.vendor import FakeVendor
+from tests.waiting import eventually
 from visapi.bootstrap import bootstrap
 from visapi.settings import Settings
 

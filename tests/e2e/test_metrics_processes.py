@@ -15,6 +15,7 @@ import pytest
 from tests.processes import CLI, ROOT, base_env, wait_until_up
 from tests.scrape import parse
 from tests.services import free_port
+from tests.waiting import until
 from visapi.metrics_dir import metrics_directory
 
 HTTP = "visapi_http_request_duration_seconds_count"
@@ -71,10 +72,11 @@ def test_every_worker_answers_the_same_totals(
             answers = pool.map(lambda _: client.post("/graphql", json=query), range(REQUESTS))
             assert [a.status_code for a in answers] == [200] * REQUESTS
             # A request is counted just after its answer went out: wait for the last one.
-            deadline = time.monotonic() + 10
-            while parse(client.get("/metrics").text).get_value(HTTP, **POSTS) < REQUESTS:
-                assert time.monotonic() < deadline
-                time.sleep(0.05)
+            until(
+                lambda: parse(client.get("/metrics").text).get_value(HTTP, **POSTS) >= REQUESTS,
+                timeout_s=10,
+                why="not every request was counted",
+            )
             scrapes = [parse(client.get("/metrics").text) for _ in range(8)]
         pids = pids_in(folder)
     finally:

@@ -12,7 +12,9 @@ from sqlalchemy import func, select
 
 from infrastructure.db.tables import contact_syncs, outbox, sandbox_messages
 from tests.auth import codes, errors_of, key, running, token
-from tests.scrape import create_order, eventually, order_body, scrape
+from tests.e2e.gql_support import gql
+from tests.scrape import create_order, order_body, scrape
+from tests.waiting import eventually
 from visapi.settings import Settings
 
 STATS = "{ cacheStats { prefix hits misses ratio } }"
@@ -24,14 +26,6 @@ ORDER_STATS = "{ orderStats(groupBy: BRANCH) { key count } }"
 WIDE = {"from": "2020-01-01T00:00:00Z", "to": "2030-01-01T00:00:00Z"}
 
 
-async def gql(
-    client: httpx.AsyncClient, headers: dict[str, str], query: str, **variables: Any
-) -> httpx.Response:
-    return await client.post(
-        "/graphql", json={"query": query, "variables": variables}, headers=headers
-    )
-
-
 def by_prefix(response: httpx.Response) -> dict[str, dict[str, Any]]:
     return {s["prefix"]: s for s in response.json()["data"]["cacheStats"]}
 
@@ -39,37 +33,37 @@ def by_prefix(response: httpx.Response) -> dict[str, dict[str, Any]]:
 async def test_stats_flush_and_warm(app_settings: Settings) -> None:
     async with running(app_settings) as (container, client):
         admin = {"X-API-Key": await key(container, "cache:admin", "orders:read")}
-        fresh = by_prefix(await gql(client, admin, STATS))
+        fresh = by_prefix(await gql(client, STATS, admin))
         assert fresh["order-stats"] == {"prefix": "order-stats", "hits": 0, "misses": 0,
                                         "ratio": None}  # fmt: skip
         assert {"order", "orders", "order-stats", "api-key-checks", "users"} <= set(fresh)
 
         for _ in range(2):
-            await gql(client, admin, ORDER_STATS)
-        stats = by_prefix(await gql(client, admin, STATS))["order-stats"]
+            await gql(client, ORDER_STATS, admin)
+        stats = by_prefix(await gql(client, STATS, admin))["order-stats"]
         assert (stats["hits"], stats["misses"], stats["ratio"]) == (1, 1, 0.5)
 
-        flushed = await gql(client, admin, FLUSH, p="order-stats:*")
+        flushed = await gql(client, FLUSH, admin, p="order-stats:*")
         assert flushed.json()["data"]["flushCache"] == ["order-stats"]
-        await gql(client, admin, ORDER_STATS)  # evicted: a miss again
-        assert by_prefix(await gql(client, admin, STATS))["order-stats"]["misses"] == 2
-        everything = await gql(client, admin, FLUSH, p="*")
+        await gql(client, ORDER_STATS, admin)  # evicted: a miss again
+        assert by_prefix(await gql(client, STATS, admin))["order-stats"]["misses"] == 2
+        everything = await gql(client, FLUSH, admin, p="*")
         assert set(everything.json()["data"]["flushCache"]) == set(fresh)
 
         writer = {"X-API-Key": await key(container, "orders:write")}
         await create_order(client, writer, order_body())
         await create_order(client, writer, order_body("se-india-uppercase-branch-extra-keys.json"))
-        warmed = (await gql(client, admin, WARM)).json()["data"]["warmCache"]
+        warmed = (await gql(client, WARM, admin)).json()["data"]["warmCache"]
         assert {(w["prefix"], w["name"], w["items"]) for w in warmed} == {
             ("orders", "unprocessed orders, first 20", 2),
             ("orders", "unprocessed orders count", 2),
             ("order-stats", "order stats by branch", 2),
             ("order-stats", "order stats by status", 1),
         }
-        before = by_prefix(await gql(client, admin, STATS))["order-stats"]
-        answer = (await gql(client, admin, ORDER_STATS)).json()["data"]["orderStats"]
+        before = by_prefix(await gql(client, STATS, admin))["order-stats"]
+        answer = (await gql(client, ORDER_STATS, admin)).json()["data"]["orderStats"]
         assert sorted((b["key"], b["count"]) for b in answer) == [("il", 1), ("se", 1)]
-        after = by_prefix(await gql(client, admin, STATS))["order-stats"]
+        after = by_prefix(await gql(client, STATS, admin))["order-stats"]
         assert (after["hits"], after["misses"]) == (before["hits"] + 1, before["misses"])
         # cacheStats agrees with the scraped metrics.
         samples = await scrape(client)
@@ -80,7 +74,7 @@ async def test_bad_patterns_name_the_known_prefixes(app_settings: Settings) -> N
     async with running(app_settings) as (container, client):
         admin = {"X-API-Key": await key(container, "admin")}
         for pattern in ("nope:*", "ord*", "", "orders:x:*"):
-            response = await gql(client, admin, FLUSH, p=pattern)
+            response = await gql(client, FLUSH, admin, p=pattern)
             [error] = errors_of(response)
             assert error["extensions"] == {"code": "INVALID_INPUT", "field": "pattern"}, pattern
             assert "known prefixes: order, orders, order-stats" in error["message"]
@@ -98,10 +92,10 @@ async def test_operations_need_cache_admin(app_settings: Settings) -> None:
                 (WARM, {}),
                 (REPLAY, WIDE),
             ):
-                response = await gql(client, headers, query, **variables)
+                response = await gql(client, query, headers, **variables)
                 assert codes(response) == ["FORBIDDEN"]
                 assert errors_of(response)[0]["extensions"]["permission"] == "cache:admin"
-        anonymous = await gql(client, {}, FLUSH, p="*")
+        anonymous = await gql(client, FLUSH, {}, p="*")
         assert anonymous.status_code == 401
 
 
@@ -124,11 +118,11 @@ async def test_bad_replay_ranges_and_types(app_settings: Settings) -> None:
             ),
         ]
         for variables, field, text in cases:
-            response = await gql(client, admin, REPLAY, **variables)
+            response = await gql(client, REPLAY, admin, **variables)
             [error] = errors_of(response)
             assert error["extensions"] == {"code": "INVALID_INPUT", "field": field}, variables
             assert text in error["message"]
-        garbage = await gql(client, admin, REPLAY, **{"from": "yesterday", "to": "now"})
+        garbage = await gql(client, REPLAY, admin, **{"from": "yesterday", "to": "now"})
         assert codes(garbage) == ["INVALID_INPUT", "INVALID_INPUT"]  # one per variable
 
 
@@ -157,7 +151,7 @@ async def test_replay_re_runs_the_sync_job_without_a_second_sync(sqlite_url: str
         assert await count(container, sandbox_messages, crm_calls) == 1
         window = {"from": started.isoformat(), "to": (datetime.now(UTC) + timedelta(1)).isoformat()}
         for replays in (1, 2):  # and again: replays repeat as safely as deliveries
-            response = await gql(client, admin, REPLAY, **window)
+            response = await gql(client, REPLAY, admin, **window)
             assert response.json()["data"]["replayEvents"] == [
                 {"type": "order.created", "events": 2, "jobs": 1, "skipped": 0},
                 {"type": "orders.processed", "events": 0, "jobs": 0, "skipped": 0},
@@ -170,7 +164,7 @@ async def test_replay_re_runs_the_sync_job_without_a_second_sync(sqlite_url: str
             row = (await conn.execute(select(contact_syncs))).one()
         assert (str(row.order_uuid), row.synced, row.attempts) == (il, True, 1)
 
-        only = await gql(client, admin, REPLAY, types=["order.created"], **{
+        only = await gql(client, REPLAY, admin, types=["order.created"], **{
             "from": started.isoformat(), "to": (started + timedelta(microseconds=1)).isoformat()
         })  # fmt: skip
         assert only.json()["data"]["replayEvents"] == [

@@ -17,6 +17,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from tests.auth import key, with_auth
+from tests.e2e.gql_support import gql_data
 from visapi.asgi import create_app
 from visapi.settings import Settings
 
@@ -48,14 +49,6 @@ async def serving(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
         scopes = ("orders:read", "orders:write")
         client.headers["X-API-Key"] = await key(app.state.container, *scopes)
         yield client
-
-
-async def gql(client: httpx.AsyncClient, query: str, **variables: Any) -> Any:
-    response = await client.post("/graphql", json={"query": query, "variables": variables})
-    assert response.status_code == 200, response.text
-    payload = response.json()
-    assert "errors" not in payload, payload["errors"]
-    return payload["data"]
 
 
 async def drop_namespace(redis_url: str, namespace: str) -> None:
@@ -93,10 +86,10 @@ async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 
 async def test_create_query_and_process_orders(client: httpx.AsyncClient) -> None:
     # Prime every cache the writes must evict: lists, stats.
-    assert (await gql(client, UNPROCESSED))["orders"]["totalCount"] == 0
-    assert (await gql(client, STATS))["orderStats"] == []
+    assert (await gql_data(client, UNPROCESSED))["orders"]["totalCount"] == 0
+    assert (await gql_data(client, STATS))["orderStats"] == []
 
-    created = (await gql(client, CREATE, payload=body("il-uk-eta.json")))["createOrder"]
+    created = (await gql_data(client, CREATE, payload=body("il-uk-eta.json")))["createOrder"]
     assert created["__typename"] == "OrderAccepted"
     assert created["created"] is True
     order = created["order"]
@@ -109,34 +102,34 @@ async def test_create_query_and_process_orders(client: httpx.AsyncClient) -> Non
     assert (order["processingDays"], order["isUrgent"], order["amount"]) == (3, False, "165.00")
 
     # Written, then visible on the next read through the caches.
-    fetched = (await gql(client, ORDER, id=order["id"]))["order"]
+    fetched = (await gql_data(client, ORDER, id=order["id"]))["order"]
     # The embedded worker may already have synced the contact and queued the confirmation.
     assert fetched["events"][0] == {"type": "order.created"}
     assert {e["type"] for e in fetched["events"][1:]} <= {"notification.queued"}
     assert (fetched["orderId"], fetched["processedAt"]) == ("IL251101GB07", None)
-    unprocessed = (await gql(client, UNPROCESSED))["orders"]
+    unprocessed = (await gql_data(client, UNPROCESSED))["orders"]
     assert [e["node"]["orderId"] for e in unprocessed["edges"]] == ["IL251101GB07"]
     assert unprocessed["totalCount"] == 1  # the count was cached at 0 before the write
-    assert (await gql(client, STATS))["orderStats"] == [
+    assert (await gql_data(client, STATS))["orderStats"] == [
         {"key": "il", "count": 1, "totalAmount": "165.00"}
     ]
 
     # The by-id entry is cached now; processing it must still show on the next read.
-    assert (await gql(client, PROCESS, ids=[order["id"]]))["markOrdersProcessed"] == 1
-    assert (await gql(client, PROCESS, ids=[order["id"]]))["markOrdersProcessed"] == 0
-    assert (await gql(client, ORDER, id=order["id"]))["order"]["processedAt"] is not None
-    assert (await gql(client, UNPROCESSED))["orders"]["totalCount"] == 0
+    assert (await gql_data(client, PROCESS, ids=[order["id"]]))["markOrdersProcessed"] == 1
+    assert (await gql_data(client, PROCESS, ids=[order["id"]]))["markOrdersProcessed"] == 0
+    assert (await gql_data(client, ORDER, id=order["id"]))["order"]["processedAt"] is not None
+    assert (await gql_data(client, UNPROCESSED))["orders"]["totalCount"] == 0
 
 
 async def test_duplicates_test_orders_and_bad_bodies(client: httpx.AsyncClient) -> None:
-    first = (await gql(client, CREATE, payload=body("il-uk-eta.json")))["createOrder"]
-    again = (await gql(client, CREATE, payload=body("il-uk-eta.json")))["createOrder"]
+    first = (await gql_data(client, CREATE, payload=body("il-uk-eta.json")))["createOrder"]
+    again = (await gql_data(client, CREATE, payload=body("il-uk-eta.json")))["createOrder"]
     assert (again["created"], again["order"]["id"]) == (False, first["order"]["id"])
 
-    skipped = (await gql(client, CREATE, payload=body("il-test-order.json")))["createOrder"]
+    skipped = (await gql_data(client, CREATE, payload=body("il-test-order.json")))["createOrder"]
     assert skipped["__typename"] == "OrderSkipped"
 
-    se = await gql(client, CREATE, payload=body("se-india-uppercase-branch-extra-keys.json"))
+    se = await gql_data(client, CREATE, payload=body("se-india-uppercase-branch-extra-keys.json"))
     order = se["createOrder"]["order"]
     assert (order["branch"], order["currency"], order["isUrgent"], order["processingDays"]) == (
         "se",
@@ -147,11 +140,11 @@ async def test_duplicates_test_orders_and_bad_bodies(client: httpx.AsyncClient) 
 
     bad = body("il-uk-eta.json")
     bad["order"]["amount"] = "a lot"
-    invalid = (await gql(client, CREATE, payload=bad))["createOrder"]
+    invalid = (await gql_data(client, CREATE, payload=bad))["createOrder"]
     assert invalid["__typename"] == "InvalidOrder"
     assert invalid["field"] == "order.amount"
 
-    stats = (await gql(client, STATS))["orderStats"]
+    stats = (await gql_data(client, STATS))["orderStats"]
     assert sorted((s["key"], s["count"]) for s in stats) == [("il", 1), ("se", 1)]
 
 
@@ -187,19 +180,25 @@ async def test_redis_stopped_mid_test_reads_fall_through(
     process, redis_url = private_redis
     settings = Settings(database_url=postgres_url, redis_url=redis_url, db_pool_size=4)
     async with serving(settings) as client:
-        order = (await gql(client, CREATE, payload=body("il-uk-eta.json")))["createOrder"]["order"]
+        order = (await gql_data(client, CREATE, payload=body("il-uk-eta.json")))["createOrder"][
+            "order"
+        ]
         for _ in range(2):  # miss, then hit
-            assert (await gql(client, ORDER, id=order["id"]))["order"]["orderId"] == "IL251101GB07"
+            assert (await gql_data(client, ORDER, id=order["id"]))["order"][
+                "orderId"
+            ] == "IL251101GB07"
 
         process.kill()
         await asyncio.to_thread(process.wait, 10)
 
         # Reads go to the database; writes commit (their jobs wait in the outbox).
-        assert (await gql(client, ORDER, id=order["id"]))["order"]["orderId"] == "IL251101GB07"
-        assert (await gql(client, STATS))["orderStats"][0]["count"] == 1
-        se = await gql(client, CREATE, payload=body("se-india-uppercase-branch-extra-keys.json"))
+        assert (await gql_data(client, ORDER, id=order["id"]))["order"]["orderId"] == "IL251101GB07"
+        assert (await gql_data(client, STATS))["orderStats"][0]["count"] == 1
+        se = await gql_data(
+            client, CREATE, payload=body("se-india-uppercase-branch-extra-keys.json")
+        )
         assert se["createOrder"]["created"] is True
-        assert (await gql(client, STATS))["orderStats"][1]["count"] == 1
+        assert (await gql_data(client, STATS))["orderStats"][1]["count"] == 1
         ready = await client.get("/api/v1/readyz")
         assert ready.status_code == 503
         assert {"cache", "broker"} <= set(ready.json()["failing"])

@@ -4,7 +4,6 @@ first, by phone, in pages; `jobs:read` required; bad arguments answered INVALID_
 from __future__ import annotations
 
 import subprocess
-import time
 from typing import Any
 
 import httpx
@@ -15,8 +14,10 @@ from app.notifications.ports import TemplateMessage
 from infrastructure.db.engine import create_engine
 from infrastructure.vendors.sandbox import SandboxContactSync, SandboxMessaging
 from tests.auth import codes, key, running
+from tests.e2e.gql_support import gql
 from tests.processes import CLI, ROOT
-from tests.services import free_port
+from tests.services import free_port, listening
+from tests.waiting import until
 from visapi.settings import Settings
 
 PHONE = "972501234567"
@@ -45,20 +46,13 @@ async def record_elsewhere(settings: Settings) -> str:
         await engine.dispose()
 
 
-async def ask(client: httpx.AsyncClient, secret: str | None, **variables: Any) -> httpx.Response:
-    headers = {"X-API-Key": secret} if secret else {}
-    return await client.post(
-        "/graphql", json={"query": QUERY, "variables": variables}, headers=headers
-    )
-
-
 async def test_sandbox_messages_list_what_workers_recorded(app_settings: Settings) -> None:
     async with running(app_settings) as (container, client):
         provider_id = await record_elsewhere(app_settings)
         # Phones and payloads are personal data: orders:read (test_personal_data_http).
         reader = await key(container, "jobs:read", "orders:read")
 
-        everything = (await ask(client, reader)).json()["data"]["sandboxMessages"]
+        everything = (await gql(client, QUERY, reader)).json()["data"]["sandboxMessages"]
         nodes = [e["node"] for e in everything["edges"]]
         assert [(n["operation"], n["phone"]) for n in nodes] == [
             ("message.send", PHONE),
@@ -70,27 +64,29 @@ async def test_sandbox_messages_list_what_workers_recorded(app_settings: Setting
         assert nodes[0]["payload"]["provider_message_id"] == provider_id
         assert {n["vendor"] for n in nodes} == {"cbb"}
 
-        mine = (await ask(client, reader, phone="+972 50-123-4567")).json()["data"]
+        mine = (await gql(client, QUERY, reader, phone="+972 50-123-4567")).json()["data"]
         assert [e["node"]["phone"] for e in mine["sandboxMessages"]["edges"]] == [PHONE, PHONE]
         assert mine["sandboxMessages"]["totalCount"] == 2
 
-        page = (await ask(client, reader, first=2)).json()["data"]["sandboxMessages"]
+        page = (await gql(client, QUERY, reader, first=2)).json()["data"]["sandboxMessages"]
         assert page["pageInfo"]["hasNextPage"] is True
         after = page["pageInfo"]["endCursor"]
-        rest = (await ask(client, reader, first=2, after=after)).json()["data"]["sandboxMessages"]
+        rest = (await gql(client, QUERY, reader, first=2, after=after)).json()["data"][
+            "sandboxMessages"
+        ]
         assert [e["node"]["id"] for e in page["edges"] + rest["edges"]] == [n["id"] for n in nodes]
         assert rest["pageInfo"]["hasNextPage"] is False
 
 
 async def test_sandbox_messages_need_jobs_read(app_settings: Settings) -> None:
     async with running(app_settings) as (container, client):
-        assert (await ask(client, None)).status_code == 401
+        assert (await gql(client, QUERY, None)).status_code == 401
         orders_only = await key(container, "orders:read")
-        refused = await ask(client, orders_only)
+        refused = await gql(client, QUERY, orders_only)
         assert codes(refused) == ["FORBIDDEN"]
         assert refused.json()["data"] is None
         admin = await key(container, "admin")
-        assert codes(await ask(client, admin)) == []
+        assert codes(await gql(client, QUERY, admin)) == []
 
 
 @pytest.mark.parametrize(
@@ -101,7 +97,7 @@ async def test_bad_arguments_are_invalid_input(
     app_settings: Settings, variables: dict[str, Any], field: str
 ) -> None:
     async with running(app_settings) as (container, client):
-        answer = await ask(client, await key(container, "jobs:read"), **variables)
+        answer = await gql(client, QUERY, await key(container, "jobs:read"), **variables)
         [error] = answer.json()["errors"]
         assert (error["extensions"]["code"], error["extensions"].get("field")) == (
             "INVALID_INPUT",
@@ -110,16 +106,7 @@ async def test_bad_arguments_are_invalid_input(
 
 
 def wait_for_port(process: subprocess.Popen[bytes], port: int) -> None:
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/_fake/contacts", timeout=1)
-            return
-        except httpx.TransportError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            pytest.fail("`visapi fake-vendors` did not start", pytrace=False)
-        time.sleep(0.1)
+    until(lambda: listening(port, process), why="`visapi fake-vendors` did not start")
 
 
 def test_the_fake_vendors_command_serves_the_fake_crm() -> None:

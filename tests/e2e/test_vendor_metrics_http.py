@@ -9,9 +9,10 @@ from typing import Any
 
 from app.workflows.commands import CreateWorkflow, StartRun
 from tests.auth import key, running
-from tests.scrape import create_order, eventually, order_body, scrape
+from tests.scrape import create_order, order_body, scrape
 from tests.smtp_sink import smtp_sink
 from tests.vendor import FakeVendor
+from tests.waiting import eventually
 from visapi.bootstrap import Container
 from visapi.settings import Settings
 

@@ -3,9 +3,7 @@ runs, the webhook trigger's rules (permission, Idempotency-Key, size cap, 202 wi
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -15,6 +13,8 @@ import httpx
 import pytest
 
 from tests.auth import codes, key, with_auth
+from tests.e2e.gql_support import gql_data
+from tests.waiting import eventually
 from tests.workflow_docs import valid
 from visapi.asgi import create_app
 from visapi.settings import Settings
@@ -61,14 +61,6 @@ async def serving(settings: Settings, *scopes: str) -> AsyncIterator[httpx.Async
         yield client
 
 
-async def gql(client: httpx.AsyncClient, query: str, **variables: Any) -> Any:
-    response = await client.post("/graphql", json={"query": query, "variables": variables})
-    assert response.status_code == 200, response.text
-    payload = response.json()
-    assert "errors" not in payload, payload["errors"]
-    return payload["data"]
-
-
 @pytest.fixture
 def wf_settings(app_settings: Settings, tmp_path: Path) -> Settings:
     return dataclasses.replace(
@@ -88,27 +80,29 @@ async def test_definitions_through_graphql(wf_settings: Settings) -> None:
     async with serving(wf_settings, *ALL) as client:
         bad = valid(name="")
         bad["steps"][0]["config"]["channel"] = "ops"
-        refused = (await gql(client, CREATE, d=bad))["createWorkflow"]
+        refused = (await gql_data(client, CREATE, d=bad))["createWorkflow"]
         assert refused["__typename"] == "InvalidWorkflow"
         assert refused["field"] == "$.name"
         assert [e["field"] for e in refused["errors"]] == ["$.name", "$.steps[0].config.channel"]
-        check = (await gql(client, VALIDATE, d=bad))["validateWorkflow"]
+        check = (await gql_data(client, VALIDATE, d=bad))["validateWorkflow"]
         assert (check["valid"], len(check["errors"])) == (False, 2)
-        assert (await gql(client, VALIDATE, d=valid()))["validateWorkflow"] == {
+        assert (await gql_data(client, VALIDATE, d=valid()))["validateWorkflow"] == {
             "valid": True,
             "errors": [],
         }
 
-        made = (await gql(client, CREATE, d=valid()))["createWorkflow"]
+        made = (await gql_data(client, CREATE, d=valid()))["createWorkflow"]
         assert (made["__typename"], made["enabled"]) == ("Workflow", True)
-        taken = (await gql(client, CREATE, d=valid(name="copy")))["createWorkflow"]
+        taken = (await gql_data(client, CREATE, d=valid(name="copy")))["createWorkflow"]
         assert taken["errors"][0]["field"] == "$.triggers[1].config.key"
-        renamed = await gql(client, UPDATE, id=made["id"], d=valid(name="renamed"))
+        renamed = await gql_data(client, UPDATE, id=made["id"], d=valid(name="renamed"))
         assert renamed["updateWorkflow"] == {"__typename": "Workflow", "name": "renamed"}
-        await gql(client, ENABLE, id=made["id"], e=False)
-        assert (await gql(client, LIST, e=True))["workflows"]["totalCount"] == 0
-        assert (await gql(client, LIST))["workflows"]["edges"] == [{"node": {"name": "renamed"}}]
-        assert (await gql(client, DELETE, id=made["id"]))["deleteWorkflow"] is True
+        await gql_data(client, ENABLE, id=made["id"], e=False)
+        assert (await gql_data(client, LIST, e=True))["workflows"]["totalCount"] == 0
+        assert (await gql_data(client, LIST))["workflows"]["edges"] == [
+            {"node": {"name": "renamed"}}
+        ]
+        assert (await gql_data(client, DELETE, id=made["id"]))["deleteWorkflow"] is True
 
 
 async def test_a_reader_cannot_write_or_run(wf_settings: Settings) -> None:
@@ -124,20 +118,20 @@ async def test_a_reader_cannot_write_or_run(wf_settings: Settings) -> None:
 
 
 async def wait_for(client: httpx.AsyncClient, run_id: str, status: str) -> Any:
-    deadline = time.monotonic() + 20
-    while True:
-        run = (await gql(client, RUN_STATE, id=run_id))["workflowRun"]
-        if run["status"] == status:
-            return run
-        assert time.monotonic() < deadline, f"run stayed {run['status']}"
-        await asyncio.sleep(0.05)
+    last: dict[str, Any] = {}
+
+    async def reached() -> Any:
+        last.update((await gql_data(client, RUN_STATE, id=run_id))["workflowRun"])
+        return dict(last) if last["status"] == status else None
+
+    return await eventually(reached, why=lambda: f"run stayed {last.get('status')}")
 
 
 async def test_nul_in_a_run_context_is_stored_replaced(wf_settings: Settings) -> None:
     """Found by the fuzz suite: a trigger body or runWorkflow context holding U+0000 answered 500
     on PostgreSQL (JSONB refuses it). It is replaced as in an order's body, on both dialects."""
     async with serving(wf_settings, *ALL, "orders:read") as client:  # a run's context is PII
-        workflow = (await gql(client, CREATE, d=ONE_STEP))["createWorkflow"]
+        workflow = (await gql_data(client, CREATE, d=ONE_STEP))["createWorkflow"]
         url = "/api/v1/triggers/visa-ready"
         for form in (False, True):
             if form:
@@ -147,17 +141,17 @@ async def test_nul_in_a_run_context_is_stored_replaced(wf_settings: Settings) ->
                 sent = {"json": {"order": "IL\x001"}, "headers": {"Idempotency-Key": "nul-json"}}
             answer = await client.post(url, **sent)  # type: ignore[arg-type]
             assert answer.status_code == 202, answer.text
-            run = (await gql(client, RUN_STATE, id=answer.json()["runId"]))["workflowRun"]
+            run = (await gql_data(client, RUN_STATE, id=answer.json()["runId"]))["workflowRun"]
             assert run["context"] == {"body": {"order": "IL\ufffd1"}}
-        manual = await gql(client, RUN, id=workflow["id"], c={"note\x00": "a\x00b"})
-        run = (await gql(client, RUN_STATE, id=manual["runWorkflow"]["id"]))["workflowRun"]
+        manual = await gql_data(client, RUN, id=workflow["id"], c={"note\x00": "a\x00b"})
+        run = (await gql_data(client, RUN_STATE, id=manual["runWorkflow"]["id"]))["workflowRun"]
         assert run["context"]["note\ufffd"] == "a\ufffdb"
 
 
 async def test_manual_runs_and_their_queries(wf_settings: Settings) -> None:
     async with serving(wf_settings, *RUNS_IN_FULL) as client:
-        workflow = (await gql(client, CREATE, d=ONE_STEP))["createWorkflow"]
-        started = await gql(client, RUN, id=workflow["id"], c={"body": {"order": "IL1"}})
+        workflow = (await gql_data(client, CREATE, d=ONE_STEP))["createWorkflow"]
+        started = await gql_data(client, RUN, id=workflow["id"], c={"body": {"order": "IL1"}})
         run = started["runWorkflow"]
         assert (run["status"], run["triggerType"]) == ("QUEUED", "manual")
         assert run["steps"] == [{"stepId": "say", "status": "PENDING"}]
@@ -171,12 +165,12 @@ async def test_manual_runs_and_their_queries(wf_settings: Settings) -> None:
             )
             assert step["output"]["channel"] == "#ops"
         else:
-            assert (await gql(client, CANCEL, id=run["id"]))["cancelWorkflowRun"] == {
+            assert (await gql_data(client, CANCEL, id=run["id"]))["cancelWorkflowRun"] == {
                 "status": "CANCELED"
             }
-        runs = (await gql(client, RUNS, f={"workflowId": workflow["id"]}))["workflowRuns"]
+        runs = (await gql_data(client, RUNS, f={"workflowId": workflow["id"]}))["workflowRuns"]
         assert runs["totalCount"] == 1
-        other = (await gql(client, RUNS, f={"status": "FAILED"}))["workflowRuns"]
+        other = (await gql_data(client, RUNS, f={"status": "FAILED"}))["workflowRuns"]
         assert other == {"totalCount": 0, "edges": []}
         bad = await client.post(
             "/graphql", json={"query": RUN, "variables": {"id": workflow["id"], "c": [1]}}
@@ -186,7 +180,7 @@ async def test_manual_runs_and_their_queries(wf_settings: Settings) -> None:
 
 async def test_the_webhook_trigger(wf_settings: Settings) -> None:
     async with serving(wf_settings, *RUNS_IN_FULL) as client:
-        await gql(client, CREATE, d=ONE_STEP)
+        await gql_data(client, CREATE, d=ONE_STEP)
         url = "/api/v1/triggers/visa-ready"
         missing = await client.post(url, json={"order": "IL1"})
         assert (missing.status_code, codes(missing)) == (400, ["INVALID_INPUT"])
@@ -219,13 +213,13 @@ async def test_the_webhook_trigger(wf_settings: Settings) -> None:
             url, content=b"<a/>", headers={"Idempotency-Key": "k4", "Content-Type": "text/xml"}
         )
         assert xml.status_code == 415
-        run = (await gql(client, RUN_STATE, id=run_id))["workflowRun"]
+        run = (await gql_data(client, RUN_STATE, id=run_id))["workflowRun"]
         assert (run["triggerType"], run["triggerKey"], run["context"]) == (
             "webhook",
             "visa-ready",
             {"body": {"order": "IL1"}},
         )
-        runs = (await gql(client, RUNS))["workflowRuns"]
+        runs = (await gql_data(client, RUNS))["workflowRuns"]
         assert runs["totalCount"] == 2
 
 
@@ -258,7 +252,7 @@ def destinations(run: Any) -> list[str]:
 
 async def test_run_context_cannot_replace_the_definitions_variables(wf_settings: Settings) -> None:
     async with serving(wf_settings, *RUNS_IN_FULL) as client:
-        workflow = (await gql(client, CREATE, d=ADDRESSED))["createWorkflow"]
+        workflow = (await gql_data(client, CREATE, d=ADDRESSED))["createWorkflow"]
         for key in ("variables", "order", "steps"):
             c = {key: ATTACKER, "body": {"order": "IL1"}}
             refused = await client.post(
@@ -267,7 +261,7 @@ async def test_run_context_cannot_replace_the_definitions_variables(wf_settings:
             assert codes(refused) == ["INVALID_INPUT"], refused.text
             (error,) = refused.json()["errors"]
             assert f"context key '{key}' is reserved" in error["message"]
-        assert (await gql(client, RUNS))["workflowRuns"]["totalCount"] == 0
+        assert (await gql_data(client, RUNS))["workflowRuns"]["totalCount"] == 0
 
         # The webhook body stays under `body`, whatever keys it has.
         hooked = await client.post(
@@ -276,7 +270,7 @@ async def test_run_context_cannot_replace_the_definitions_variables(wf_settings:
             headers={"Idempotency-Key": "addressed-1"},
         )
         assert hooked.status_code == 202, hooked.text
-        manual = await gql(client, RUN, id=workflow["id"], c={"body": {"order": "IL3"}})
+        manual = await gql_data(client, RUN, id=workflow["id"], c={"body": {"order": "IL3"}})
         if not wf_settings.embedded:
             return  # production needs `visapi worker` to execute the runs
         for run_id in (hooked.json()["runId"], manual["runWorkflow"]["id"]):

@@ -29,7 +29,7 @@ class HoldEverything(Middleware):
     def before_process_message(self, broker: dramatiq.Broker, message: Any) -> None:
         if message.actor_name == "sync_contact":
             print(f"{HOLDING} {message.message_id}", file=sys.stderr, flush=True)
-            time.sleep(3600)
+            time.sleep(3600)  # holds the job until the test SIGKILLs this worker
 
 
 def main() -> None:

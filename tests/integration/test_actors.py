@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +20,7 @@ from infrastructure.cache.memory import MemoryCache
 from infrastructure.db.tables import contact_syncs, failed_jobs, outbox
 from infrastructure.queue.broker import close_broker, create_broker
 from infrastructure.vendors.sandbox import SandboxContactSync
+from tests.waiting import eventually
 from visapi.bootstrap import Container, bootstrap
 from visapi.settings import Settings
 from visapi.worker import EmbeddedWorker
@@ -70,6 +70,17 @@ async def sync_row(c: Container, order_uuid: uuid.UUID) -> Any:
     async with c.engine.connect() as conn:
         query = select(contact_syncs).where(contact_syncs.c.order_uuid == order_uuid)
         return (await conn.execute(query)).first()
+
+
+async def failed_once(c: Container, order_uuid: uuid.UUID) -> bool:
+    sync = await sync_row(c, order_uuid)
+    return sync is not None and sync.error_count >= 1
+
+
+async def synced_row(c: Container, order_uuid: uuid.UUID) -> Any:
+    """The order's contact sync row once it is synced, else None."""
+    sync = await sync_row(c, order_uuid)
+    return sync if sync is not None and sync.synced else None
 
 
 async def create_il_order(c: Container) -> uuid.UUID:
@@ -191,10 +202,7 @@ async def test_jobs_left_in_memory_return_to_the_outbox_on_stop(settings: Settin
     try:
         with worker_on(broker, settings, sandbox):
             order_uuid = await create_il_order(api)
-            deadline = time.monotonic() + 10
-            while (sync := await sync_row(api, order_uuid)) is None or sync.error_count < 1:
-                assert time.monotonic() < deadline, "first attempt did not run"
-                await asyncio.sleep(0.02)
+            await eventually(lambda: failed_once(api, order_uuid), why="first attempt did not run")
         # (No join: the retry waits ten minutes in the delay queue; stop() does not wait.)
         async with api.engine.connect() as conn:
             [row] = (await conn.execute(select(outbox))).all()
@@ -221,10 +229,7 @@ async def test_redis_broker_worker_retries_and_syncs(sqlite_url: str, redis_url:
     try:
         with worker_on(broker, settings, sandbox):
             order_uuid = await create_il_order(api)
-            deadline = time.monotonic() + 15
-            while (sync := await sync_row(api, order_uuid)) is None or not sync.synced:
-                assert time.monotonic() < deadline, f"not synced in time: {sync}"
-                await asyncio.sleep(0.05)
+            sync = await eventually(lambda: synced_row(api, order_uuid), why="not synced in time")
             await asyncio.to_thread(broker.join, "default", timeout=10_000)
         assert (sync.attempts, sync.error_count, sync.last_error_category) == (2, 1, "timeout")
         assert len(sandbox.contacts()) == 1

@@ -6,14 +6,11 @@ container, so stopping it disturbs nothing else.
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import json
 import logging
 import shutil
-import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,7 +23,8 @@ from infrastructure.db.tables import contact_syncs, outbox
 from infrastructure.queue.broker import close_broker, create_broker
 from infrastructure.vendors.sandbox import SandboxContactSync
 from tests.integration.workers import fast, worker_on
-from tests.services import free_port
+from tests.services import free_port, listening
+from tests.waiting import eventually, until
 from visapi.bootstrap import Container, bootstrap
 from visapi.settings import Settings
 
@@ -47,7 +45,7 @@ class PrivateRedis:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
-        self.process = subprocess.Popen(
+        process = self.process = subprocess.Popen(
             [
                 self.binary,
                 "--port",
@@ -61,14 +59,11 @@ class PrivateRedis:
             ],
             stdout=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + 10
-        while True:
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return
-            assert self.process.poll() is None, "redis-server exited"
-            assert time.monotonic() < deadline, "redis-server did not start"
-            time.sleep(0.05)
+        until(
+            lambda: listening(self.port, process),
+            timeout_s=10,
+            why="redis-server did not start",
+        )
 
     def stop(self) -> None:
         if self.process is not None:
@@ -111,10 +106,11 @@ async def synced(c: Container) -> set[Any]:
 
 
 async def wait_synced(c: Container, expected: set[Any]) -> None:
-    deadline = time.monotonic() + 40  # a worker retries its Redis connection every 3 s
-    while not expected <= (done := await synced(c)):
-        assert time.monotonic() < deadline, f"synced {done}, expected {expected}"
-        await asyncio.sleep(0.1)
+    async def all_synced() -> bool:
+        return expected <= await synced(c)
+
+    # A worker retries its Redis connection every 3 s.
+    await eventually(all_synced, timeout_s=40, why=f"not all of {expected} synced")
 
 
 async def test_orders_commit_while_the_broker_is_down_and_their_jobs_run_after(

@@ -8,6 +8,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import insert, select
@@ -17,6 +18,7 @@ from app.idempotency import (
     Answer,
     IdempotencyKeyReused,
     IdempotencyPolicy,
+    IdempotencyRecord,
     RequestInProgress,
     run_once,
 )
@@ -53,13 +55,33 @@ async def once(
     )
 
 
+class Watched(SqlIdempotency):
+    """The real store, telling when `others` callers have each found the claim unanswered."""
+
+    def __init__(self, engine: AsyncEngine, others: int) -> None:
+        super().__init__(engine)
+        self.others = others
+        self.waiting: set[asyncio.Task[Any] | None] = set()
+        self.all_waiting = asyncio.Event()
+
+    async def get(self, scope: str, key: str) -> IdempotencyRecord | None:
+        record = await super().get(scope, key)
+        if record is not None and record.status_code is None:
+            self.waiting.add(asyncio.current_task())
+            if len(self.waiting) >= self.others:
+                self.all_waiting.set()
+        return record
+
+
 async def test_concurrent_callers_run_once_and_share_the_answer(engine: AsyncEngine) -> None:
-    store = SqlIdempotency(engine)
+    store = Watched(engine, others=9)
     runs: list[int] = []
 
     async def run() -> Answer:
         runs.append(1)
-        await asyncio.sleep(0.05)  # let every other caller find the claim unanswered
+        # Answer only once every other caller is waiting on the claim, so that each of them
+        # takes the path under test (a bounded wait: a missing caller fails, it never hangs).
+        await asyncio.wait_for(store.all_waiting.wait(), timeout=20)
         return Answer(201, {"n": len(runs)})
 
     results = await asyncio.gather(*(once(store, "k", "h", run, PATIENT) for _ in range(10)))

@@ -3,7 +3,6 @@ logged once per burst and counted."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from collections.abc import AsyncIterator
@@ -37,9 +36,9 @@ async def backends(request: pytest.FixtureRequest) -> AsyncIterator[tuple[Any, A
         await client.aclose()
 
 
-async def test_a_fixed_window_counts_and_resets(backends: tuple[RateLimiter, KeyUsage]) -> None:
+async def test_a_fixed_window_counts(backends: tuple[RateLimiter, KeyUsage]) -> None:
     limiter, _ = backends
-    verdicts = [await limiter.hit("key:a", 3, 0.3) for _ in range(5)]
+    verdicts = [await limiter.hit("key:a", 3, 60) for _ in range(5)]
     assert all(v is not None for v in verdicts)
     assert [(v.allowed, v.remaining) for v in verdicts if v] == [
         (True, 2),
@@ -48,16 +47,37 @@ async def test_a_fixed_window_counts_and_resets(backends: tuple[RateLimiter, Key
         (False, 0),
         (False, 0),
     ]
-    assert all(0 < v.reset_s <= 0.301 for v in verdicts if v)
+    assert all(0 < v.reset_s <= 60 for v in verdicts if v)
     assert verdicts[0] is not None
     assert verdicts[0].limit == 3
-    other = await limiter.hit("key:b", 3, 0.3)  # buckets are independent
+    other = await limiter.hit("key:b", 3, 60)  # buckets are independent
     assert other is not None
     assert other.remaining == 2
-    await asyncio.sleep(0.35)
-    fresh = await limiter.hit("key:a", 3, 0.3)
-    assert fresh is not None
-    assert (fresh.allowed, fresh.remaining) == (True, 2)
+
+
+async def test_a_redis_window_is_its_key_expiry() -> None:
+    """Redis ends a window by expiring its key, on Redis's clock: the test moves the expiry and
+    removes the key, rather than waiting for either. (The memory limiter's windows, on an
+    injected clock: tests/unit/test_memory_expiry.py.)"""
+    namespace = f"visapi-test-{uuid.uuid4().hex[:12]}"
+    client, bucket = redis_client(redis_url_or_skip()), f"{namespace}:rl:key:a"
+    try:
+        limiter = RedisRateLimiter(client, namespace)
+        await limiter.hit("key:a", 3, 60)
+        assert 0 < await client.pttl(bucket) <= 60_000
+        await client.pexpire(bucket, 10_000)  # as if 50 s of the window had gone by
+        later = [await limiter.hit("key:a", 3, 60) for _ in range(3)]
+        assert [(v.allowed, v.remaining) for v in later if v] == [(True, 1), (True, 0), (False, 0)]
+        assert all(0 < v.reset_s <= 10 for v in later if v)  # later hits do not extend it
+        assert 0 < await client.pttl(bucket) <= 10_000
+        await client.delete(bucket)  # what the expiry does
+        fresh = await limiter.hit("key:a", 3, 60)
+        assert fresh is not None
+        assert (fresh.allowed, fresh.remaining) == (True, 2)
+        assert 10 < fresh.reset_s <= 60
+    finally:
+        await client.delete(bucket)
+        await client.aclose()
 
 
 async def test_peek_does_not_count(backends: tuple[RateLimiter, KeyUsage]) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -23,6 +22,7 @@ from infrastructure.db.engine import create_engine
 from infrastructure.db.schedule import claim_tick, prune_ticks
 from infrastructure.db.tables import outbox, schedule_ticks
 from infrastructure.queue.broker import create_broker
+from tests.waiting import eventually
 from visapi.bootstrap import bootstrap
 from visapi.scheduler import PeriodicRunner, periodic_runner, run_scheduler
 from visapi.settings import Settings
@@ -85,10 +85,7 @@ async def test_a_failing_job_does_not_stop_the_loop(engine: AsyncEngine) -> None
     )
     r.start()
     try:
-        deadline = time.monotonic() + 10
-        while calls < 3:
-            assert time.monotonic() < deadline
-            await asyncio.sleep(0.01)
+        await eventually(lambda: calls >= 3, why=lambda: f"ran {calls} times, not 3")
     finally:
         await r.stop()
 
@@ -123,10 +120,9 @@ async def test_the_sweeper_publishes_a_stale_outbox_row(
     ]
     r.start()
     try:
-        deadline = time.monotonic() + 10
-        while (published := await _published_at(container.engine)) is None:
-            assert time.monotonic() < deadline, "sweeper did not publish"
-            await asyncio.sleep(0.02)
+        published = await eventually(
+            lambda: _published_at(container.engine), why="sweeper did not publish"
+        )
     finally:
         await r.stop()
         await container.aclose()

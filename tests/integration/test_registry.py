@@ -8,9 +8,7 @@ must run it without error, on the StubBroker and on a RedisBroker.
 
 from __future__ import annotations
 
-import asyncio
 import threading
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,6 +26,7 @@ from infrastructure.db.tables import failed_jobs, outbox
 from infrastructure.db.uow import SqlUnitOfWork
 from infrastructure.queue.broker import create_broker
 from tests.integration.workers import drop_namespace, redis_settings, worker_on
+from tests.waiting import eventually
 from visapi.bootstrap import bootstrap
 from visapi.settings import Settings
 
@@ -99,10 +98,10 @@ async def test_every_registry_actor_goes_through_the_outbox_to_a_worker(
             assert all(r.published_at is not None for r in sent)
             for r in sent:
                 assert r.queue == api.registry[r.actor].queue.value
-            deadline = time.monotonic() + 20
-            while not {str(r.id) for r in sent} <= set(processed.done):
-                assert time.monotonic() < deadline, f"not consumed: {processed.done}"
-                await asyncio.sleep(0.05)
+            await eventually(
+                lambda: {str(r.id) for r in sent} <= set(processed.done),
+                why=lambda: f"not consumed: {processed.done}",
+            )
         assert {str(r.id): (r.actor, None) for r in sent} == processed.done
         async with api.engine.connect() as conn:
             assert (await conn.execute(select(failed_jobs))).all() == []

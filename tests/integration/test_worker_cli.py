@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,6 +14,7 @@ from infrastructure.queue.broker import create_broker
 from tests.integration.holding_worker import HOLDING
 from tests.integration.workers import drop_namespace, message
 from tests.processes import CLI, ROOT, base_env
+from tests.waiting import until
 from visapi.cli import main
 from visapi.settings import Settings
 
@@ -62,11 +61,14 @@ def test_a_worker_consumes_only_its_queues(sqlite_url: str, redis_url: str, tmp_
         for queue in ("critical", "default", "bulk"):
             broker.enqueue(message("sync_contact", {"order_id": str(uuid.uuid4())}, queue))
         client = broker.client  # type: ignore[attr-defined]
-        deadline = time.monotonic() + 30
-        while client.hlen(f"{namespace}:critical.msgs") or client.hlen(f"{namespace}:bulk.msgs"):
+
+        def consumed() -> bool:
             assert process.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, log.read_text()
-            time.sleep(0.05)
+            return not client.hlen(f"{namespace}:critical.msgs") + client.hlen(
+                f"{namespace}:bulk.msgs"
+            )
+
+        until(consumed, timeout_s=30, why=log.read_text)
         assert client.llen(f"{namespace}:default") == 1  # nobody consumes default here
     finally:
         process.terminate()
@@ -78,13 +80,6 @@ def test_a_worker_consumes_only_its_queues(sqlite_url: str, redis_url: str, tmp_
 def _spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("w") as out:
         return subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=out)
-
-
-def _wait(condition: Callable[[], bool], deadline_s: float, why: str) -> None:
-    deadline = time.monotonic() + deadline_s
-    while not condition():
-        assert time.monotonic() < deadline, why
-        time.sleep(0.05)
 
 
 @pytest.mark.parametrize("rescuer", ["worker", "scheduler"])
@@ -124,7 +119,7 @@ def test_a_dead_workers_jobs_come_back_without_luck(
             )
             return fetched and holder_log.read_text().count(HOLDING) == 2
 
-        _wait(all_held, 60, "the holding worker did not fetch the jobs")
+        until(all_held, timeout_s=60, why="the holding worker did not fetch the jobs")
         command = ["worker", "--threads", "2"] if rescuer == "worker" else ["scheduler"]
         rescuing = started = _spawn([*CLI, *command], env, rescuer_log)
         holder.kill()
@@ -140,7 +135,11 @@ def test_a_dead_workers_jobs_come_back_without_luck(
 
         # Requeued by 2 x heartbeat after the kill (then run, the delayed one at its due
         # time); the rest is room for a loaded machine to start the process.
-        _wait(all_back, 2 * heartbeat_ms / 1000 + 30, "the dead worker's jobs never came back")
+        until(
+            all_back,
+            timeout_s=2 * heartbeat_ms / 1000 + 30,
+            why="the dead worker's jobs never came back",
+        )
     finally:
         for process in (holder, rescuing):
             if process is not None and process.poll() is None:

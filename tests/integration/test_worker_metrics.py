@@ -4,10 +4,8 @@ the merged totals of both processes."""
 
 from __future__ import annotations
 
-import asyncio
 import socket
 import subprocess
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,6 +22,7 @@ from tests.processes import CLI, ROOT, base_env
 from tests.scrape import Samples, parse
 from tests.services import free_port
 from tests.vendor import FakeVendor
+from tests.waiting import eventually
 from visapi.bootstrap import bootstrap
 from visapi.settings import Settings
 
@@ -53,22 +52,22 @@ def read(log: Path) -> str:
 async def scrape_until(
     port: int, process: subprocess.Popen[bytes], log: Path, done: Callable[[Samples], bool]
 ) -> Samples:
-    deadline = time.monotonic() + 30
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=2) as http:
-        while True:
+
+        async def scraped() -> Samples | None:
             assert process.poll() is None, read(log)
-            assert time.monotonic() < deadline, f"never came; worker log:\n{read(log)}"
             try:
                 response = await http.get("/metrics")
             except httpx.TransportError:
-                response = None  # not listening yet
-            if response is not None:
-                assert response.status_code == 200, response.text
-                assert response.headers["content-type"].startswith("text/plain")
-                samples = parse(response.text)
-                if done(samples):
-                    return samples
-            await asyncio.sleep(0.1)
+                return None  # not listening yet
+            assert response.status_code == 200, response.text
+            assert response.headers["content-type"].startswith("text/plain")
+            samples = parse(response.text)
+            return samples if done(samples) else None
+
+        return await eventually(
+            scraped, timeout_s=30, why=lambda: f"never came; worker log:\n{read(log)}"
+        )
 
 
 def production(sqlite_url: str, redis_url: str, **more: str) -> tuple[Settings, dict[str, str]]:

@@ -4,7 +4,6 @@ on disk and the sandbox; retries, timeouts, permanent errors, cancel, replay, de
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -30,6 +29,7 @@ from tests.integration.workflow_support import (
 )
 from tests.scrape import Samples, parse
 from tests.smtp_sink import Sink
+from tests.waiting import eventually
 from visapi.bootstrap import Container, bootstrap
 from visapi.settings import Settings
 from visapi.worker import EmbeddedWorker
@@ -223,11 +223,12 @@ async def test_cancel_stops_a_running_run_before_its_next_step(
     )
     run = await start(c, workflow, {})
     executing = asyncio.create_task(c.bus.handle(ExecuteRun(run.id)))
-    deadline = time.monotonic() + 10
+
+    async def delay_running() -> bool:
+        return (await stored_run(c, run.id)).steps[1].status is StepStatus.RUNNING
+
     # Cancel while the delay is under way (its attempt recorded as running).
-    while (await stored_run(c, run.id)).steps[1].status is not StepStatus.RUNNING:
-        assert time.monotonic() < deadline, "the delay never started"
-        await asyncio.sleep(0.01)
+    await eventually(delay_running, why="the delay never started", poll_s=0.01)
     await c.bus.handle(CancelRun(run.id))
     assert await executing is RunStatus.CANCELED
     done = await stored_run(c, run.id)

@@ -15,14 +15,7 @@ from app.codec import decoder
 from app.orders.views import FlagView, OrderView
 from app.ports import Cache
 from infrastructure.cache.memory import MemoryCache
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.clocks import FakeClock
 
 
 @dataclass(frozen=True)
@@ -55,12 +48,12 @@ async def mark_processed(q: ById, *, cache: Cache | None, fail: bool = False) ->
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> FakeClock:
+    return FakeClock()
 
 
 @pytest.fixture
-def cache(clock: Clock) -> MemoryCache:
+def cache(clock: FakeClock) -> MemoryCache:
     return MemoryCache(clock=clock)
 
 
@@ -93,12 +86,12 @@ async def test_key_function_separates_entries_and_sees_dependencies(cache: Memor
     assert handler.__name__ == "handler"  # functools.wraps keeps the handler recognisable
 
 
-async def test_entry_expires_after_ttl(cache: MemoryCache, clock: Clock) -> None:
+async def test_entry_expires_after_ttl(cache: MemoryCache, clock: FakeClock) -> None:
     reads = Reads()
     await order_by_id(ById("a"), cache=cache, reads=reads)
-    clock.now += 29.9
+    clock.advance(29.9)
     await order_by_id(ById("a"), cache=cache, reads=reads)
-    clock.now += 0.2
+    clock.advance(0.2)
     await order_by_id(ById("a"), cache=cache, reads=reads)
     assert reads.calls == ["a", "a"]
     assert cache.stats() == {"orders": (1, 2)}
@@ -272,12 +265,12 @@ async def test_entry_that_no_longer_decodes_is_recomputed(
     assert await cache.get("orders", "id:a") == b'{"id":"a"}'
 
 
-async def test_memory_cache_drops_dead_then_oldest_entries_when_full(clock: Clock) -> None:
+async def test_memory_cache_drops_dead_then_oldest_entries_when_full(clock: FakeClock) -> None:
     cache = MemoryCache(max_entries=10, clock=clock)
     await cache.set("short", "k", b"x", ttl=1)
     for i in range(9):
         await cache.set("long", str(i), b"x", ttl=60)
-    clock.now += 2
+    clock.advance(2)
     await cache.set("long", "9", b"x", ttl=60)  # full: only the expired entry goes
     assert len(cache) == 10
     assert await cache.get("long", "0") == b"x"

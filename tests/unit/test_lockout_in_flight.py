@@ -45,7 +45,7 @@ async def attempt(lockout: Lockout, check: Check) -> int:
 async def test_a_burst_of_one_bad_secret_counts_every_attempt_and_checks_once() -> None:
     lockout, check = Lockout(MemoryRateLimiter(), 30, 60.0), Check(valid=False)
     burst = [asyncio.create_task(attempt(lockout, check)) for _ in range(60)]
-    await asyncio.sleep(0)
+    await asyncio.sleep(0)  # a yield, not a wait: lets every task reach its await in turn
     check.release.set()
     answers = await asyncio.gather(*burst)
     assert (answers.count(401), answers.count(429)) == (30, 30)
