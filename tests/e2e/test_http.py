@@ -18,7 +18,7 @@ from strawberry.extensions import SchemaExtension
 from app.main.asgi import create_app
 from app.main.settings import Settings
 from graph.errors import CodedError, CodedMaskErrors
-from graph.queries import Query
+from graph.orders import OrderQuery as Query
 from graph.view import GraphQLView
 from tests.auth import key, with_auth
 
