@@ -18,15 +18,15 @@ from graphql import (
     SelectionSetNode,
     get_operation_ast,
 )
-from strawberry import UNSET
 from strawberry.extensions import FieldExtension, SchemaExtension
 from strawberry.types import Info
 from strawberry.types.field import StrawberryField
 
 from domain.auth.permissions import Permission, Principal
+from graph.arguments import given
 from graph.errors import CodedError
 
-# `Requires(AUTHENTICATED)`: any valid credentials, no particular permission (e.g. `me`).
+# `requires(AUTHENTICATED)`: any valid credentials, no particular permission (e.g. `me`).
 AUTHENTICATED = None
 UNAUTHENTICATED_MESSAGE = (
     "Authentication required: send an API key (X-API-Key) or a bearer token (Authorization)."
@@ -39,7 +39,7 @@ class Requires(FieldExtension):
 
     Lacking one, the field is null with a FORBIDDEN error naming the permission (a non-null
     field's null reaches its nearest nullable parent, as GraphQL prescribes). The checks come
-    before the arguments' own: a caller who may not ask learns nothing from the answer.
+    before the arguments are validated: a caller who may not ask learns nothing from the answer.
     """
 
     def __init__(
@@ -67,7 +67,7 @@ class Requires(FieldExtension):
             raise CodedError(UNAUTHENTICATED_MESSAGE, "UNAUTHENTICATED")
         _check(principal, self.permission)
         for name, permission in self.arguments.items():
-            if arguments.get(name, UNSET) not in (None, UNSET):
+            if given(arguments.get(name)):
                 _check(principal, permission)
 
     def resolve(self, next_: Any, source: Any, info: Info[Any, Any], **kwargs: Any) -> Any:
