@@ -22,14 +22,12 @@ from app.queues.ports import FailedJobFilter as Where
 from app.queues.ports import FailedJobView, Throughput
 from app.queues.queries import QueueStatsView
 from domain.auth.permissions import Permission
+from graph.arguments import given, parse_id
 from graph.context import Context
 from graph.errors import invalid_input
-from graph.filters import given, page_size
-from graph.ids import parse_id
-from graph.keys import after_of, cursor
+from graph.pagination import PageInfo, after_of, cursor, page_info, page_size
 from graph.permissions import requires
 from graph.scalars import as_utc
-from graph.types import PageInfo
 
 QUEUE_NAMES = tuple(q.value for q in Queue)
 
@@ -40,8 +38,12 @@ class FailedJob:
     message_id: str | None
     queue: str
     actor: str
-    arguments: JSON | None
-    error: str | None = strawberry.field(description="The last error: its type and message.")
+    # A job's arguments and errors carry a customer's fields.
+    arguments: JSON | None = strawberry.field(extensions=requires(Permission.ORDERS_READ))
+    error: str | None = strawberry.field(
+        description="The last error: its type and message.",
+        extensions=requires(Permission.ORDERS_READ),
+    )
     attempts: int
     failed_at: datetime
     replayed_at: datetime | None
@@ -168,10 +170,7 @@ async def failed_jobs(
         FailedJobEdge(cursor=cursor(v.failed_at, v.id), node=FailedJob.from_view(v))
         for v in page.items
     ]
-    end = edges[-1].cursor if edges else None
-    return FailedJobConnection(
-        edges=edges, page_info=PageInfo(has_next_page=page.has_next, end_cursor=end), where=where
-    )
+    return FailedJobConnection(edges=edges, page_info=page_info(edges, page.has_next), where=where)
 
 
 async def queue_stats(info: Info[Context, None]) -> list[QueueStats]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated
-from uuid import UUID
 
 import strawberry
 from graphql import GraphQLError
@@ -12,15 +11,13 @@ from strawberry import UNSET
 from strawberry.types import Info
 
 from app.auth.commands import CreateApiKey, IssuedKey, RevokeApiKey, RotateApiKey
-from app.auth.ports import After, KeyView
+from app.auth.ports import KeyView
 from app.cache import Unconfirmed
-from app.orders.views import DEFAULT_SORT, Keyset
 from domain.auth.permissions import Permission
+from graph.arguments import given, parse_id
 from graph.context import Context
-from graph.filters import decode_cursor, encode_cursor, given, page_size
-from graph.ids import parse_id
+from graph.pagination import PageInfo, after_of, cursor, page_info, page_size
 from graph.permissions import requires
-from graph.types import PageInfo
 
 _DAYS = "Days until the key expires (1 to 3650); 90 when omitted."
 
@@ -28,18 +25,6 @@ _DAYS = "Days until the key expires (1 to 3650); 90 when omitted."
 def held_by(ctx: Context) -> frozenset[Permission]:
     """What the caller holds: the limit of what it may grant, revoke, rotate or change."""
     return ctx.principal.permissions if ctx.principal else frozenset()
-
-
-def cursor(created_at: datetime, id: UUID) -> str:
-    # Same opaque format and order (created_at desc, then id) as the order lists.
-    return encode_cursor(DEFAULT_SORT, Keyset((created_at,), id))
-
-
-def after_of(after: str | None) -> After | None:
-    if not given(after) or after is None:
-        return None
-    keyset = decode_cursor(after, DEFAULT_SORT)
-    return keyset.values[0], keyset.id
 
 
 @strawberry.type(description="An API key as stored: never its hash, never its secret.")
@@ -107,10 +92,7 @@ async def api_keys(
     edges = [
         ApiKeyEdge(cursor=cursor(v.created_at, v.id), node=ApiKey.from_view(v)) for v in page.items
     ]
-    end = edges[-1].cursor if edges else None
-    return ApiKeyConnection(
-        edges=edges, page_info=PageInfo(has_next_page=page.has_next, end_cursor=end)
-    )
+    return ApiKeyConnection(edges=edges, page_info=page_info(edges, page.has_next))
 
 
 async def create_api_key(

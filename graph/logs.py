@@ -15,13 +15,11 @@ from app.logs.ports import LogFilter as Filter
 from app.logs.ports import LogLevel as Level
 from app.logs.ports import LogView
 from domain.auth.permissions import Permission
+from graph.arguments import given, parse_id
 from graph.context import Context
-from graph.filters import given, page_size
-from graph.ids import parse_id
-from graph.keys import after_of, cursor
+from graph.pagination import PageInfo, after_of, cursor, page_info, page_size
 from graph.permissions import requires
 from graph.scalars import as_utc
-from graph.types import PageInfo
 
 # GraphQL names of the filter's fields, for INVALID_INPUT errors.
 _NAMES = {
@@ -149,12 +147,7 @@ async def logs(
     edges = [
         LogEdge(cursor=cursor(v.created_at, v.id), node=LogEntry.from_view(v)) for v in page.items
     ]
-    end = edges[-1].cursor if edges else None
-    return LogConnection(
-        edges=edges,
-        page_info=PageInfo(has_next_page=page.has_next, end_cursor=end),
-        filter=wanted,
-    )
+    return LogConnection(edges=edges, page_info=page_info(edges, page.has_next), filter=wanted)
 
 
 async def log_stats(info: Info[Context, None]) -> LogStats:

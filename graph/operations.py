@@ -12,8 +12,8 @@ from strawberry.types import Info
 from app.cache_admin import CacheStats, FlushCache, PrefixStats, WarmCache, Warmed
 from app.replay import Replayed, ReplayEvents
 from domain.auth.permissions import Permission
+from graph.arguments import given
 from graph.context import Context
-from graph.filters import given
 from graph.permissions import requires
 from graph.scalars import as_utc
 

@@ -1,12 +1,14 @@
-"""Field permissions: every root field and PII field declares `Requires(...)`; anonymous
-callers selecting a protected root field get HTTP 401 before anything executes."""
+"""Field permissions, one idiom: `extensions=requires(...)` on the field, whether a root field, a
+child that loads more (`Order.events`), a personal-data leaf (graph.personal lists them) or an
+argument that reveals personal data (`sandboxMessages(phone:)`). Anonymous callers selecting a
+protected root field get HTTP 401 before anything executes."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Any, TypeVar, cast
+from collections.abc import Iterator, Mapping
+from types import MappingProxyType
+from typing import Any
 
-import strawberry
 from graphql import (
     FieldNode,
     FragmentDefinitionNode,
@@ -21,9 +23,10 @@ from strawberry.types import Info
 from strawberry.types.field import StrawberryField
 
 from domain.auth.permissions import Permission, Principal
+from graph.arguments import given
 from graph.errors import CodedError
 
-# `Requires(AUTHENTICATED)`: any valid credentials, no particular permission (e.g. `me`).
+# `requires(AUTHENTICATED)`: any valid credentials, no particular permission (e.g. `me`).
 AUTHENTICATED = None
 UNAUTHENTICATED_MESSAGE = (
     "Authentication required: send an API key (X-API-Key) or a bearer token (Authorization)."
@@ -31,59 +34,71 @@ UNAUTHENTICATED_MESSAGE = (
 
 
 class Requires(FieldExtension):
-    """The permission a field needs, checked before its resolver runs.
+    """The permission a field needs, and those some of its arguments need when given, checked
+    before its resolver runs.
 
-    Lacking it, the field is null with a FORBIDDEN error naming the permission (a non-null
-    field's null reaches its nearest nullable parent, as GraphQL prescribes).
+    Lacking one, the field is null with a FORBIDDEN error naming the permission (a non-null
+    field's null reaches its nearest nullable parent, as GraphQL prescribes). The checks come
+    before the arguments are validated: a caller who may not ask learns nothing from the answer.
     """
 
-    def __init__(self, permission: Permission | None) -> None:
+    def __init__(
+        self, permission: Permission | None, arguments: Mapping[str, Permission] | None = None
+    ) -> None:
         self.permission = permission
+        # Python names of arguments -> the permission giving that argument needs.
+        self.arguments: Mapping[str, Permission] = MappingProxyType(dict(arguments or {}))
 
     def apply(self, field: StrawberryField) -> None:
         # Shown in the SDL and GraphiQL, so clients can see what each field needs.
-        need = f"Needs `{self.permission.value}`." if self.permission else "Needs credentials."
-        if field.description and need in field.description:
-            return  # the field is shared by every schema built (one per app): say it once
-        field.description = f"{field.description} {need}" if field.description else need
+        field.description = _needing(field.description, self.permission)
+        unknown = set(self.arguments) - {a.python_name for a in field.arguments}
+        if unknown:  # a misspelt name would leave its argument open
+            raise TypeError(f"{field.python_name} has no argument {', '.join(sorted(unknown))}")
+        for argument in field.arguments:
+            if argument.python_name in self.arguments:
+                argument.description = _needing(
+                    argument.description, self.arguments[argument.python_name]
+                )
 
-    def check(self, info: Info[Any, Any]) -> None:
+    def check(self, info: Info[Any, Any], arguments: Mapping[str, Any]) -> None:
         principal: Principal | None = getattr(info.context, "principal", None)
         if principal is None:
             raise CodedError(UNAUTHENTICATED_MESSAGE, "UNAUTHENTICATED")
-        if self.permission is not None and not principal.may(self.permission):
-            raise CodedError(
-                f"Missing permission {self.permission.value}.",
-                "FORBIDDEN",
-                permission=self.permission.value,
-            )
+        _check(principal, self.permission)
+        for name, permission in self.arguments.items():
+            if given(arguments.get(name)):
+                _check(principal, permission)
 
     def resolve(self, next_: Any, source: Any, info: Info[Any, Any], **kwargs: Any) -> Any:
-        self.check(info)
+        self.check(info, kwargs)
         return next_(source, info, **kwargs)
 
     async def resolve_async(
         self, next_: Any, source: Any, info: Info[Any, Any], **kwargs: Any
     ) -> Any:
-        self.check(info)
+        self.check(info, kwargs)
         return await next_(source, info, **kwargs)
 
 
-def requires(permission: Permission | None) -> list[FieldExtension]:
-    """For `strawberry.field(extensions=requires(Permission.ORDERS_READ))`."""
-    return [Requires(permission)]
+def _needing(description: str | None, permission: Permission | None) -> str:
+    need = f"Needs `{permission.value}`." if permission else "Needs credentials."
+    if description and need in description:
+        return description  # the field is shared by every schema built (one per app): say it once
+    return f"{description} {need}" if description else need
 
 
-F = TypeVar("F", bound=Callable[..., Any])
+def _check(principal: Principal, permission: Permission | None) -> None:
+    if permission is not None and not principal.may(permission):
+        raise CodedError(
+            f"Missing permission {permission.value}.", "FORBIDDEN", permission=permission.value
+        )
 
 
-def protected_field(permission: Permission | None) -> Callable[[F], F]:
-    """`@strawberry.field` on a resolver method, declaring the permission it needs."""
-
-    def decorate(fn: F) -> F:
-        return cast(F, strawberry.field(fn, extensions=requires(permission)))
-
-    return decorate
+def requires(permission: Permission | None, **arguments: Permission) -> list[FieldExtension]:
+    """For `strawberry.field(extensions=requires(Permission.ORDERS_READ))`; a keyword names an
+    argument that needs a permission of its own when given (`phone=Permission.ORDERS_READ`)."""
+    return [Requires(permission, arguments)]
 
 
 def declared(field: GraphQLField) -> Requires | None:

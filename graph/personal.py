@@ -1,5 +1,5 @@
 """Personal data in the schema: the one table of the fields that carry it and the permission that
-reads them, put on the types as `Requires` before any schema is built.
+reads them, against which the schema walk checks each field's own `requires(...)`.
 
 DOMAIN.md: personal data of every type (orders, notifications, sandbox records, contact syncs,
 dead letters, workflow runs that carry order data) is readable only with `orders:read`, whatever
@@ -9,9 +9,11 @@ gets the field null with a FORBIDDEN error; so those fields are nullable, and th
 answer stays intact. The lean executor (graph.execution) checks the same declarations once per
 request, so a page of orders pays a dictionary lookup per protected field, not a resolver chain.
 
-The schema walk (tests/e2e/test_access_matrix.py) recognises personal fields by name as well:
-a field whose name has one of `PERSONAL_WORDS` is either in `PERSONAL` or in `NOT_PERSONAL` with
-the reason, so a new one cannot slip in without a decision.
+The permission is declared on the field, like every other (graph.permissions); this table pins
+the decision, as DOMAIN.md's grants pin the root fields, so a declaration cannot be dropped
+unnoticed. The schema walk (tests/e2e/test_access_matrix.py) recognises personal fields by name
+as well: a field whose name has one of `PERSONAL_WORDS` is either in `PERSONAL` or in
+`NOT_PERSONAL` with the reason, so a new one cannot slip in without a decision.
 """
 
 from __future__ import annotations
@@ -19,13 +21,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from types import MappingProxyType
-from typing import Any
 
 from graphql import GraphQLObjectType, GraphQLSchema
-from strawberry.schema.name_converter import NameConverter
 
 from domain.auth.permissions import Permission
-from graph.permissions import Requires, declared
+from graph.permissions import declared
 
 _ORDERS = Permission.ORDERS_READ
 
@@ -98,20 +98,6 @@ def words(name: str) -> set[str]:
 
 def looks_personal(field_name: str) -> bool:
     return not PERSONAL_WORDS.isdisjoint(words(field_name))
-
-
-def declare_personal(*types: Any) -> None:
-    """Put `PERSONAL`'s `Requires` on the fields of these strawberry types (once; again is a
-    no-op). Every type the table names must be given: a missing one stops the import."""
-    names = NameConverter()
-    by_type = {t.__strawberry_definition__.name: t.__strawberry_definition__ for t in types}
-    for (type_name, field_name), permission in PERSONAL.items():
-        definition = by_type.get(type_name)
-        if definition is None:
-            raise LookupError(f"PERSONAL names {type_name}, which declare_personal was not given")
-        [field] = [f for f in definition.fields if names.from_field(f) == field_name]
-        if not any(isinstance(e, Requires) for e in field.extensions):
-            field.extensions.append(Requires(permission))
 
 
 def _object_types(schema: GraphQLSchema) -> Iterator[GraphQLObjectType]:

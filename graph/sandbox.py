@@ -12,18 +12,14 @@ from strawberry.types import Info
 
 from app.sandbox import SandboxRecord
 from domain.auth.permissions import Permission
+from graph.arguments import given
 from graph.context import Context
 from graph.errors import invalid_input
-from graph.filters import given, page_size
-from graph.keys import after_of, cursor
-from graph.permissions import Requires, requires
+from graph.pagination import PageInfo, after_of, cursor, page_info, page_size
+from graph.permissions import requires
 from graph.scalars import JSON
-from graph.types import PageInfo
 
-_PHONE = (
-    "Only records for this phone (its digits are compared: `+972 50-...` works)."
-    " Needs `orders:read`."
-)
+_PHONE = "Only records for this phone (its digits are compared: `+972 50-...` works)."
 
 
 def phone_of(phone: str | None) -> str | None:
@@ -42,8 +38,11 @@ class SandboxMessage:
     operation: str = strawberry.field(
         description="`contact.create`, `contact.update` or `message.send`."
     )
-    phone: str | None
-    payload: JSON | None = strawberry.field(description="What would have been sent.")
+    phone: str | None = strawberry.field(extensions=requires(Permission.ORDERS_READ))
+    # The contact's name, email and custom fields.
+    payload: JSON | None = strawberry.field(
+        description="What would have been sent.", extensions=requires(Permission.ORDERS_READ)
+    )
     created_at: datetime
 
     @classmethod
@@ -84,19 +83,13 @@ async def sandbox_messages(
 ) -> SandboxMessageConnection:
     size = page_size(first, info.context.max_page_size)
     digits = phone_of(phone)
-    if digits is not None:
-        # Whether a phone has records says whether that person is a customer: personal data.
-        Requires(Permission.ORDERS_READ).check(info)
     page = await info.context.sandbox_records.page(size, after_of(after), digits)
     edges = [
         SandboxMessageEdge(cursor=cursor(r.created_at, r.id), node=SandboxMessage.from_record(r))
         for r in page.items
     ]
-    end = edges[-1].cursor if edges else None
     return SandboxMessageConnection(
-        edges=edges,
-        page_info=PageInfo(has_next_page=page.has_next, end_cursor=end),
-        phone=digits,
+        edges=edges, page_info=page_info(edges, page.has_next), phone=digits
     )
 
 
@@ -105,5 +98,6 @@ class SandboxQuery:
     sandbox_messages: SandboxMessageConnection = strawberry.field(
         resolver=sandbox_messages,
         description="What the sandbox vendors recorded (CRM not configured), newest first.",
-        extensions=requires(Permission.JOBS_READ),
+        # Whether a phone has records says whether that person is a customer: personal data.
+        extensions=requires(Permission.JOBS_READ, phone=Permission.ORDERS_READ),
     )

@@ -25,41 +25,21 @@ from graph.documents import CachedDocuments, Documents
 from graph.errors import CodedMaskErrors
 from graph.execution import LeanExecutionContext
 from graph.introspection import AdminIntrospection
-from graph.jobs import FailedJob, JobMutation, JobQuery
+from graph.jobs import JobMutation, JobQuery
 from graph.keys import KeyMutation, KeyQuery
 from graph.logs import LogQuery
 from graph.metrics import OperationMetrics
-from graph.mutations import Mutation as OrderMutation
 from graph.operations import OperationsMutation, OperationsQuery
+from graph.orders import OrderMutation, OrderQuery
 from graph.permissions import AuthenticationGate
-from graph.personal import declare_personal
-from graph.queries import Query as OrderQuery
 from graph.repairs import RepairMutation
-from graph.sandbox import SandboxMessage, SandboxQuery
+from graph.sandbox import SandboxQuery
 from graph.scalars import SCALAR_MAP
-from graph.types import ContactSync, DomainEvent, Notification, Order
-from graph.users import User, UserMutation, UserQuery
-from graph.workflow_runs import (
-    WorkflowRunMutation,
-    WorkflowRunQuery,
-    WorkflowRunType,
-    WorkflowStepResult,
-)
+from graph.users import UserMutation, UserQuery
+from graph.workflow_runs import WorkflowRunMutation, WorkflowRunQuery
 from graph.workflows import WorkflowMutation, WorkflowQuery
 
-# Before any schema is built: strawberry reads a field's extensions when it converts the field.
-declare_personal(
-    Order,
-    DomainEvent,
-    ContactSync,
-    Notification,
-    SandboxMessage,
-    FailedJob,
-    WorkflowRunType,
-    WorkflowStepResult,
-    User,
-)
-
+# One part per feature, each with its Query and Mutation fields (the order below is the SDL's).
 Query = merge_types(
     "Query",
     (

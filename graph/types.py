@@ -1,4 +1,9 @@
-"""GraphQL object types of orders: Order and the records around it, mapped from read models."""
+"""GraphQL object types of orders: Order and the records around it, mapped from read models.
+
+Personal data (graph.personal lists it) needs `orders:read` wherever the type is reached, even
+through a mutation (createOrder's result): a write-only key never reads who a customer is. So
+those fields are nullable, and a refused one leaves the rest of the answer intact.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +20,7 @@ from app.orders.side_views import ContactSyncView, NotificationView
 from app.orders.views import EventView, OrderView
 from domain.auth.permissions import Permission
 from graph.context import Context
-from graph.permissions import protected_field
+from graph.permissions import requires
 
 
 @strawberry.enum
@@ -49,7 +54,8 @@ class DomainEvent:
     type: str
     aggregate_type: str
     aggregate_id: strawberry.ID
-    payload: JSON | None
+    # OrderCreated carries the whole order.
+    payload: JSON | None = strawberry.field(extensions=requires(Permission.ORDERS_READ))
     actor: str | None
     correlation_id: str | None
     occurred_at: datetime
@@ -76,7 +82,8 @@ class ContactSync:
     attempts: int
     error_count: int
     last_error_category: str | None
-    last_error: str | None
+    # The CRM's answer may echo the contact.
+    last_error: str | None = strawberry.field(extensions=requires(Permission.ORDERS_READ))
     last_attempt_at: datetime | None
 
     @classmethod
@@ -103,14 +110,16 @@ class Notification:
     status: NotificationStatus
     template: str
     language: str
-    phone: str | None
+    phone: str | None = strawberry.field(extensions=requires(Permission.ORDERS_READ))
     provider_message_id: str | None
     sent_at: datetime | None
     delivered_at: datetime | None
     read_at: datetime | None
     failed_at: datetime | None
+    # The vendor's reason may name the number.
     failure_reason: str | None = strawberry.field(
-        description="Why it failed; while QUEUED again, why the last attempt did not send."
+        description="Why it failed; while QUEUED again, why the last attempt did not send.",
+        extensions=requires(Permission.ORDERS_READ),
     )
     attempts: int = strawberry.field(description="Send attempts (claims taken) so far.")
 
@@ -134,6 +143,27 @@ class Notification:
         )
 
 
+async def order_events(
+    root: strawberry.Parent[Order], info: Info[Context, None]
+) -> list[DomainEvent]:
+    views = await info.context.loaders.events_by_order.load(root.uuid)
+    return [DomainEvent.from_view(v) for v in views]
+
+
+async def order_contact_sync(
+    root: strawberry.Parent[Order], info: Info[Context, None]
+) -> ContactSync | None:
+    view = await info.context.loaders.contact_sync_by_order.load(root.uuid)
+    return ContactSync.from_view(view) if view is not None else None
+
+
+async def order_notifications(
+    root: strawberry.Parent[Order], info: Info[Context, None]
+) -> list[Notification]:
+    views = await info.context.loaders.notifications_by_order.load(root.uuid)
+    return [Notification.from_view(v) for v in views]
+
+
 @strawberry.type(description="A paid storefront order.")
 class Order:
     id: strawberry.ID
@@ -142,11 +172,9 @@ class Order:
     order_status: OrderStatus
     amount: Decimal
     currency: str
-    # Personal data (graph.personal declares it): refused even where the order is reached
-    # through a mutation (createOrder's result), so a write-only key never reads who it is.
-    client_name: str | None
-    client_email: str | None
-    client_phone: str | None
+    client_name: str | None = strawberry.field(extensions=requires(Permission.ORDERS_READ))
+    client_email: str | None = strawberry.field(extensions=requires(Permission.ORDERS_READ))
+    client_phone: str | None = strawberry.field(extensions=requires(Permission.ORDERS_READ))
     phone_valid: bool
     whatsapp_alerts_enabled: bool
     product_country: str
@@ -191,23 +219,12 @@ class Order:
         )
 
     # Children come through this request's DataLoaders: one query per list, not per order.
-    @protected_field(Permission.ORDERS_READ)
-    async def events(self, info: Info[Context, None]) -> list[DomainEvent]:
-        views = await info.context.loaders.events_by_order.load(self.uuid)
-        return [DomainEvent.from_view(v) for v in views]
-
-    @protected_field(Permission.ORDERS_READ)
-    async def contact_sync(self, info: Info[Context, None]) -> ContactSync | None:
-        view = await info.context.loaders.contact_sync_by_order.load(self.uuid)
-        return ContactSync.from_view(view) if view is not None else None
-
-    @protected_field(Permission.ORDERS_READ)
-    async def notifications(self, info: Info[Context, None]) -> list[Notification]:
-        views = await info.context.loaders.notifications_by_order.load(self.uuid)
-        return [Notification.from_view(v) for v in views]
-
-
-@strawberry.type
-class PageInfo:
-    has_next_page: bool
-    end_cursor: str | None
+    events: list[DomainEvent] = strawberry.field(
+        resolver=order_events, extensions=requires(Permission.ORDERS_READ)
+    )
+    contact_sync: ContactSync | None = strawberry.field(
+        resolver=order_contact_sync, extensions=requires(Permission.ORDERS_READ)
+    )
+    notifications: list[Notification] = strawberry.field(
+        resolver=order_notifications, extensions=requires(Permission.ORDERS_READ)
+    )

@@ -12,12 +12,11 @@ from strawberry.types import Info
 from app.auth.commands import SetUserRole
 from app.auth.ports import UserView
 from domain.auth.permissions import Permission, expand
+from graph.arguments import parse_id
 from graph.context import Context
-from graph.filters import page_size
-from graph.ids import parse_id
-from graph.keys import after_of, cursor, held_by
+from graph.keys import held_by
+from graph.pagination import PageInfo, after_of, cursor, page_info, page_size
 from graph.permissions import AUTHENTICATED, requires
-from graph.types import PageInfo
 
 
 @strawberry.enum
@@ -36,7 +35,9 @@ class CallerKind(Enum):
 @strawberry.type(description="A person, created on their first valid token with role VIEWER.")
 class User:
     id: strawberry.ID
-    email: str
+    # Staff, not customers: read by whoever manages users. Every path to a User needs that
+    # already, so the field stays non-null.
+    email: str = strawberry.field(extensions=requires(Permission.USERS_ADMIN))
     role: Role
     created_at: datetime
 
@@ -95,10 +96,7 @@ async def users(
     edges = [
         UserEdge(cursor=cursor(v.created_at, v.id), node=User.from_view(v)) for v in page.items
     ]
-    end = edges[-1].cursor if edges else None
-    return UserConnection(
-        edges=edges, page_info=PageInfo(has_next_page=page.has_next, end_cursor=end)
-    )
+    return UserConnection(edges=edges, page_info=page_info(edges, page.has_next))
 
 
 async def set_user_role(info: Info[Context, None], user_id: strawberry.ID, role: Role) -> User:

@@ -14,14 +14,12 @@ from app.workflows.commands import CancelRun, StartRun
 from app.workflows.ports import RunFilter
 from domain.auth.permissions import Permission
 from domain.workflows.runs import RunStatus, StepResult, WorkflowRun
+from graph.arguments import given, parse_id
 from graph.context import Context
 from graph.errors import invalid_input
-from graph.filters import given, page_size
-from graph.ids import parse_id
-from graph.keys import after_of, cursor
+from graph.pagination import PageInfo, after_of, cursor, page_info, page_size
 from graph.permissions import requires
 from graph.scalars import as_utc
-from graph.types import PageInfo
 
 MAX_CONTEXT_KEYS = 100
 
@@ -50,8 +48,9 @@ class WorkflowStepResult:
     type: str
     status: WorkflowStepStatus
     attempts: int
-    output: JSON | None
-    error: str | None
+    # Rendered messages and vendor answers.
+    output: JSON | None = strawberry.field(extensions=requires(Permission.ORDERS_READ))
+    error: str | None = strawberry.field(extensions=requires(Permission.ORDERS_READ))
     started_at: datetime | None
     finished_at: datetime | None
     duration_ms: int | None
@@ -78,7 +77,8 @@ class WorkflowRunType:
     trigger_type: str = strawberry.field(description="webhook, cron or manual.")
     trigger_key: str | None = strawberry.field(description="The webhook key or cron schedule.")
     status: WorkflowRunStatus
-    context: JSON | None
+    # The order that triggered the run.
+    context: JSON | None = strawberry.field(extensions=requires(Permission.ORDERS_READ))
     steps: list[WorkflowStepResult]
     created_at: datetime | None
     started_at: datetime | None
@@ -152,9 +152,7 @@ async def workflow_runs(
         for r in page.items
         if r.created_at is not None
     ]
-    end = edges[-1].cursor if edges else None
-    info_ = PageInfo(has_next_page=page.has_next, end_cursor=end)
-    return WorkflowRunConnection(edges=edges, page_info=info_, filter=f)
+    return WorkflowRunConnection(edges=edges, page_info=page_info(edges, page.has_next), filter=f)
 
 
 async def workflow_run(info: Info[Context, None], id: strawberry.ID) -> WorkflowRunType | None:

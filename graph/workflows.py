@@ -21,12 +21,10 @@ from app.workflows.handlers import validate_workflow
 from app.workflows.ports import WorkflowView
 from domain.auth.permissions import Permission
 from domain.workflows.rules import InvalidDefinition, Issue
+from graph.arguments import given, parse_id
 from graph.context import Context
-from graph.filters import given, page_size
-from graph.ids import parse_id
-from graph.keys import after_of, cursor
+from graph.pagination import PageInfo, after_of, cursor, page_info, page_size
 from graph.permissions import requires
-from graph.types import PageInfo
 
 
 @strawberry.type(description="A workflow: triggers start runs of its steps.")
@@ -115,10 +113,7 @@ async def workflows(
         WorkflowEdge(cursor=cursor(v.created_at, v.id), node=Workflow.from_view(v))
         for v in page.items
     ]
-    end = edges[-1].cursor if edges else None
-    return WorkflowConnection(
-        edges=edges, page_info=PageInfo(has_next_page=page.has_next, end_cursor=end), enabled=only
-    )
+    return WorkflowConnection(edges=edges, page_info=page_info(edges, page.has_next), enabled=only)
 
 
 async def workflow(info: Info[Context, None], id: strawberry.ID) -> Workflow | None:

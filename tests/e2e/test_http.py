@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from strawberry.extensions import SchemaExtension
 
 from graph.errors import CodedError, CodedMaskErrors
-from graph.queries import Query
+from graph.orders import OrderQuery as Query
 from graph.view import GraphQLView
 from tests.auth import key, with_auth
 from visapi.asgi import create_app

@@ -97,12 +97,23 @@ async def test_bad_arguments_are_invalid_input(
     app_settings: Settings, variables: dict[str, Any], field: str
 ) -> None:
     async with running(app_settings) as (container, client):
-        answer = await gql(client, QUERY, await key(container, "jobs:read"), **variables)
+        caller = await key(container, "jobs:read", "orders:read")
+        answer = await gql(client, QUERY, caller, **variables)
         [error] = answer.json()["errors"]
         assert (error["extensions"]["code"], error["extensions"].get("field")) == (
             "INVALID_INPUT",
             field,
         )
+
+
+async def test_a_phone_is_refused_before_it_is_validated(app_settings: Settings) -> None:
+    # As on every field, the permissions come first: a caller who may not filter by phone is
+    # told so, whatever phone it sent.
+    async with running(app_settings) as (container, client):
+        answer = await gql(client, QUERY, await key(container, "jobs:read"), phone="abc")
+        [error] = answer.json()["errors"]
+        assert error["extensions"] == {"code": "FORBIDDEN", "permission": "orders:read"}
+        assert answer.json()["data"] is None
 
 
 def wait_for_port(process: subprocess.Popen[bytes], port: int) -> None:

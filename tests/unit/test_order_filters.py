@@ -1,20 +1,17 @@
-"""GraphQL order inputs: OrderFilter → Spec, orderBy → Sort, page sizes and cursors."""
+"""GraphQL order inputs: OrderFilter → Spec, orderBy → Sort, and the strict scalars."""
 
 from __future__ import annotations
 
-import base64
-import json
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
-from uuid import UUID, uuid4
 
 import pytest
 from strawberry.exceptions import StrawberryInputCoercionError
 
-from app.orders.views import DEFAULT_SORT, Keyset, Sort, SortField
+from app.orders.views import DEFAULT_SORT, Sort, SortField
 from domain.orders.specs import And, Compare, Not, Or, processed, unprocessed
 from graph.errors import CodedError
-from graph.filters import (
+from graph.order_filters import (
     MAX_DEPTH,
     MAX_LEAVES,
     NOTHING,
@@ -22,9 +19,6 @@ from graph.filters import (
     OrderFilter,
     OrderOrder,
     OrderOrderField,
-    decode_cursor,
-    encode_cursor,
-    page_size,
     to_sort,
     to_spec,
 )
@@ -161,78 +155,6 @@ def test_sort() -> None:
     with pytest.raises(CodedError) as exc:
         to_sort(twice)
     assert invalid(exc) == ("INVALID_INPUT", "orderBy")
-
-
-def test_page_size() -> None:
-    assert page_size(None, 100) == 20
-    assert page_size(0, 100) == 0
-    assert page_size(100, 100) == 100
-    assert page_size(None, 10) == 10
-    for bad in (-1, 101):
-        with pytest.raises(CodedError) as exc:
-            page_size(bad, 100)
-        assert invalid(exc) == ("INVALID_INPUT", "first")
-
-
-MIXED = (Sort(SortField.AMOUNT, descending=True), Sort(SortField.ORDER_ID, descending=False))
-
-
-@pytest.mark.parametrize(
-    ("sort", "values"),
-    [
-        (DEFAULT_SORT, (T0,)),
-        ((Sort(SortField.AMOUNT, descending=False),), (Decimal("49.00"),)),
-        (MIXED, (Decimal("0.01"), "IL2611000001")),
-    ],
-)
-def test_cursor_round_trip(sort: tuple[Sort, ...], values: tuple[object, ...]) -> None:
-    keyset = Keyset(values, uuid4())
-    cursor = encode_cursor(sort, keyset)
-    assert "=" not in cursor
-    assert base64.urlsafe_b64decode(cursor + "==")  # urlsafe base64, padding stripped
-    assert decode_cursor(cursor, sort) == keyset
-
-
-def _forge(payload: object) -> str:
-    return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
-
-
-ID = str(UUID(int=1))
-
-
-AMOUNT_ASC = (Sort(SortField.AMOUNT, descending=False),)
-
-
-@pytest.mark.parametrize(
-    ("cursor", "sort"),
-    [
-        ("", DEFAULT_SORT),
-        ("not base64 at all!", DEFAULT_SORT),
-        ("x" * 2000, DEFAULT_SORT),
-        (_forge({"a": 1}), DEFAULT_SORT),
-        (_forge("abc"), DEFAULT_SORT),
-        (_forge([["created_at:desc"], ["yesterday"], ID]), DEFAULT_SORT),
-        (_forge([["created_at:desc"], ["2026-11-20T12:00:00"], ID]), DEFAULT_SORT),  # no offset
-        (_forge([["created_at:desc"], [T0.isoformat()], "not-a-uuid"]), DEFAULT_SORT),
-        (_forge([["created_at:desc"], [T0.isoformat(), "extra"], ID]), DEFAULT_SORT),
-        (_forge([["created_at:desc"], [12], ID]), DEFAULT_SORT),
-        (_forge([["amount:asc"], ["NaN"], ID]), AMOUNT_ASC),
-        (_forge([["amount:asc"], ["ten"], ID]), AMOUNT_ASC),
-        (_forge([["amount:asc"], ["1e400"], ID]), AMOUNT_ASC),
-    ],
-)
-def test_malformed_cursors_are_invalid_input(cursor: str, sort: tuple[Sort, ...]) -> None:
-    with pytest.raises(CodedError) as exc:
-        decode_cursor(cursor, sort)
-    assert invalid(exc) == ("INVALID_INPUT", "after")
-
-
-def test_cursor_of_another_sort_is_refused() -> None:
-    cursor = encode_cursor(DEFAULT_SORT, Keyset((T0,), uuid4()))
-    asc = (Sort(SortField.CREATED_AT, descending=False),)
-    with pytest.raises(CodedError, match="another orderBy") as exc:
-        decode_cursor(cursor, asc)
-    assert invalid(exc) == ("INVALID_INPUT", "after")
 
 
 def test_strict_scalars_for_scalar_map() -> None:

@@ -1,4 +1,4 @@
-"""Order list inputs: OrderFilter → Spec, OrderOrder → Sort, page sizes and opaque cursors.
+"""Order list inputs: OrderFilter → Spec and OrderOrder → Sort (pages: graph.pagination).
 
 Every check here answers INVALID_INPUT naming the argument at fault, so bad input never
 reaches the database.
@@ -6,24 +6,20 @@ reaches the database.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Any
-from uuid import UUID
 
-import orjson
 import strawberry
 from strawberry import UNSET
 
-from app.orders.views import DEFAULT_SORT, Keyset, Sort, SortField
-from domain.orders.normalise import MAX_AMOUNT
+from app.orders.views import DEFAULT_SORT, Sort, SortField
 from domain.orders.specs import And, Compare, Not, Or, Spec, processed
 from domain.orders.specs import unprocessed as unprocessed_spec
+from graph.arguments import amount, given
 from graph.errors import invalid_input
 from graph.scalars import as_utc
 from graph.types import OrderStatus
@@ -31,8 +27,6 @@ from graph.types import OrderStatus
 MAX_DEPTH = 5  # nesting levels of and/or/not, the top filter being level 1
 MAX_LEAVES = 50  # conditions in one filter, all levels together
 MAX_LIST = 100  # values in one `...In` list
-DEFAULT_PAGE_SIZE = 20
-MAX_CURSOR = 1024
 
 
 @strawberry.input(description="Conditions on orders; all given conditions must hold (AND).")
@@ -106,14 +100,6 @@ def _branches(values: list[str], path: str) -> tuple[str, ...]:
     return tuple(_text(v, path).lower() for v in values)
 
 
-def _amount(value: Any, path: str) -> Decimal:
-    # Bounded like the column (numeric(12, 2)): a larger value cannot be bound as cents on SQLite
-    # or quantized to cents at all (1e400), and would fail in the database instead of here.
-    if not isinstance(value, Decimal) or not value.is_finite() or abs(value) >= MAX_AMOUNT:
-        raise invalid_input(f"{path} must be a finite decimal below {MAX_AMOUNT:,}", path)
-    return value
-
-
 # Leaf arguments in SDL order: (attribute, GraphQL name, build(value, path) → Spec).
 _LEAVES: list[tuple[str, str, Callable[[Any, str], Spec]]] = [
     ("branch", "branch", lambda v, p: Compare("branch", "eq", _text(v, p).lower())),
@@ -121,7 +107,7 @@ _LEAVES: list[tuple[str, str, Callable[[Any, str], Spec]]] = [
     ("status", "status", lambda v, p: Compare("order_status", "eq", v.value)),
     ("created_from", "createdFrom", lambda v, p: Compare("created_at", "gte", as_utc(v))),
     ("created_to", "createdTo", lambda v, p: Compare("created_at", "lt", as_utc(v))),
-    ("amount_gte", "amountGte", lambda v, p: Compare("amount", "gte", _amount(v, p))),
+    ("amount_gte", "amountGte", lambda v, p: Compare("amount", "gte", amount(v, p))),
     (
         "whatsapp_alerts_enabled",
         "whatsappAlertsEnabled",
@@ -140,11 +126,6 @@ _LEAVES: list[tuple[str, str, Callable[[Any, str], Spec]]] = [
 
 # A condition no order satisfies: `not: {}` (the empty filter matches every order).
 NOTHING: Spec = Or(())
-
-
-def given(value: Any) -> bool:
-    """An argument or input field that was sent as a value (not omitted, not null)."""
-    return value is not None and value is not UNSET
 
 
 def to_spec(value: OrderFilter | None, path: str = "filter") -> Spec | None:
@@ -198,69 +179,3 @@ def to_sort(order_by: Sequence[OrderOrder] | None) -> tuple[Sort, ...]:
     if len(set(fields)) != len(fields):
         raise invalid_input("orderBy names a field more than once", "orderBy")
     return tuple(Sort(SortField(o.field.value), o.direction is Direction.DESC) for o in order_by)
-
-
-def page_size(first: int | None, max_size: int) -> int:
-    """The page size asked for: `first`, 20 when omitted, INVALID_INPUT outside 0..max_size."""
-    if first is None or not given(first):
-        return min(DEFAULT_PAGE_SIZE, max_size)
-    if first < 0:
-        raise invalid_input("first must not be negative", "first")
-    if first > max_size:
-        raise invalid_input(f"first must be at most {max_size}", "first")
-    return first
-
-
-def _sort_names(sort: Sequence[Sort]) -> list[str]:
-    return [f"{s.field.value}:{'desc' if s.descending else 'asc'}" for s in sort]
-
-
-def encode_cursor(sort: Sequence[Sort], keyset: Keyset) -> str:
-    """Opaque to clients: urlsafe base64 of [sort names, sort values, id]."""
-    return encode_cursors(sort, [keyset])[0]
-
-
-def encode_cursors(sort: Sequence[Sort], keysets: Sequence[Keyset]) -> list[str]:
-    """A page's cursors (the sort's names worked out once)."""
-    names = _sort_names(sort)
-    cursors = []
-    for keyset in keysets:
-        values = [v.isoformat() if isinstance(v, datetime) else v for v in keyset.values]
-        raw = orjson.dumps([names, values, str(keyset.id)], default=str)
-        cursors.append(base64.urlsafe_b64encode(raw).rstrip(b"=").decode())
-    return cursors
-
-
-def _value(field: SortField, raw: Any) -> Any:
-    if not isinstance(raw, str):
-        raise ValueError("cursor values are strings")
-    if field is SortField.CREATED_AT:
-        value = datetime.fromisoformat(raw)
-        if value.tzinfo is None:
-            raise ValueError("cursor times carry their offset")
-        return as_utc(value)
-    if field is SortField.AMOUNT:
-        return _amount(Decimal(raw), "after")
-    return raw
-
-
-def decode_cursor(cursor: str, sort: Sequence[Sort]) -> Keyset:
-    """The keyset of a cursor made by `encode_cursor` for the same sort, else INVALID_INPUT."""
-    try:
-        if len(cursor) > MAX_CURSOR:
-            raise ValueError("too long")
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        names, values, id_ = orjson.loads(raw)
-        if not isinstance(names, list):
-            raise ValueError("malformed")
-    except (ValueError, TypeError, binascii.Error):
-        raise invalid_input("after is not a valid cursor", "after") from None
-    if names != _sort_names(sort):
-        raise invalid_input("after was made for another orderBy", "after")
-    try:
-        if not isinstance(values, list) or not isinstance(id_, str) or len(values) != len(sort):
-            raise ValueError("malformed")
-        keyed = tuple(_value(s.field, v) for s, v in zip(sort, values, strict=True))
-        return Keyset(keyed, UUID(id_))
-    except (ValueError, ArithmeticError):
-        raise invalid_input("after is not a valid cursor", "after") from None
