@@ -1,4 +1,4 @@
-"""Cache decorators for read and write handlers: `@cached`, `@cache_evict`, `@cache_put`."""
+"""Cache decorators for read and write handlers: `@cached` and `@cache_evict`."""
 
 from __future__ import annotations
 
@@ -143,31 +143,6 @@ def cache_evict(prefix: str | Sequence[str]) -> Decorator:
             cache = _cache_of(fn, kwargs)
             result = await fn(*args, **kwargs)
             await evict(cache, *prefixes)
-            return result
-
-        return wrapper
-
-    return decorate
-
-
-def cache_put(
-    prefix: str, ttl: float, key: Callable[..., str], encode: Callable[[Any], bytes] = dumps
-) -> Decorator:
-    """After the handler returns, store its result under `key(*args, **kwargs)` (None is skipped).
-
-    `key` sees the handler's arguments, as with `@cached`, so a read with the same key hits.
-    """
-    prefix = prefix_of(prefix)
-    if ttl <= 0:
-        raise ValueError(f"cache ttl must be positive, got {ttl}")
-
-    def decorate(fn: Callable[P, Awaitable[R]]) -> Callable[P, Coroutine[Any, Any, R]]:
-        @functools.wraps(fn)
-        async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            cache = _cache_of(fn, kwargs)
-            result = await fn(*args, **kwargs)
-            if cache is not None and result is not None:
-                await cache.set(prefix, key(*args, **kwargs), encode(result), ttl)
             return result
 
         return wrapper

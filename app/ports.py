@@ -195,12 +195,6 @@ class Cache(Protocol):
         ...
 
 
-class TaskQueue(Protocol):
-    """Publishes jobs to the broker; used by the outbox relay, never directly by handlers."""
-
-    async def enqueue(self, job: Job, *, message_id: str) -> None: ...
-
-
 @dataclass(frozen=True)
 class StoredEvent:
     """A row of the `events` table: the audit trail, and the source of a replay."""

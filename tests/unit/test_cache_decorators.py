@@ -10,7 +10,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from app.cache import cache_evict, cache_put, cached, evict, prefix_of
+from app.cache import cache_evict, cached, evict, prefix_of
 from app.codec import decoder
 from app.orders.views import FlagView, OrderView
 from app.ports import Cache
@@ -123,17 +123,6 @@ async def test_programmatic_evict_accepts_patterns_and_leaves_other_prefixes(
     assert await cache.get("orders", "id:a") is None
     assert await cache.get("workflows", "enabled") == b"2"
     await evict(None, "orders")  # no cache configured: nothing to do, no error
-
-
-async def test_cache_put_stores_result_for_the_read(cache: MemoryCache) -> None:
-    @cache_put("orders", ttl=30, key=lambda q, **_: f"id:{q.id}")
-    async def rename(q: ById, *, cache: Cache | None) -> dict[str, str]:
-        return {"id": q.id, "name": "renamed"}
-
-    assert await rename(ById("a"), cache=cache) == {"id": "a", "name": "renamed"}
-    reads = Reads()
-    assert await order_by_id(ById("a"), cache=cache, reads=reads) == {"id": "a", "name": "renamed"}
-    assert reads.calls == []
 
 
 async def test_none_is_not_cached_unless_asked(cache: MemoryCache) -> None:
