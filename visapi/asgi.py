@@ -52,34 +52,61 @@ def create_app(settings: Settings | None = None) -> Starlette:
     # Built before the schema: its extension and the HTTP middleware count into it.
     metrics = PrometheusMetrics()
     container = bootstrap(settings, metrics=metrics)
+    routes = _routes(settings, container, metrics)
     services = container.services
+    gate = Middleware(
+        GateMiddleware,
+        access=services.access,
+        window_s=settings.rate_limit_window_s,
+        per_key=settings.rate_limit_per_key,
+        per_ip=settings.rate_limit_per_ip,
+        trusted_proxies=settings.trusted_proxies,
+    )
+    return Starlette(
+        routes=routes,
+        middleware=[
+            Middleware(HttpMetricsMiddleware, metrics=metrics, routes=routes),
+            *build_middleware(
+                timeout_s=settings.request_timeout_s, max_body_bytes=settings.max_body_bytes
+            ),
+            gate,  # innermost: under the timeout (a key check may hash), after the correlation id
+        ],
+        exception_handlers={HTTPException: _http_error},
+        lifespan=partial(_lifespan, container=container),
+    )
 
-    @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        worker: EmbeddedWorker | None = None
-        runner: PeriodicRunner | None = None
-        try:
-            if settings.embedded:
-                # The job worker (its own thread and loop) and the periodic jobs (on this loop)
-                # run inside the API process; in production they are separate commands.
-                worker, runner = embedded_worker(container), periodic_runner(container)
-                worker.start()
-                runner.start()
-            app.state.container = container
-            # What startup built (modules, schema, engines) lives as long as the process: frozen,
-            # full collections stop walking it (gen-2 pauses of 100+ ms under load, PERFORMANCE.md).
-            gc.freeze()
-            yield
-        finally:
-            gc.unfreeze()
-            if runner is not None:
-                await runner.stop()
-            if worker is not None:
-                await asyncio.to_thread(worker.stop)
-            await container.aclose()
-            await asyncio.to_thread(close_broker, container.broker)
-            metrics.retire()
 
+@asynccontextmanager
+async def _lifespan(app: Starlette, *, container: Container) -> AsyncIterator[None]:
+    worker: EmbeddedWorker | None = None
+    runner: PeriodicRunner | None = None
+    try:
+        if container.settings.embedded:
+            # The job worker (its own thread and loop) and the periodic jobs (on this loop)
+            # run inside the API process; in production they are separate commands.
+            worker, runner = embedded_worker(container), periodic_runner(container)
+            worker.start()
+            runner.start()
+        app.state.container = container
+        # What startup built (modules, schema, engines) lives as long as the process: frozen,
+        # full collections stop walking it (gen-2 pauses of 100+ ms under load, PERFORMANCE.md).
+        gc.freeze()
+        yield
+    finally:
+        gc.unfreeze()
+        if runner is not None:
+            await runner.stop()
+        if worker is not None:
+            await asyncio.to_thread(worker.stop)
+        await container.aclose()
+        await asyncio.to_thread(close_broker, container.broker)
+        container.metrics.retire()
+
+
+def _routes(
+    settings: Settings, container: Container, metrics: PrometheusMetrics
+) -> list[BaseRoute]:
+    services = container.services
     schema = build_schema(
         max_depth=settings.max_query_depth,
         max_aliases=settings.max_aliases,
@@ -98,7 +125,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         max_query_bytes=settings.max_query_bytes,
         graphiql_html=_graphiql_page() if graphiql else None,
     )
-    routes: list[BaseRoute] = [
+    return [
         *([Mount("/graphql/static", StaticFiles(packages=[GRAPHIQL]))] if graphiql else []),
         Route("/graphql", view),
         *health_routes(
@@ -121,26 +148,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
             methods=["POST"],
         ),
     ]
-    gate = Middleware(
-        GateMiddleware,
-        access=services.access,
-        window_s=settings.rate_limit_window_s,
-        per_key=settings.rate_limit_per_key,
-        per_ip=settings.rate_limit_per_ip,
-        trusted_proxies=settings.trusted_proxies,
-    )
-    return Starlette(
-        routes=routes,
-        middleware=[
-            Middleware(HttpMetricsMiddleware, metrics=metrics, routes=routes),
-            *build_middleware(
-                timeout_s=settings.request_timeout_s, max_body_bytes=settings.max_body_bytes
-            ),
-            gate,  # innermost: under the timeout (a key check may hash), after the correlation id
-        ],
-        exception_handlers={HTTPException: _http_error},
-        lifespan=lifespan,
-    )
 
 
 def readiness_checks(container: Container) -> dict[str, Check]:

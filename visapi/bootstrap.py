@@ -11,7 +11,7 @@ from typing import Any
 from app.auth.access import Access
 from app.bus import MessageBus
 from app.contacts.ports import ContactSync
-from app.idempotency import Idempotency, IdempotencyPolicy
+from app.idempotency import Idempotency
 from app.jobs import jobs_by_policy
 from app.logs.ports import BusinessLog
 from app.notifications.ports import Messaging
@@ -21,7 +21,7 @@ from app.services import Services
 from app.workflows.queries import WorkflowQueries
 from infrastructure.db.idempotency import SqlIdempotency
 from infrastructure.db.logs import SqlBusinessLog
-from visapi.platform import Platform, Replacements, build_platform, utcnow
+from visapi.platform import Platform, Replacements, build_platform, idempotency_policy, utcnow
 from visapi.settings import Settings
 from visapi.slices import Slice, access, contacts, logs, notifications, operations, orders, queues
 from visapi.slices import workflows as workflow_slice
@@ -113,11 +113,7 @@ def bootstrap(
         sandbox_records=ops.queries,
         access=access_slice.queries,
         idempotency=SqlIdempotency(p.engine),
-        idempotency_policy=IdempotencyPolicy(
-            ttl_s=settings.idempotency_ttl_s,
-            wait_s=settings.idempotency_wait_s,
-            reclaim_after_s=settings.idempotency_reclaim_s,
-        ),
+        idempotency_policy=idempotency_policy(settings),
     )
     # Handlers that tell operators what happened take this; it redacts before storing.
     business_log = p.replaced.business_log or SqlBusinessLog(p.engine, now=now)

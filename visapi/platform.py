@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.actors import actor_registry
 from app.contacts.ports import ContactSync
+from app.idempotency import IdempotencyPolicy
 from app.jobs import ActorSpec, JobPolicy
 from app.logs.ports import BusinessLog
 from app.notifications.ports import Messaging
@@ -36,6 +37,15 @@ Closer = Callable[[], Awaitable[None]]
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def idempotency_policy(settings: Settings) -> IdempotencyPolicy:
+    """How long an idempotency key answers a repeat, and how long a repeat waits for the first."""
+    return IdempotencyPolicy(
+        ttl_s=settings.idempotency_ttl_s,
+        wait_s=settings.idempotency_wait_s,
+        reclaim_after_s=settings.idempotency_reclaim_s,
+    )
 
 
 @dataclass

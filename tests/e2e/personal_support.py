@@ -4,6 +4,7 @@ access matrix)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from datetime import UTC, datetime
@@ -76,4 +77,8 @@ async def seed_personal(container: Container, client: httpx.AsyncClient) -> str:
     order_id: str = answer.json()["data"]["createOrder"]["order"]["id"]
     # Synced, as a worker would have (production mode runs none here): a confirmation needs it.
     await container.bus.handle(SyncContact(uuid.UUID(order_id)))
+    if container.settings.embedded:
+        # The embedded worker runs the order's own sync job too: wait until it is done, so the
+        # records a test reads do not change between its page and its count.
+        await asyncio.to_thread(container.broker.join, "default", timeout=10_000)
     return order_id

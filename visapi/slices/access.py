@@ -62,33 +62,17 @@ def _hmac_key(settings: Settings) -> bytes:
 
 
 def build(p: Platform) -> Slice[Access]:
-    settings, engine, cache, redis, uow = p.settings, p.engine, p.cache, p.redis, p.uow
-    now, new_id = p.now, p.new_id
+    settings, engine, cache, uow, now = p.settings, p.engine, p.cache, p.uow, p.now
     hasher = Argon2Hasher(settings.api_key_hash_cost)
     # Credential checks read the primary, never a replica: a key revoked or rotated a moment
     # ago must already fail, and the re-read that guards the cache must see the commit.
     reads = SqlAccessReads(engine)
-    limiter: RateLimiter
-    usage: KeyUsage
-    admissions: Admissions | None = None
-    if redis is not None:
-        limiter = RedisRateLimiter(redis, settings.redis_namespace)
-        usage = RedisKeyUsage(redis, settings.redis_namespace)
-        if isinstance(cache, RedisCache) and cache.namespace == settings.redis_namespace:
-            admissions = RedisAdmissions(cache, limiter, usage)
-    else:
-        memory_limiter, memory_usage = MemoryRateLimiter(), MemoryKeyUsage()
-        if isinstance(cache, MemoryCache):
-            admissions = MemoryAdmissions(cache, memory_limiter, memory_usage)
-        limiter, usage = memory_limiter, memory_usage
+    limiter, usage, admissions = _counters(p)
     digest = key_digest(_hmac_key(settings))
     tokens = token_verifier(settings)
     admit = None
     if admissions is not None:
-        limits = Limits(
-            window_s=settings.rate_limit_window_s,
-            per_key=settings.rate_limit_per_key,
-        )
+        limits = Limits(window_s=settings.rate_limit_window_s, per_key=settings.rate_limit_per_key)
         admit = partial(
             admit_cached,
             admissions=admissions,
@@ -113,19 +97,8 @@ def build(p: Platform) -> Slice[Access]:
         reads=reads,
         cache=cache,
         ttl_s=settings.user_cache_ttl_s,
-        ensure_user=partial(ensure_user, uow=uow, reads=reads, now=now, new_id=new_id),
+        ensure_user=partial(ensure_user, uow=uow, reads=reads, now=now, new_id=p.new_id),
     )
-    days = settings.api_key_expiry_days
-    commands: dict[type, CommandHandler] = {
-        CreateApiKey: partial(
-            create_api_key, uow=uow, hasher=hasher, now=now, new_id=new_id, default_days=days
-        ),
-        RevokeApiKey: partial(revoke_api_key, uow=uow, cache=cache, now=now),
-        RotateApiKey: partial(
-            rotate_api_key, uow=uow, cache=cache, hasher=hasher, now=now, default_days=days
-        ),
-        SetUserRole: partial(set_user_role, uow=uow, cache=cache, now=now),
-    }
     access = Access(
         reads=reads,
         authenticate=partial(authenticate, check_key=key_check, check_token=token_check),
@@ -135,4 +108,36 @@ def build(p: Platform) -> Slice[Access]:
         usage=usage,
         flush_usage=partial(flush_key_usage, usage=usage, write=partial(write_last_used, engine)),
     )
-    return Slice(access, commands)
+    return Slice(access, _commands(p, hasher))
+
+
+def _counters(p: Platform) -> tuple[RateLimiter, KeyUsage, Admissions | None]:
+    """Rate limits and key usage on Redis when configured, else in memory; the one-call
+    admission path only where they share the cache's backend (and namespace)."""
+    namespace, cache = p.settings.redis_namespace, p.cache
+    if p.redis is not None:
+        limiter, usage = RedisRateLimiter(p.redis, namespace), RedisKeyUsage(p.redis, namespace)
+        if isinstance(cache, RedisCache) and cache.namespace == namespace:
+            return limiter, usage, RedisAdmissions(cache, limiter, usage)
+        return limiter, usage, None
+    memory_limiter, memory_usage = MemoryRateLimiter(), MemoryKeyUsage()
+    admissions = (
+        MemoryAdmissions(cache, memory_limiter, memory_usage)
+        if isinstance(cache, MemoryCache)
+        else None
+    )
+    return memory_limiter, memory_usage, admissions
+
+
+def _commands(p: Platform, hasher: Argon2Hasher) -> dict[type, CommandHandler]:
+    uow, cache, now, days = p.uow, p.cache, p.now, p.settings.api_key_expiry_days
+    return {
+        CreateApiKey: partial(
+            create_api_key, uow=uow, hasher=hasher, now=now, new_id=p.new_id, default_days=days
+        ),
+        RevokeApiKey: partial(revoke_api_key, uow=uow, cache=cache, now=now),
+        RotateApiKey: partial(
+            rotate_api_key, uow=uow, cache=cache, hasher=hasher, now=now, default_days=days
+        ),
+        SetUserRole: partial(set_user_role, uow=uow, cache=cache, now=now),
+    }

@@ -5,7 +5,6 @@ from __future__ import annotations
 from functools import partial
 
 from app.bus import CommandHandler
-from app.idempotency import IdempotencyPolicy
 from app.workflows.commands import (
     CancelRun,
     CreateWorkflow,
@@ -18,7 +17,7 @@ from app.workflows.commands import (
     UpdateWorkflow,
 )
 from app.workflows.cron import fire_cron_triggers
-from app.workflows.execute import Pacing, execute_run
+from app.workflows.execute import Pacing, StepRunner, execute_run
 from app.workflows.handlers import (
     create_workflow,
     delete_workflow,
@@ -36,7 +35,7 @@ from infrastructure.vendors.pdf import XhtmlPdfDocuments
 from infrastructure.vendors.sandbox_steps import SandboxSteps
 from infrastructure.vendors.slack import SlackWebhookChat
 from infrastructure.vendors.smtp import SmtpConfig, SmtpMailer
-from visapi.platform import Closer, Platform
+from visapi.platform import Closer, Platform, idempotency_policy
 from visapi.slices import Slice
 
 __all__ = ["JOBS", "build"]
@@ -58,35 +57,7 @@ def build(p: Platform) -> Slice[WorkflowQueries]:
         cache,
         enabled_ttl=settings.workflow_cache_ttl_s,
     )
-    sandbox = SandboxSteps(engine)
-    closers: list[Closer] = []
-    chat: Chat = sandbox
-    if settings.slack_webhook_url:
-        slack = SlackWebhookChat(
-            settings.slack_webhook_url, timeout_s=settings.slack_timeout_s, metrics=metrics
-        )
-        chat = slack
-        closers.append(slack.aclose)
-    mailer: Mailer = sandbox
-    if settings.email_host:
-        mailer = SmtpMailer(
-            SmtpConfig(
-                host=settings.email_host,
-                port=settings.email_port,
-                sender=settings.email_from,
-                user=settings.email_user,
-                password=settings.email_password,
-                starttls=settings.email_tls,
-                timeout_s=settings.email_timeout_s,
-            ),
-            metrics=metrics,
-        )
-    runners = step_runners(
-        chat=chat,
-        mailer=mailer,
-        messaging=p.vendors.messaging,
-        documents=XhtmlPdfDocuments(settings.pdf_dir),
-    )
+    runners, closers = _step_runners(p)
     pacing = Pacing(backoff_s=settings.workflow_step_backoff_s)
     commands: dict[type, CommandHandler] = {
         CreateWorkflow: partial(create_workflow, uow=uow, cache=cache, now=now, new_id=new_id),
@@ -99,11 +70,7 @@ def build(p: Platform) -> Slice[WorkflowQueries]:
             uow=uow,
             enabled=queries.enabled,
             idempotency=SqlIdempotency(engine),
-            policy=IdempotencyPolicy(
-                ttl_s=settings.idempotency_ttl_s,
-                wait_s=settings.idempotency_wait_s,
-                reclaim_after_s=settings.idempotency_reclaim_s,
-            ),
+            policy=idempotency_policy(settings),
             now=now,
             new_id=new_id,
         ),
@@ -121,3 +88,38 @@ def build(p: Platform) -> Slice[WorkflowQueries]:
         ),
     }
     return Slice(queries, commands, closers)
+
+
+def _step_runners(p: Platform) -> tuple[dict[str, StepRunner], list[Closer]]:
+    """The steps' vendors: Slack and SMTP when configured, else the sandbox that records
+    what they would send; WhatsApp steps send through the order confirmations' adapter."""
+    settings, sandbox = p.settings, SandboxSteps(p.engine)
+    closers: list[Closer] = []
+    chat: Chat = sandbox
+    if settings.slack_webhook_url:
+        slack = SlackWebhookChat(
+            settings.slack_webhook_url, timeout_s=settings.slack_timeout_s, metrics=p.metrics
+        )
+        chat = slack
+        closers.append(slack.aclose)
+    mailer: Mailer = sandbox
+    if settings.email_host:
+        mailer = SmtpMailer(
+            SmtpConfig(
+                host=settings.email_host,
+                port=settings.email_port,
+                sender=settings.email_from,
+                user=settings.email_user,
+                password=settings.email_password,
+                starttls=settings.email_tls,
+                timeout_s=settings.email_timeout_s,
+            ),
+            metrics=p.metrics,
+        )
+    runners = step_runners(
+        chat=chat,
+        mailer=mailer,
+        messaging=p.vendors.messaging,
+        documents=XhtmlPdfDocuments(settings.pdf_dir),
+    )
+    return runners, closers
