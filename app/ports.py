@@ -108,7 +108,8 @@ class UnitOfWorkFactory(Protocol):
 # country (DOMAIN.md "Order intake"). Asked in two steps so the lookup (a cached read) stays
 # out of the transaction: `OrderStarts(order)` before the unit of work opens answers None
 # (nothing to start) or a callable that adds the runs inside the unit, given the order's
-# event; it returns how many it started. Bound in bootstrap to app.workflows.orders.
+# event; it returns how many it started. Bound in visapi/slices/orders.py to
+# app.workflows.orders.
 StartInUnit = Callable[[UnitOfWork, OrderCreated], Awaitable[int]]
 OrderStarts = Callable[[Order], Awaitable[StartInUnit | None]]
 

@@ -40,7 +40,8 @@ def order_key(country: str) -> str:
 
 @dataclass(frozen=True)
 class OrderWorkflows:
-    """Bound in bootstrap; `plan` is the `OrderStarts` that create/retrigger order take."""
+    """Bound in the orders slice (visapi/slices/orders.py); `plan` is the `OrderStarts` that
+    create and retrigger order take."""
 
     enabled: Callable[[], Awaitable[list[WorkflowView]]]
     now: Callable[[], datetime]
