@@ -6,79 +6,22 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 import click
 
+from visapi.cli_support import (
+    first_key_notice,
+    require_redis,
+    require_schema,
+    run_with_container,
+    settings_or_exit,
+    start_logging,
+)
 from visapi.metrics_dir import MULTIPROC_ENV, metrics_directory
-from visapi.settings import Settings, SettingsError, load_settings, unknown_names
 
 if TYPE_CHECKING:
     from app.auth.commands import IssuedKey
-    from visapi.bootstrap import Container
-
-T = TypeVar("T")
-SCHEMA_CHECK_TIMEOUT_S = 10.0
-
-
-def _settings() -> Settings:
-    try:
-        return load_settings()
-    except SettingsError as exc:
-        raise click.ClickException(str(exc)) from None
-
-
-def _start_logging(settings: Settings) -> None:
-    """JSON logs, and one warning naming `VISAPI_*` variables no setting reads (typos)."""
-    import logging
-
-    from visapi.logging import configure_logging
-
-    configure_logging(settings.log_level)
-    unknown = unknown_names()
-    if unknown:
-        logging.getLogger("visapi.settings").warning(
-            "unknown settings ignored: %s (see the settings in README.md)", ", ".join(unknown)
-        )
-
-
-def _require_redis(settings: Settings, command: str) -> None:
-    if settings.embedded:
-        raise click.ClickException(
-            f"`visapi {command}` needs VISAPI_REDIS_URL; without it `visapi serve` runs the "
-            "worker and the periodic jobs in-process"
-        )
-
-
-def _require_schema(settings: Settings, command: str) -> None:
-    """Refuse to start on a database not at this code's migration head, in one line."""
-    from sqlalchemy.exc import DBAPIError
-
-    from infrastructure.db.engine import create_engine
-    from infrastructure.db.revision import schema_problem
-
-    async def ask() -> str | None:
-        engine = create_engine(settings.database_url, pool_size=1)
-        try:
-            async with asyncio.timeout(SCHEMA_CHECK_TIMEOUT_S):
-                return await schema_problem(engine)
-        finally:
-            await engine.dispose()
-
-    try:
-        problem = asyncio.run(ask())
-    except (OSError, DBAPIError, TimeoutError) as exc:
-        # A database down is no reason to stay down: the process waits for it like a running one
-        # does, and /readyz says `database` until it answers (then `migrations`, if behind).
-        click.echo(
-            f"visapi {command}: could not check the database schema ({type(exc).__name__});"
-            " starting anyway",
-            err=True,
-        )
-        return
-    if problem is not None:
-        raise click.ClickException(f"visapi {command} cannot start: {problem}")
 
 
 @click.group()
@@ -94,7 +37,7 @@ def serve(host: str, port: int, workers: int) -> None:
     """Serve the API (GraphiQL at /graphql)."""
     import uvicorn
 
-    settings = _settings()
+    settings = settings_or_exit()
     if workers > 1 and settings.embedded:
         raise click.ClickException(
             "--workers > 1 needs VISAPI_REDIS_URL: the embedded cache and job queue live in one "
@@ -102,11 +45,11 @@ def serve(host: str, port: int, workers: int) -> None:
         )
     from rest.proxies import parse_networks
 
-    _require_schema(settings, "serve")
-    _start_logging(settings)
+    require_schema(settings, "serve")
+    start_logging(settings)
     trusted = [str(network) for network in parse_networks(settings.trusted_proxies)]
     with metrics_directory(os.environ, workers):
-        _first_key_notice(settings)
+        first_key_notice(settings)
         click.echo(f"VisAPI: GraphiQL on http://{host}:{port}/graphql", err=True)
         uvicorn.run(
             "visapi.asgi:create_app",
@@ -157,15 +100,15 @@ def worker(
     queues: list[str] | None, processes: int, threads: int | None, metrics_port: int | None
 ) -> None:
     """Run a job worker (needs VISAPI_REDIS_URL)."""
-    settings = _settings()
-    _require_redis(settings, "worker")
-    _require_schema(settings, "worker")
+    settings = settings_or_exit()
+    require_redis(settings, "worker")
+    require_schema(settings, "worker")
     # Before prometheus-client is imported: the worker's metrics are its own (in memory, or a
     # directory of its own with --processes > 1), never files of a directory `serve` empties.
     os.environ.pop(MULTIPROC_ENV, None)
     from visapi.worker_processes import run_worker
 
-    _start_logging(settings)
+    start_logging(settings)
     port = metrics_port if metrics_port is not None else settings.worker_metrics_port
     run_worker(settings, queues, processes=processes, threads=threads, metrics_port=port)
 
@@ -173,12 +116,12 @@ def worker(
 @main.command()
 def scheduler() -> None:
     """Run the periodic jobs (needs VISAPI_REDIS_URL); any number may run, each tick fires once."""
-    settings = _settings()
-    _require_redis(settings, "scheduler")
-    _require_schema(settings, "scheduler")
+    settings = settings_or_exit()
+    require_redis(settings, "scheduler")
+    require_schema(settings, "scheduler")
     from visapi.scheduler import run_scheduler
 
-    _start_logging(settings)
+    start_logging(settings)
     run_scheduler(settings)
 
 
@@ -187,8 +130,8 @@ def migrate() -> None:
     """Upgrade the database to the latest schema."""
     from infrastructure.db.migrate import upgrade
 
-    settings = _settings()
-    _start_logging(settings)
+    settings = settings_or_exit()
+    start_logging(settings)
     upgrade(settings.database_url)
     click.echo("database is at the latest revision", err=True)
 
@@ -210,7 +153,7 @@ def seed(count: int, batch: int) -> None:
 
     from infrastructure.db.seed import seed_orders
 
-    settings = _settings()
+    settings = settings_or_exit()
     with tqdm(total=count, unit="order", file=sys.stderr) as bar:
         asyncio.run(seed_orders(settings.database_url, count, batch=batch, progress=bar.update))
 
@@ -256,14 +199,14 @@ def create_key(name: str, scopes: str, expires_in_days: int | None) -> None:
     """Create an API key and print it (the full key is shown this once)."""
     from app.auth.commands import CreateApiKey
 
-    settings = _settings()
+    settings = settings_or_exit()
     command = CreateApiKey(
         name=name,
         scopes=tuple(s for s in scopes.split(",") if s.strip()),
         expires_in_days=expires_in_days,
         actor="cli",
     )
-    issued: IssuedKey = _run_with_container(settings, lambda c: c.bus.handle(command))
+    issued: IssuedKey = run_with_container(settings, lambda c: c.bus.handle(command))
     key = issued.key
     click.echo(
         f"created API key {key.prefix} ({key.name}): scopes {','.join(key.scopes)}, "
@@ -271,65 +214,6 @@ def create_key(name: str, scopes: str, expires_in_days: int | None) -> None:
         err=True,
     )
     click.echo(issued.secret)  # stdout carries the key alone, for scripts
-
-
-def _run_with_container(settings: Settings, work: Callable[[Container], Awaitable[T]]) -> T:
-    """Run `work` against a bootstrapped container; refusals become one-line CLI errors."""
-    from sqlalchemy.exc import DBAPIError
-
-    from app.errors import AppError
-    from domain.errors import DomainError
-    from infrastructure.queue.broker import close_broker
-    from visapi.bootstrap import bootstrap
-
-    async def run() -> T:
-        container = bootstrap(settings)
-        try:
-            return await work(container)
-        finally:
-            await container.aclose()
-            await asyncio.to_thread(close_broker, container.broker)
-
-    try:
-        return asyncio.run(run())
-    except (DomainError, AppError) as exc:
-        raise click.ClickException(exc.message) from None
-    except SettingsError as exc:
-        raise click.ClickException(str(exc)) from None
-    except DBAPIError:
-        raise click.ClickException("the database is not ready: run `visapi migrate`") from None
-
-
-async def _first_key(container: Container) -> str | None:
-    """What `serve` says about access on start: None when keys exist already."""
-    from app.auth.commands import CreateApiKey
-
-    if await container.access.reads.count_keys() > 0:
-        return None
-    if not container.settings.embedded:
-        # Production: serve's stderr may reach a log store, where no key belongs.
-        return (
-            "VisAPI: no API key exists yet; create one with "
-            "`visapi keys create --name admin --scopes admin`"
-        )
-    command = CreateApiKey(name="first admin", scopes=("admin",), actor="visapi serve")
-    issued: IssuedKey = await container.bus.handle(command)
-    rule = "=" * 76
-    return (
-        f"{rule}\nNo API key existed, so this admin key was created. It is shown ONCE:\n\n"
-        f"    {issued.secret}\n\nSend it as the X-API-Key header (GraphiQL: Headers tab,"
-        f' {{"X-API-Key": "..."}}).\n{rule}'
-    )
-
-
-def _first_key_notice(settings: Settings) -> None:
-    """`make run` on a fresh database needs a way in: an admin key, created and shown once."""
-    try:
-        notice = _run_with_container(settings, _first_key)
-    except click.ClickException as exc:
-        notice = f"VisAPI: {exc.message}"
-    if notice:
-        click.echo(notice, err=True)
 
 
 if __name__ == "__main__":
