@@ -30,7 +30,7 @@ from infrastructure.queue.broker import create_broker
 from infrastructure.queue.metrics import queue_depths
 from infrastructure.queue.relay import OutboxRelay
 from visapi.settings import Settings
-from visapi.slices.vendors import Vendors, build_vendors
+from visapi.vendors import Vendors, build_vendors
 
 Closer = Callable[[], Awaitable[None]]
 
