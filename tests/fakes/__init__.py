@@ -1,6 +1,8 @@
 """In-memory fakes of the ports, for unit tests of handlers: no database, no broker, no vendor."""
 
 from tests.fakes.access import DuplicateKeyPrefix, FakeApiKeys, FakeUsers
+from tests.fakes.deliveries import DeliveryEventRow, FakeDeliveries
+from tests.fakes.idempotency import FakeIdempotency
 from tests.fakes.messaging import FakeContactSyncs, FakeMessageTexts, FakeNotifications
 from tests.fakes.operations import FakeFailedJobs, FakeWorkflowRuns, FakeWorkflows
 from tests.fakes.orders import FakeOrders, FakePayloads, FakeUnitLogs
@@ -19,13 +21,16 @@ from tests.fakes.vendors import (
 
 __all__ = [
     "ContactSyncRow",
+    "DeliveryEventRow",
     "DuplicateKeyPrefix",
     "FakeApiKeys",
     "FakeBusinessLog",
     "FakeContactSync",
     "FakeContactSyncs",
+    "FakeDeliveries",
     "FakeFailedJobs",
     "FakeHasher",
+    "FakeIdempotency",
     "FakeJobs",
     "FakeKeyUsage",
     "FakeMessageTexts",

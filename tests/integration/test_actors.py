@@ -24,7 +24,6 @@ from tests.waiting import eventually
 from visapi.bootstrap import Container, bootstrap
 from visapi.settings import Settings
 from visapi.worker import EmbeddedWorker
-from visapi.worker_processes import run_worker
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "vizi-orders"
 IL_ORDER = json.loads((FIXTURES / "il-uk-eta.json").read_text())
@@ -239,8 +238,3 @@ async def test_redis_broker_worker_retries_and_syncs(sqlite_url: str, redis_url:
         if keys:
             broker.client.delete(*keys)  # type: ignore[attr-defined]
         close_broker(broker)
-
-
-def test_worker_refuses_to_start_without_redis() -> None:
-    with pytest.raises(SystemExit, match="VISAPI_REDIS_URL"):
-        run_worker(Settings(redis_url=None))

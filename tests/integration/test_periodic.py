@@ -24,7 +24,7 @@ from infrastructure.db.tables import outbox, schedule_ticks
 from infrastructure.queue.broker import create_broker
 from tests.waiting import eventually
 from visapi.bootstrap import bootstrap
-from visapi.scheduler import PeriodicRunner, periodic_runner, run_scheduler
+from visapi.scheduler import PeriodicRunner, periodic_runner
 from visapi.settings import Settings
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "vizi-orders"
@@ -160,8 +160,3 @@ async def test_prune_ticks_deletes_old_claims_in_batches(engine: AsyncEngine) ->
     async with engine.connect() as conn:
         left = await conn.scalar(select(func.count()).select_from(schedule_ticks))
     assert left == 1
-
-
-def test_scheduler_refuses_to_start_without_redis() -> None:
-    with pytest.raises(SystemExit, match="VISAPI_REDIS_URL"):
-        run_scheduler(Settings(redis_url=None))

@@ -8,35 +8,13 @@ import uuid
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from infrastructure.queue.broker import create_broker
 from tests.integration.holding_worker import HOLDING
 from tests.integration.workers import drop_namespace, message
 from tests.processes import CLI, ROOT, base_env
 from tests.waiting import until
-from visapi.cli import main
 from visapi.settings import Settings
-
-
-@pytest.mark.parametrize(
-    ("queues", "complaint"),
-    [
-        ("critical,urgent", "unknown queue(s) urgent; queues are critical, default, bulk"),
-        (" , ", "no queue named; queues are critical, default, bulk"),
-    ],
-)
-def test_unknown_queues_are_refused_naming_the_valid_ones(queues: str, complaint: str) -> None:
-    result = CliRunner().invoke(main, ["worker", "--queues", queues], env={"VISAPI_REDIS_URL": ""})
-    assert result.exit_code == 2
-    assert complaint in result.output
-
-
-def test_the_worker_needs_redis() -> None:
-    env = {"VISAPI_REDIS_URL": ""}
-    result = CliRunner().invoke(main, ["worker", "--queues", "critical"], env=env)
-    assert result.exit_code == 1
-    assert "needs VISAPI_REDIS_URL" in result.output
 
 
 def test_a_worker_consumes_only_its_queues(sqlite_url: str, redis_url: str, tmp_path: Path) -> None:

@@ -12,7 +12,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-import pytest
 
 from app.orders.commands import CreateOrder, OrderAccepted
 from infrastructure.queue.broker import create_broker
@@ -161,17 +160,3 @@ def test_a_taken_port_stops_the_worker_naming_it(
         )
     assert result.returncode == 1
     assert f"worker metrics port {port}" in result.stderr
-
-
-@pytest.mark.parametrize(
-    ("raw", "complaint"),
-    [("abc", "is not an integer"), ("0", "must be a port number"), ("70000", "port number")],
-)
-def test_a_bad_metrics_port_setting_is_named(raw: str, complaint: str) -> None:
-    from visapi.settings import SettingsError, load_settings
-
-    with pytest.raises(SettingsError, match=complaint) as raised:
-        load_settings({"VISAPI_WORKER_METRICS_PORT": raw})
-    assert "VISAPI_WORKER_METRICS_PORT" in str(raised.value)
-    assert load_settings({"VISAPI_WORKER_METRICS_PORT": ""}).worker_metrics_port is None
-    assert load_settings({"VISAPI_WORKER_METRICS_PORT": "9464"}).worker_metrics_port == 9464

@@ -4,7 +4,6 @@ released, abandoned claims taken over. The wait is zero, so nothing here sleeps.
 from __future__ import annotations
 
 import itertools
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
@@ -15,79 +14,16 @@ from app.idempotency import (
     Answer,
     IdempotencyKeyReused,
     IdempotencyPolicy,
-    IdempotencyRecord,
     RequestInProgress,
     check_key,
     fingerprint,
     run_once,
 )
+from tests.fakes import FakeIdempotency
 
 T0 = datetime(2026, 3, 1, 12, tzinfo=UTC)
 POLICY = IdempotencyPolicy(ttl_s=3600, wait_s=0, reclaim_after_s=60)
 HASH = fingerprint(b'{"a":1}')
-
-
-class Store:
-    """The key store's compare-and-set contract, in a dict."""
-
-    def __init__(self) -> None:
-        self.rows: dict[tuple[str, str], IdempotencyRecord] = {}
-
-    def _find(self, token: UUID) -> tuple[str, str] | None:
-        return next((k for k, r in self.rows.items() if r.token == token), None)
-
-    async def insert(
-        self,
-        scope: str,
-        key: str,
-        request_hash: str,
-        *,
-        token: UUID,
-        at: datetime,
-        expires: datetime,
-    ) -> bool:
-        if (scope, key) in self.rows:
-            return False
-        self.rows[scope, key] = IdempotencyRecord(token, request_hash, None, None, at, expires)
-        return True
-
-    async def get(self, scope: str, key: str) -> IdempotencyRecord | None:
-        return self.rows.get((scope, key))
-
-    async def take_over(
-        self,
-        scope: str,
-        key: str,
-        old: IdempotencyRecord,
-        request_hash: str,
-        *,
-        token: UUID,
-        at: datetime,
-        expires: datetime,
-    ) -> bool:
-        if self.rows.get((scope, key)) != old:
-            return False
-        self.rows[scope, key] = IdempotencyRecord(token, request_hash, None, None, at, expires)
-        return True
-
-    async def complete(self, token: UUID, answer: Answer, expires: datetime) -> bool:
-        found = self._find(token)
-        if found is None:
-            return False
-        self.rows[found] = replace(
-            self.rows[found],
-            status_code=answer.status_code,
-            response=answer.body,
-            expires_at=expires,
-        )
-        return True
-
-    async def release(self, token: UUID) -> None:
-        if (found := self._find(token)) is not None:
-            del self.rows[found]
-
-    async def purge(self, before: datetime) -> int:
-        return 0
 
 
 class Clock:
@@ -102,7 +38,7 @@ _ids = itertools.count(1)
 
 
 async def once(
-    store: Store,
+    store: FakeIdempotency,
     clock: Clock,
     answer: Answer,
     request_hash: str = HASH,
@@ -127,8 +63,8 @@ async def once(
 
 
 @pytest.fixture
-def store() -> Store:
-    return Store()
+def store() -> FakeIdempotency:
+    return FakeIdempotency()
 
 
 @pytest.fixture
@@ -136,7 +72,9 @@ def clock() -> Clock:
     return Clock()
 
 
-async def test_the_first_request_runs_and_its_answer_is_stored(store: Store, clock: Clock) -> None:
+async def test_the_first_request_runs_and_its_answer_is_stored(
+    store: FakeIdempotency, clock: Clock
+) -> None:
     assert await once(store, clock, Answer(201, {"id": 1})) == (Answer(201, {"id": 1}), False)
     row = store.rows["orders", "k1"]
     assert (row.status_code, row.response, row.expires_at) == (
@@ -147,7 +85,7 @@ async def test_the_first_request_runs_and_its_answer_is_stored(store: Store, clo
 
 
 async def test_a_repeat_replays_the_first_answer_without_running(
-    store: Store, clock: Clock
+    store: FakeIdempotency, clock: Clock
 ) -> None:
     await once(store, clock, Answer(201, {"id": 1}))
     ran: list[int] = []
@@ -159,7 +97,7 @@ async def test_a_repeat_replays_the_first_answer_without_running(
 
 
 async def test_a_repeat_with_another_body_is_refused_naming_the_header(
-    store: Store, clock: Clock
+    store: FakeIdempotency, clock: Clock
 ) -> None:
     await once(store, clock, Answer(201, {}))
     with pytest.raises(
@@ -169,7 +107,9 @@ async def test_a_repeat_with_another_body_is_refused_naming_the_header(
     assert caught.value.field == "Idempotency-Key"
 
 
-async def test_a_server_error_is_not_kept_so_a_retry_runs(store: Store, clock: Clock) -> None:
+async def test_a_server_error_is_not_kept_so_a_retry_runs(
+    store: FakeIdempotency, clock: Clock
+) -> None:
     assert await once(store, clock, Answer(503, {})) == (Answer(503, {}), False)
     assert store.rows == {}
     ran: list[int] = []
@@ -177,12 +117,16 @@ async def test_a_server_error_is_not_kept_so_a_retry_runs(store: Store, clock: C
     assert ran == [1]
 
 
-async def test_a_client_error_is_the_answer_to_every_repeat(store: Store, clock: Clock) -> None:
+async def test_a_client_error_is_the_answer_to_every_repeat(
+    store: FakeIdempotency, clock: Clock
+) -> None:
     await once(store, clock, Answer(422, {"error": "bad"}))
     assert await once(store, clock, Answer(201, {})) == (Answer(422, {"error": "bad"}), True)
 
 
-async def test_a_failing_request_releases_its_key_and_raises(store: Store, clock: Clock) -> None:
+async def test_a_failing_request_releases_its_key_and_raises(
+    store: FakeIdempotency, clock: Clock
+) -> None:
     async def boom() -> Answer:
         raise RuntimeError("db down")
 
@@ -200,7 +144,9 @@ async def test_a_failing_request_releases_its_key_and_raises(store: Store, clock
     assert store.rows == {}
 
 
-async def test_an_unanswered_claim_is_in_progress_past_the_wait(store: Store, clock: Clock) -> None:
+async def test_an_unanswered_claim_is_in_progress_past_the_wait(
+    store: FakeIdempotency, clock: Clock
+) -> None:
     await store.insert(
         "orders", "k1", HASH, token=UUID(int=0), at=T0, expires=T0 + timedelta(hours=1)
     )
@@ -209,7 +155,7 @@ async def test_an_unanswered_claim_is_in_progress_past_the_wait(store: Store, cl
 
 
 async def test_an_abandoned_claim_is_taken_over_after_the_reclaim_window(
-    store: Store, clock: Clock
+    store: FakeIdempotency, clock: Clock
 ) -> None:
     await store.insert(
         "orders", "k1", HASH, token=UUID(int=0), at=T0, expires=T0 + timedelta(hours=1)
@@ -220,7 +166,7 @@ async def test_an_abandoned_claim_is_taken_over_after_the_reclaim_window(
 
 
 async def test_an_abandoned_claim_of_another_body_is_not_taken_over(
-    store: Store, clock: Clock
+    store: FakeIdempotency, clock: Clock
 ) -> None:
     await store.insert(
         "orders", "k1", "other", token=UUID(int=0), at=T0, expires=T0 + timedelta(hours=1)
@@ -231,7 +177,7 @@ async def test_an_abandoned_claim_of_another_body_is_not_taken_over(
 
 
 async def test_an_expired_answer_is_forgotten_and_the_request_runs_again(
-    store: Store, clock: Clock
+    store: FakeIdempotency, clock: Clock
 ) -> None:
     await once(store, clock, Answer(201, {"id": 1}))
     clock.now = T0 + timedelta(hours=1)
