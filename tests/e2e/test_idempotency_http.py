@@ -143,7 +143,9 @@ async def test_an_expired_key_runs_afresh_and_is_purged(sqlite_url: str) -> None
         (purge,) = [
             j for j in periodic_runner(container).jobs if j.name == "purge_idempotency_keys"
         ]
-        assert await purge.run() == 1
+        # Not its count: the embedded periodic runner's own first tick may have purged the
+        # expired key already (its TTL is a millisecond). What is left is what matters.
+        await purge.run()
         async with container.engine.connect() as conn:
             left = (await conn.execute(select(idempotency_keys.c.scope))).scalars().all()
         assert left == ["trigger:t"]
