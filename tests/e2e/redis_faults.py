@@ -8,9 +8,7 @@ import asyncio
 import os
 import shutil
 import signal
-import socket
 import subprocess
-import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -21,6 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.util import await_only
 
 from infrastructure.cache.redis import BREAKER_SECONDS
+from tests.services import listening
+from tests.waiting import until
 from visapi.bootstrap import Container
 
 FAULTS = ("pause", "kill")
@@ -53,12 +53,8 @@ class RedisFault:
             stdout=subprocess.DEVNULL,
         )
         self.restarted.append(self.process)
-        for _ in range(100):
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", self.port or 0)) == 0:
-                    return
-            time.sleep(0.05)
-        raise AssertionError("redis-server did not start again")
+        process, port = self.process, self.port or 0
+        until(lambda: listening(port, process), timeout_s=5, why="redis-server did not start again")
 
     def close(self) -> None:
         if self.kind == "pause" and self.process.poll() is None:
@@ -70,7 +66,12 @@ class RedisFault:
 
 async def answering(*containers: Container) -> None:
     """Wait until each app's cache reaches Redis again, and its breakers have closed: a check
-    then really goes through Redis, not around it."""
+    then really goes through Redis, not around it.
+
+    The two waits are the breakers' own time (BREAKER_SECONDS): the fail-open adapters (rate
+    limits, key usage) expose no state to poll, and a fake clock cannot reach into the app's
+    process-wide adapters from here. They decide nothing by themselves: the loop and the
+    test's own assertions do."""
     await asyncio.sleep(BREAKER_SECONDS + 0.2)
     for container in containers:
         for _ in range(100):
