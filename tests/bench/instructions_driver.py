@@ -15,7 +15,10 @@ from pathlib import Path
 
 import httpx
 
-from visapi.asgi import create_app
+try:  # a revision from before issue 12 has its composition root in app/main
+    from app.main.asgi import create_app  # type: ignore[import-not-found, unused-ignore]
+except ModuleNotFoundError:
+    from visapi.asgi import create_app
 
 OID = "__OID__"
 
