@@ -9,7 +9,7 @@ from uuid import UUID
 from app.bus import MessageBus
 from app.contacts.commands import SyncContact
 from app.contacts.policies import SYNC_CONTACT
-from app.jobs import ActorSpec, Queue
+from app.jobs import ActorFn, ActorSpec, Queue
 from app.notifications.commands import RecordSent, SendNotification
 from app.notifications.policies import SEND_NOTIFICATION
 from app.notifications.recording import RECORD_JOB
@@ -79,36 +79,25 @@ async def run_workflow(bus: MessageBus, *, run_id: str) -> None:
 def actor_registry(settings: JobSettings) -> dict[str, ActorSpec]:
     """Every actor the system knows, each with its queue (stated here only); the outbox refuses
     jobs for names not listed here."""
+
+    def retried(name: str, queue: Queue, handler: ActorFn) -> ActorSpec:
+        """An actor on the settings' retry policy (Dramatiq's backoff between attempts)."""
+        return ActorSpec(
+            name=name,
+            queue=queue,
+            handler=handler,
+            max_retries=settings.job_max_retries,
+            min_backoff_ms=settings.job_min_backoff_ms,
+            max_backoff_ms=settings.job_max_backoff_ms,
+            time_limit_ms=settings.job_time_limit_ms,
+        )
+
     specs = [
-        ActorSpec(
-            name=SYNC_CONTACT,
-            queue=Queue.DEFAULT,
-            handler=sync_contact,
-            max_retries=settings.job_max_retries,
-            min_backoff_ms=settings.job_min_backoff_ms,
-            max_backoff_ms=settings.job_max_backoff_ms,
-            time_limit_ms=settings.job_time_limit_ms,
-        ),
-        ActorSpec(
-            name=SEND_NOTIFICATION,
-            queue=Queue.CRITICAL,
-            handler=send_notification,
-            max_retries=settings.job_max_retries,
-            min_backoff_ms=settings.job_min_backoff_ms,
-            max_backoff_ms=settings.job_max_backoff_ms,
-            time_limit_ms=settings.job_time_limit_ms,
-        ),
+        retried(SYNC_CONTACT, Queue.DEFAULT, sync_contact),
+        retried(SEND_NOTIFICATION, Queue.CRITICAL, send_notification),
         # A message the vendor accepted, whose recording outlived the send job's own retries
         # (app/notifications/recording.py): retried until the database answers again.
-        ActorSpec(
-            name=RECORD_JOB,
-            queue=Queue.CRITICAL,
-            handler=record_notification_sent,
-            max_retries=settings.job_max_retries,
-            min_backoff_ms=settings.job_min_backoff_ms,
-            max_backoff_ms=settings.job_max_backoff_ms,
-            time_limit_ms=settings.job_time_limit_ms,
-        ),
+        retried(RECORD_JOB, Queue.CRITICAL, record_notification_sent),
         # Steps retry inside the run (each with its own backoff and timeout); a run that still
         # fails goes straight to the dead letters, and a replay resumes at the failed step.
         ActorSpec(

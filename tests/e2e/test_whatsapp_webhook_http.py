@@ -1,182 +1,26 @@
-"""Meta's WhatsApp webhook over HTTP, lifespan running: the verify-token handshake, signatures,
-raw storage, and delivery statuses moving notifications forward only (both dialects)."""
+"""Meta's WhatsApp webhook over HTTP, lifespan running: raw storage, and delivery statuses
+moving notifications forward only (both dialects)."""
 
 from __future__ import annotations
 
-import json
-import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import replace
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any
+from datetime import timedelta
 
-import httpx
 import pytest
-from sqlalchemy import insert, select
 
-from app.orders.commands import CreateOrder, OrderAccepted
-from infrastructure.db.tables import delivery_events, notifications
-from rest.whatsapp import signature_of
-from tests.auth import errors_of, running, with_auth
-from visapi.bootstrap import Container
-from visapi.settings import Settings
-
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "vizi-orders"
-URL = "/api/v1/webhooks/whatsapp"
-SECRET = "meta-app-secret-for-tests"
-VERIFY = "verify-me-please"
-PHONE = "972541112233"  # il-uk-eta.json's client, normalised
-SENT = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
-
-
-def configured(settings: Settings) -> Settings:
-    return replace(settings, whatsapp_app_secret=SECRET, whatsapp_verify_token=VERIFY)
-
-
-@asynccontextmanager
-async def meta(settings: Settings) -> AsyncIterator[tuple[Container, httpx.AsyncClient]]:
-    async with running(settings) as (container, http):
-        yield container, http
-
-
-def status(
-    wamid: str, state: str, at: datetime, phone: str = PHONE, **extra: Any
-) -> dict[str, Any]:
-    return {
-        "id": wamid,
-        "status": state,
-        "timestamp": str(int(at.timestamp())),
-        "recipient_id": phone,
-        **extra,
-    }
-
-
-def envelope(*statuses: dict[str, Any]) -> dict[str, Any]:
-    value = {"messaging_product": "whatsapp", "metadata": {"phone_number_id": "1"}}
-    change = {"field": "messages", "value": {**value, "statuses": list(statuses)}}
-    return {"object": "whatsapp_business_account", "entry": [{"id": "waba", "changes": [change]}]}
-
-
-async def post(http: httpx.AsyncClient, body: Any, secret: str | None = SECRET) -> httpx.Response:
-    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    headers = {"Content-Type": "application/json"}
-    if secret is not None:
-        headers["X-Hub-Signature-256"] = signature_of(raw, secret)
-    return await http.post(URL, content=raw, headers=headers)
-
-
-async def stored_events(container: Container) -> list[dict[str, Any]]:
-    query = select(delivery_events).order_by(delivery_events.c.received_at)
-    async with container.engine.connect() as conn:
-        return [dict(r._mapping) for r in (await conn.execute(query)).all()]
-
-
-async def notification(container: Container, id: uuid.UUID) -> dict[str, Any]:
-    async with container.engine.connect() as conn:
-        row = (await conn.execute(select(notifications).where(notifications.c.id == id))).one()
-    return dict(row._mapping)
-
-
-async def sent_notification(
-    container: Container, *, sent_at: datetime = SENT, wamid: str | None = None, item: str = ""
-) -> uuid.UUID:
-    """An order confirmation our worker sent (the order made through the real command)."""
-    body = json.loads((FIXTURES / "il-uk-eta.json").read_text())
-    outcome = await container.bus.handle(CreateOrder(payload=body))
-    assert isinstance(outcome, OrderAccepted)
-    id = uuid.uuid4()
-    row = {
-        "id": id,
-        "order_uuid": outcome.order.id,
-        # Not the confirmation the embedded worker may be queueing for this order meanwhile.
-        "kind": "visa_approval",
-        "item": item,
-        "template": "order_confirmation_global",
-        "language": "he",
-        "params": [],
-        "phone": PHONE,
-        "status": "sent",
-        "sent_at": sent_at,
-        "provider_message_id": wamid,
-    }
-    async with container.engine.begin() as conn:
-        await conn.execute(insert(notifications), [row])
-    return id
-
-
-# --- the handshake -------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("query", "code"),
-    [
-        ({"hub.mode": "subscribe", "hub.verify_token": VERIFY, "hub.challenge": "1158201444"}, 200),
-        ({"hub.mode": "subscribe", "hub.verify_token": "guess", "hub.challenge": "1"}, 403),
-        ({"hub.mode": "unsubscribe", "hub.verify_token": VERIFY, "hub.challenge": "1"}, 403),
-        ({"hub.challenge": "1"}, 403),
-    ],
+from tests.auth import errors_of, with_auth
+from tests.e2e.whatsapp_support import (
+    PHONE,
+    SENT,
+    configured,
+    envelope,
+    meta,
+    notification,
+    post,
+    sent_notification,
+    status,
+    stored_events,
 )
-async def test_the_verify_token_handshake(
-    sqlite_url: str, query: dict[str, str], code: int
-) -> None:
-    async with meta(configured(with_auth(Settings(database_url=sqlite_url)))) as (_, http):
-        response = await http.get(URL, params=query)
-    assert response.status_code == code, response.text
-    if code == 200:
-        assert response.text == "1158201444"
-        assert response.headers["content-type"].startswith("text/plain")
-    else:
-        assert errors_of(response)[0]["extensions"]["code"] == "FORBIDDEN"
-
-
-async def test_without_a_verify_token_the_handshake_is_503(sqlite_url: str) -> None:
-    async with meta(with_auth(Settings(database_url=sqlite_url))) as (_, http):
-        query = {"hub.mode": "subscribe", "hub.verify_token": "", "hub.challenge": "1"}
-        response = await http.get(URL, params=query)
-    assert response.status_code == 503
-
-
-# --- signatures ------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(("secret", "code"), [(SECRET, 200), ("another-secret", 401), (None, 401)])
-async def test_only_a_signed_body_is_accepted(
-    sqlite_url: str, secret: str | None, code: int
-) -> None:
-    settings = configured(with_auth(Settings(database_url=sqlite_url)))
-    async with meta(settings) as (container, http):
-        response = await post(http, envelope(status("wamid.X", "sent", SENT)), secret)
-        assert response.status_code == code, response.text
-        assert len(await stored_events(container)) == (1 if code == 200 else 0)
-
-
-async def test_a_body_changed_after_signing_is_401(sqlite_url: str) -> None:
-    settings = configured(with_auth(Settings(database_url=sqlite_url)))
-    async with meta(settings) as (container, http):
-        raw = json.dumps(envelope(status("wamid.X", "sent", SENT))).encode()
-        headers = {"X-Hub-Signature-256": signature_of(raw, SECRET)}
-        response = await http.post(URL, content=raw + b" ", headers=headers)
-        assert response.status_code == 401
-        assert await stored_events(container) == []
-
-
-async def test_without_an_app_secret_nothing_is_accepted(sqlite_url: str) -> None:
-    settings = replace(with_auth(Settings(database_url=sqlite_url)), whatsapp_verify_token=VERIFY)
-    async with meta(settings) as (container, http):
-        response = await post(http, envelope(status("wamid.X", "sent", SENT)), "anything")
-        assert response.status_code == 503
-        assert await stored_events(container) == []
-
-
-async def test_the_webhook_needs_no_api_key_but_a_bad_one_changes_nothing(sqlite_url: str) -> None:
-    settings = configured(with_auth(Settings(database_url=sqlite_url)))
-    async with meta(settings) as (_, http):
-        http.headers["X-API-Key"] = "vk_0000000000000000.nonsense"
-        response = await post(http, envelope(status("wamid.X", "sent", SENT)))
-        assert response.status_code == 200
-
+from visapi.settings import Settings
 
 # --- storage ----------------------------------------------------------------------------------
 

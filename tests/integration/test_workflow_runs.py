@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
-from app.workflows.commands import CancelRun, ExecuteRun
+from app.workflows.commands import ExecuteRun
 from app.workflows.execute import RunFailed
 from domain.workflows.runs import RunStatus, StepStatus
 from infrastructure.cache.memory import MemoryCache
@@ -27,21 +27,10 @@ from tests.integration.workflow_support import (
     start,
     stored_run,
 )
-from tests.scrape import Samples, parse
 from tests.smtp_sink import Sink
-from tests.waiting import eventually
 from visapi.bootstrap import Container, bootstrap
 from visapi.settings import Settings
 from visapi.worker import EmbeddedWorker
-
-
-def run_ends(c: Container) -> dict[str, float]:
-    """The container's count of runs per final status (`visapi_workflow_runs_total`)."""
-    samples: Samples = parse(c.metrics.render()[0].decode())
-    return {
-        status: samples.get_value("visapi_workflow_runs_total", status=status)
-        for status in ("succeeded", "failed", "canceled")
-    }
 
 
 @pytest.fixture
@@ -197,62 +186,6 @@ async def test_a_replayed_run_resumes_at_the_failed_step(c: Container, chat: Fak
     # A third delivery of the same job changes nothing.
     assert await c.bus.handle(ExecuteRun(run.id)) is RunStatus.SUCCEEDED
     assert chat.calls == 3
-
-
-async def test_a_canceled_queued_run_never_starts(c: Container, chat: FakeChat) -> None:
-    workflow = await create(c, definition(slack("a", "x")))
-    run = await start(c, workflow, {})
-    canceled = await c.bus.handle(CancelRun(run.id))
-    assert canceled.status is RunStatus.CANCELED
-    assert await c.bus.handle(ExecuteRun(run.id)) is RunStatus.CANCELED
-    done = await stored_run(c, run.id)
-    assert [s.status for s in done.steps] == [StepStatus.SKIPPED]
-    assert chat.calls == 0
-
-
-async def test_cancel_stops_a_running_run_before_its_next_step(
-    c: Container, chat: FakeChat
-) -> None:
-    workflow = await create(
-        c,
-        definition(
-            slack("a", "before"),
-            {"id": "wait", "type": "delay", "config": {"seconds": 1}},
-            slack("b", "after"),
-        ),
-    )
-    run = await start(c, workflow, {})
-    executing = asyncio.create_task(c.bus.handle(ExecuteRun(run.id)))
-
-    async def delay_running() -> bool:
-        return (await stored_run(c, run.id)).steps[1].status is StepStatus.RUNNING
-
-    # Cancel while the delay is under way (its attempt recorded as running).
-    await eventually(delay_running, why="the delay never started", poll_s=0.01)
-    await c.bus.handle(CancelRun(run.id))
-    assert await executing is RunStatus.CANCELED
-    done = await stored_run(c, run.id)
-    assert done.status is RunStatus.CANCELED
-    assert [s.status for s in done.steps] == [
-        StepStatus.SUCCEEDED,
-        StepStatus.SUCCEEDED,  # the delay under way finished
-        StepStatus.SKIPPED,
-    ]
-    assert chat.texts() == ["before"]
-    # Counted once, by the cancel: the executor stopping on it does not count it again.
-    assert run_ends(c) == {"succeeded": 0, "failed": 0, "canceled": 1}
-
-
-async def test_cancel_refuses_a_finished_run(c: Container) -> None:
-    from app.errors import Conflict
-
-    workflow = await create(c, definition({"id": "w", "type": "delay", "config": {"seconds": 0}}))
-    run = await start(c, workflow, {})
-    await c.bus.handle(ExecuteRun(run.id))
-    await c.bus.handle(ExecuteRun(run.id))  # a redelivery of a finished run counts nothing
-    with pytest.raises(Conflict, match="succeeded"):
-        await c.bus.handle(CancelRun(run.id))
-    assert run_ends(c) == {"succeeded": 1, "failed": 0, "canceled": 0}
 
 
 async def test_a_failed_run_job_lands_in_the_dead_letters(

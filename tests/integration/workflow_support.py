@@ -13,6 +13,7 @@ from app.workflows.commands import CreateWorkflow, StartRun
 from app.workflows.ports import WorkflowView
 from domain.workflows.runs import WorkflowRun
 from infrastructure.db.tables import failed_jobs, outbox, sandbox_messages, workflow_runs
+from tests.scrape import Samples, parse
 from visapi.bootstrap import Container
 from visapi.settings import Settings
 
@@ -75,3 +76,12 @@ __all__ = [
     "sandbox_messages",
     "workflow_runs",
 ]
+
+
+def run_ends(c: Container) -> dict[str, float]:
+    """The container's count of runs per final status (`visapi_workflow_runs_total`)."""
+    samples: Samples = parse(c.metrics.render()[0].decode())
+    return {
+        status: samples.get_value("visapi_workflow_runs_total", status=status)
+        for status in ("succeeded", "failed", "canceled")
+    }
