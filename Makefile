@@ -81,8 +81,10 @@ bench-redaction: $(STAMP)
 faults: $(STAMP)
 	$(BIN)/python -m tests.faults
 
+# schema.graphql is the clients' contract: a breaking change (graph.compatibility) is refused, the
+# file left as it is, unless `make schema ALLOW_BREAKING=1`; deprecate first (README, Schema changes).
 schema: $(STAMP)
-	$(BIN)/visapi export-schema > schema.graphql
+	$(BIN)/visapi export-schema --write schema.graphql $(if $(filter 1,$(ALLOW_BREAKING)),--allow-breaking)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache visapi.db visapi.db-wal visapi.db-shm

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
+from enum import Enum
 from typing import Any
 from uuid import UUID
 
@@ -17,6 +18,15 @@ from graph.errors import invalid_input
 def given(value: Any) -> bool:
     """An argument or input field that was sent as a value (not omitted, not null)."""
     return value is not None and value is not UNSET
+
+
+def value_of(member: Enum) -> str:
+    """The value of a GraphQL enum's member. Members made with `strawberry.enum_value(...)` (to
+    carry a description) are typed as that call's result, though strawberry stores the plain
+    string in their place."""
+    value = member.value
+    assert isinstance(value, str), member
+    return value
 
 
 def parse_id(raw: str, field: str) -> UUID:

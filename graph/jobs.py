@@ -25,7 +25,7 @@ from domain.auth.permissions import Permission
 from graph.arguments import given, parse_id
 from graph.context import Context
 from graph.errors import invalid_input
-from graph.pagination import PageInfo, after_of, cursor, page_info, page_size
+from graph.pagination import AfterCursor, First, PageInfo, after_of, cursor, page_info, page_size
 from graph.permissions import requires
 from graph.scalars import as_utc
 
@@ -34,19 +34,28 @@ QUEUE_NAMES = tuple(q.value for q in Queue)
 
 @strawberry.type(description="A job that failed for good (retries exhausted or a permanent error).")
 class FailedJob:
-    id: strawberry.ID
-    message_id: str | None
-    queue: str
-    actor: str
+    id: strawberry.ID = strawberry.field(description="The dead letter's id (a uuid).")
+    message_id: str | None = strawberry.field(
+        description="The broker's message id (the `job_id` of its log lines); null when unknown."
+    )
+    queue: str = strawberry.field(description="The queue it ran on: critical, default or bulk.")
+    actor: str = strawberry.field(description="The job's name, e.g. `sync_contact`.")
     # A job's arguments and errors carry a customer's fields.
-    arguments: JSON | None = strawberry.field(extensions=requires(Permission.ORDERS_READ))
+    arguments: JSON | None = strawberry.field(
+        description="The job's arguments (ids); null when refused.",
+        extensions=requires(Permission.ORDERS_READ),
+    )
     error: str | None = strawberry.field(
         description="The last error: its type and message.",
         extensions=requires(Permission.ORDERS_READ),
     )
-    attempts: int
-    failed_at: datetime
-    replayed_at: datetime | None
+    attempts: int = strawberry.field(
+        description="Attempts that raised before it was given up (retries and deferrals)."
+    )
+    failed_at: datetime = strawberry.field(description="When it was given up (UTC).")
+    replayed_at: datetime | None = strawberry.field(
+        description="When it was sent again (UTC); null while it was not. Replayed once at most."
+    )
 
     @classmethod
     def from_view(cls, v: FailedJobView) -> FailedJob:
@@ -66,8 +75,10 @@ class FailedJob:
 @strawberry.input(description="Conditions on dead letters; all given ones must hold.")
 class FailedJobFilter:
     queue: str | None = strawberry.field(default=UNSET, description="critical, default or bulk.")
-    actor: str | None = UNSET
-    replayed: bool | None = UNSET
+    actor: str | None = strawberry.field(default=UNSET, description="Only this job's name.")
+    replayed: bool | None = strawberry.field(
+        default=UNSET, description="true: only replayed ones; false: only ones not replayed yet."
+    )
     failed_from: datetime | None = strawberry.field(
         default=UNSET, description="Failed at or after this instant (inclusive)."
     )
@@ -98,21 +109,26 @@ def to_where(value: FailedJobFilter | None) -> Where:
     )
 
 
-@strawberry.type
+@strawberry.type(description="One dead letter of a page, with its position.")
 class FailedJobEdge:
-    cursor: str
-    node: FailedJob
+    cursor: str = strawberry.field(description="Opaque position: pass it as `after`.")
+    node: FailedJob = strawberry.field(description="The dead letter.")
 
 
-@strawberry.type
+@strawberry.type(description="A page of dead letters matching a filter, newest first.")
 class FailedJobConnection:
-    edges: list[FailedJobEdge]
-    page_info: PageInfo
+    edges: list[FailedJobEdge] = strawberry.field(
+        description="This page's dead letters, newest first."
+    )
+    page_info: PageInfo = strawberry.field(description="Where this page sits; how to go on.")
     where: strawberry.Private[Where]
 
-    @strawberry.field
-    async def total_count(self, info: Info[Context, None]) -> int:
+    async def _total_count(self, info: Info[Context, None]) -> int:
         return await info.context.queues.count_failed_jobs(self.where)
+
+    total_count: int = strawberry.field(
+        resolver=_total_count, description="Dead letters matching the filter, all pages together."
+    )
 
 
 @strawberry.type(description="Deliveries finished in a window, and the rates per minute.")
@@ -120,8 +136,10 @@ class QueueThroughput:
     processed: int = strawberry.field(description="Succeeded.")
     retried: int = strawberry.field(description="Failed and scheduled to run again.")
     failed: int = strawberry.field(description="Failed for good (now dead letters).")
-    processed_per_minute: float
-    failed_per_minute: float
+    processed_per_minute: float = strawberry.field(
+        description="`processed` over the window's minutes."
+    )
+    failed_per_minute: float = strawberry.field(description="`failed` over the window's minutes.")
 
     @classmethod
     def of(cls, t: Throughput, minutes: int) -> QueueThroughput:
@@ -136,13 +154,15 @@ class QueueThroughput:
 
 @strawberry.type(description="One queue now: what waits, what runs, what failed, how fast.")
 class QueueStats:
-    queue: str
+    queue: str = strawberry.field(description="critical, default or bulk.")
     ready: int = strawberry.field(description="Messages waiting for a worker.")
     delayed: int = strawberry.field(description="Retries and deferrals waiting for their time.")
     in_flight: int = strawberry.field(description="Fetched by a worker, not acknowledged yet.")
     failed: int = strawberry.field(description="Dead letters not replayed yet.")
-    last_minute: QueueThroughput
-    last_five_minutes: QueueThroughput
+    last_minute: QueueThroughput = strawberry.field(description="Deliveries of the last minute.")
+    last_five_minutes: QueueThroughput = strawberry.field(
+        description="Deliveries of the last five minutes."
+    )
 
     @classmethod
     def from_view(cls, v: QueueStatsView) -> QueueStats:
@@ -159,9 +179,12 @@ class QueueStats:
 
 async def failed_jobs(
     info: Info[Context, None],
-    filter: FailedJobFilter | None = UNSET,
-    first: int | None = UNSET,
-    after: str | None = UNSET,
+    filter: Annotated[
+        FailedJobFilter | None,
+        strawberry.argument(description="Only dead letters matching it; all when omitted."),
+    ] = UNSET,
+    first: First = UNSET,
+    after: AfterCursor = UNSET,
 ) -> FailedJobConnection:
     where = to_where(filter)
     size = page_size(first, info.context.max_page_size)
@@ -170,50 +193,61 @@ async def failed_jobs(
         FailedJobEdge(cursor=cursor(v.failed_at, v.id), node=FailedJob.from_view(v))
         for v in page.items
     ]
-    return FailedJobConnection(edges=edges, page_info=page_info(edges, page.has_next), where=where)
+    return FailedJobConnection(
+        edges=edges, page_info=page_info(edges, page.has_next, after), where=where
+    )
 
 
 async def queue_stats(info: Info[Context, None]) -> list[QueueStats]:
     return [QueueStats.from_view(v) for v in await info.context.queues.stats()]
 
 
-@strawberry.type
+@strawberry.type(description="The dead letter's job is queued again (through the outbox).")
 class FailedJobReplayed:
     failed_job: FailedJob = strawberry.field(description="The dead letter, now with replayedAt.")
 
 
 @strawberry.type(description="The dead letter was replayed already; it is not sent twice.")
 class FailedJobAlreadyReplayed:
-    message: str
-    field: str | None
-    failed_job: FailedJob
+    message: str = strawberry.field(description="What happened, in words, with when.")
+    field: str | None = strawberry.field(description="`id`: the argument at fault.")
+    failed_job: FailedJob = strawberry.field(description="The dead letter, with its replayedAt.")
 
 
 @strawberry.type(description="The dead letter's actor is no longer registered: no worker runs it.")
 class UnknownJobActor:
-    message: str
-    field: str | None
-    actor: str
-    failed_job: FailedJob
+    message: str = strawberry.field(description="What is wrong, in words.")
+    field: str | None = strawberry.field(description="`id`: the argument at fault.")
+    actor: str = strawberry.field(description="The job name no worker knows any more.")
+    failed_job: FailedJob = strawberry.field(description="The dead letter, left unreplayed.")
 
 
 ReplayFailedJobResult = Annotated[
     FailedJobReplayed | FailedJobAlreadyReplayed | UnknownJobActor,
-    strawberry.union("ReplayFailedJobResult"),
+    strawberry.union(
+        "ReplayFailedJobResult",
+        description="Replayed (FailedJobReplayed), or refused: replayed before"
+        " (FailedJobAlreadyReplayed) or its job no longer exists (UnknownJobActor).",
+    ),
 ]
 
 
-@strawberry.type
+@strawberry.type(description="What replayFailedJobs sent again.")
 class FailedJobsReplayed:
-    count: int
-    failed_jobs: list[FailedJob]
+    count: int = strawberry.field(description="Dead letters replayed by this call.")
+    failed_jobs: list[FailedJob] = strawberry.field(
+        description="Those dead letters, oldest first, now with replayedAt."
+    )
     unknown_actors: list[str] = strawberry.field(
         description="Actors of matching dead letters left unreplayed: no worker knows them."
     )
     has_more: bool = strawberry.field(description="More replayable dead letters match.")
 
 
-async def replay_failed_job(info: Info[Context, None], id: strawberry.ID) -> ReplayFailedJobResult:
+async def replay_failed_job(
+    info: Info[Context, None],
+    id: Annotated[strawberry.ID, strawberry.argument(description="The dead letter's id.")],
+) -> ReplayFailedJobResult:
     ctx = info.context
     command = ReplayFailedJob(
         id=parse_id(str(id), "id"), actor=ctx.actor, correlation_id=ctx.correlation_id
@@ -239,7 +273,13 @@ async def replay_failed_job(info: Info[Context, None], id: strawberry.ID) -> Rep
 
 async def replay_failed_jobs(
     info: Info[Context, None],
-    filter: FailedJobFilter | None = UNSET,
+    filter: Annotated[
+        FailedJobFilter | None,
+        strawberry.argument(
+            description="Which unreplayed dead letters; all when omitted. `replayed: true` is"
+            " refused: a dead letter is replayed once."
+        ),
+    ] = UNSET,
     limit: Annotated[
         int, strawberry.argument(description="At most this many, oldest first (1 to 1000).")
     ] = 100,
@@ -259,12 +299,12 @@ async def replay_failed_jobs(
 
 @strawberry.type
 class JobQuery:
-    failed_jobs: FailedJobConnection = strawberry.field(
+    failed_jobs: FailedJobConnection | None = strawberry.field(
         resolver=failed_jobs,
         description="Dead letters, newest first.",
         extensions=requires(Permission.JOBS_READ),
     )
-    queue_stats: list[QueueStats] = strawberry.field(
+    queue_stats: list[QueueStats] | None = strawberry.field(
         resolver=queue_stats,
         description="Each queue: depth, delayed, in flight, dead letters, throughput.",
         extensions=requires(Permission.JOBS_READ),
@@ -273,12 +313,12 @@ class JobQuery:
 
 @strawberry.type
 class JobMutation:
-    replay_failed_job: ReplayFailedJobResult = strawberry.mutation(
+    replay_failed_job: ReplayFailedJobResult | None = strawberry.mutation(
         resolver=replay_failed_job,
         description="Send a dead letter again (once); the job goes out through the outbox.",
         extensions=requires(Permission.JOBS_WRITE),
     )
-    replay_failed_jobs: FailedJobsReplayed = strawberry.mutation(
+    replay_failed_jobs: FailedJobsReplayed | None = strawberry.mutation(
         resolver=replay_failed_jobs,
         description="Send the unreplayed dead letters matching the filter again.",
         extensions=requires(Permission.JOBS_WRITE),

@@ -20,9 +20,11 @@ from graph.scalars import as_utc
 
 @strawberry.type(description="Cache lookups under one prefix, over every API process.")
 class CachePrefixStats:
-    prefix: str
-    hits: int
-    misses: int
+    prefix: str = strawberry.field(
+        description="The cached reads' prefix: `orders`, `order-stats`, ..."
+    )
+    hits: int = strawberry.field(description="Lookups answered from the cache.")
+    misses: int = strawberry.field(description="Lookups that went to the database.")
     ratio: float | None = strawberry.field(
         description="Hits over lookups; null before the first lookup."
     )
@@ -34,8 +36,8 @@ class CachePrefixStats:
 
 @strawberry.type(description="One cached read loaded by warmCache.")
 class WarmedCacheEntry:
-    prefix: str
-    name: str
+    prefix: str = strawberry.field(description="The prefix it is cached under (flushCache's).")
+    name: str = strawberry.field(description="Which read, e.g. `order stats by branch`.")
     items: int = strawberry.field(description="Rows, buckets or the count now cached.")
 
     @classmethod
@@ -45,8 +47,8 @@ class WarmedCacheEntry:
 
 @strawberry.type(description="What replayEvents re-ran for one event type.")
 class ReplayedEvents:
-    type: str
-    events: int
+    type: str = strawberry.field(description="The event type, e.g. `order.created`.")
+    events: int = strawberry.field(description="Stored events of this type in the window.")
     jobs: int = strawberry.field(description="Jobs derived again and written to the outbox.")
     skipped: int = strawberry.field(description="Stored events that no longer decode.")
 
@@ -59,7 +61,13 @@ async def cache_stats(info: Info[Context, None]) -> list[CachePrefixStats]:
     return [CachePrefixStats.of(s) for s in await info.context.bus.handle(CacheStats())]
 
 
-async def flush_cache(info: Info[Context, None], pattern: str) -> list[str]:
+async def flush_cache(
+    info: Info[Context, None],
+    pattern: Annotated[
+        str,
+        strawberry.argument(description="`<prefix>:*` (e.g. `orders:*`) or `*` for every prefix."),
+    ],
+) -> list[str]:
     ctx = info.context
     flushed: list[str] = await ctx.bus.handle(FlushCache(pattern=pattern, actor=ctx.actor))
     return flushed
@@ -72,8 +80,13 @@ async def warm_cache(info: Info[Context, None]) -> list[WarmedCacheEntry]:
 
 async def replay_events(
     info: Info[Context, None],
-    start: Annotated[datetime, strawberry.argument(name="from")],
-    end: Annotated[datetime, strawberry.argument(name="to", description="Exclusive.")],
+    start: Annotated[
+        datetime,
+        strawberry.argument(name="from", description="Events that occurred at or after it."),
+    ],
+    end: Annotated[
+        datetime, strawberry.argument(name="to", description="And before it (exclusive).")
+    ],
     types: Annotated[
         list[str] | None,
         strawberry.argument(description="Event types, e.g. order.created; all when omitted."),
@@ -92,7 +105,7 @@ async def replay_events(
 
 @strawberry.type
 class OperationsQuery:
-    cache_stats: list[CachePrefixStats] = strawberry.field(
+    cache_stats: list[CachePrefixStats] | None = strawberry.field(
         resolver=cache_stats,
         description="Cache hits, misses and hit ratio per prefix since the processes started.",
         extensions=requires(Permission.CACHE_ADMIN),
@@ -101,17 +114,17 @@ class OperationsQuery:
 
 @strawberry.type
 class OperationsMutation:
-    flush_cache: list[str] = strawberry.mutation(
+    flush_cache: list[str] | None = strawberry.mutation(
         resolver=flush_cache,
         description="Evict a prefix (`orders:*`) or everything (`*`); returns the prefixes.",
         extensions=requires(Permission.CACHE_ADMIN),
     )
-    warm_cache: list[WarmedCacheEntry] = strawberry.mutation(
+    warm_cache: list[WarmedCacheEntry] | None = strawberry.mutation(
         resolver=warm_cache,
         description="Load the unprocessed orders and the order stats by branch and status.",
         extensions=requires(Permission.CACHE_ADMIN),
     )
-    replay_events: list[ReplayedEvents] = strawberry.mutation(
+    replay_events: list[ReplayedEvents] | None = strawberry.mutation(
         resolver=replay_events,
         description=(
             "Re-run what stored events caused (their jobs, their in-process handlers), from"

@@ -19,7 +19,7 @@ from strawberry import UNSET
 from app.orders.views import DEFAULT_SORT, Sort, SortField
 from domain.orders.specs import And, Compare, Not, Or, Spec, processed
 from domain.orders.specs import unprocessed as unprocessed_spec
-from graph.arguments import amount, given
+from graph.arguments import amount, given, value_of
 from graph.errors import invalid_input
 from graph.scalars import as_utc
 from graph.types import OrderStatus
@@ -31,48 +31,66 @@ MAX_LIST = 100  # values in one `...In` list
 
 @strawberry.input(description="Conditions on orders; all given conditions must hold (AND).")
 class OrderFilter:
-    and_: list[OrderFilter] | None = strawberry.field(name="and", default=UNSET)
-    or_: list[OrderFilter] | None = strawberry.field(name="or", default=UNSET)
-    not_: OrderFilter | None = strawberry.field(name="not", default=UNSET)
-    branch: str | None = UNSET
-    branch_in: list[str] | None = UNSET
-    status: OrderStatus | None = UNSET
+    and_: list[OrderFilter] | None = strawberry.field(
+        name="and", default=UNSET, description="Every one of these filters holds too."
+    )
+    or_: list[OrderFilter] | None = strawberry.field(
+        name="or", default=UNSET, description="At least one of these filters holds too."
+    )
+    not_: OrderFilter | None = strawberry.field(
+        name="not", default=UNSET, description="This filter does not hold (`not: {}`: no order)."
+    )
+    branch: str | None = strawberry.field(
+        default=UNSET, description="This branch (`il`; compared lowercase)."
+    )
+    branch_in: list[str] | None = strawberry.field(
+        default=UNSET, description="One of these branches (1 to 100)."
+    )
+    status: OrderStatus | None = strawberry.field(default=UNSET, description="This status.")
     created_from: datetime | None = strawberry.field(
         default=UNSET, description="Created at or after this instant (inclusive)."
     )
     created_to: datetime | None = strawberry.field(
         default=UNSET, description="Created before this instant (exclusive)."
     )
-    amount_gte: Decimal | None = UNSET
-    whatsapp_alerts_enabled: bool | None = UNSET
+    amount_gte: Decimal | None = strawberry.field(
+        default=UNSET, description="An amount at least this (in the order's own currency)."
+    )
+    whatsapp_alerts_enabled: bool | None = strawberry.field(
+        default=UNSET, description="The customer did (true) or did not (false) agree to WhatsApp."
+    )
     unprocessed: bool | None = strawberry.field(
         default=UNSET, description="true: not yet processed; false: processed."
     )
-    client_email: str | None = UNSET
+    client_email: str | None = strawberry.field(
+        default=UNSET, description="Exactly this customer email (case matters)."
+    )
     client_phone: str | None = strawberry.field(
         default=UNSET, description="Compared as digits only, like the stored phone."
     )
     visa_type: str | None = strawberry.field(default=UNSET, description="The product's doc type.")
-    product_country: str | None = UNSET
+    product_country: str | None = strawberry.field(
+        default=UNSET, description="This destination (`india`; compared lowercase)."
+    )
 
 
-@strawberry.enum
+@strawberry.enum(description="What orders can be sorted by.")
 class OrderOrderField(Enum):
-    CREATED_AT = "created_at"
-    AMOUNT = "amount"
-    ORDER_ID = "order_id"
+    CREATED_AT = strawberry.enum_value("created_at", description="When the order was stored.")
+    AMOUNT = strawberry.enum_value("amount", description="The amount, whatever its currency.")
+    ORDER_ID = strawberry.enum_value("order_id", description="The storefront's order id, as text.")
 
 
-@strawberry.enum
+@strawberry.enum(description="A sort direction.")
 class Direction(Enum):
-    ASC = "asc"
-    DESC = "desc"
+    ASC = strawberry.enum_value("asc", description="Smallest, oldest or A first.")
+    DESC = strawberry.enum_value("desc", description="Largest, newest or Z first.")
 
 
 @strawberry.input(description="One sort key; ties are always broken by id.")
 class OrderOrder:
-    field: OrderOrderField
-    direction: Direction
+    field: OrderOrderField = strawberry.field(description="What to sort by (once per orderBy).")
+    direction: Direction = strawberry.field(description="Which way.")
 
 
 def _text(value: str, path: str) -> str:
@@ -178,4 +196,6 @@ def to_sort(order_by: Sequence[OrderOrder] | None) -> tuple[Sort, ...]:
     fields = [o.field for o in order_by]
     if len(set(fields)) != len(fields):
         raise invalid_input("orderBy names a field more than once", "orderBy")
-    return tuple(Sort(SortField(o.field.value), o.direction is Direction.DESC) for o in order_by)
+    return tuple(
+        Sort(SortField(value_of(o.field)), o.direction is Direction.DESC) for o in order_by
+    )

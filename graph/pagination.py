@@ -13,7 +13,7 @@ import binascii
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Annotated, Any, Protocol
 from uuid import UUID
 
 import orjson
@@ -28,11 +28,41 @@ from graph.scalars import as_utc
 DEFAULT_PAGE_SIZE = 20
 MAX_CURSOR = 1024  # characters: far above any real cursor, and bounds the decoding work
 
+# The page arguments of the lists, described once.
+First = Annotated[
+    int | None,
+    strawberry.argument(
+        description="Page size: 20 when omitted, at most the server's limit (100 by default)."
+    ),
+]
+AfterCursor = Annotated[
+    str | None,
+    strawberry.argument(
+        description="Start after this cursor (the previous page's endCursor); the list's"
+        " beginning when omitted."
+    ),
+]
 
-@strawberry.type
+
+@strawberry.type(
+    description="Where a page sits in its list (Relay's PageInfo). Lists page forward only:"
+    " pass `endCursor` as the next call's `after` while `hasNextPage` is true."
+)
 class PageInfo:
-    has_next_page: bool
-    end_cursor: str | None
+    has_next_page: bool = strawberry.field(
+        description="More edges follow this page's last one: ask again with `after: endCursor`."
+    )
+    end_cursor: str | None = strawberry.field(
+        description="The cursor of this page's last edge; null when the page is empty."
+    )
+    has_previous_page: bool = strawberry.field(
+        description="Edges come before this page: true when it was asked for with `after`"
+        " (the edge that cursor names precedes it), false for the first page. There is no"
+        " backward paging (`last`/`before`) to reach them: keep the earlier cursors."
+    )
+    start_cursor: str | None = strawberry.field(
+        description="The cursor of this page's first edge; null when the page is empty."
+    )
 
 
 class Edge(Protocol):
@@ -40,9 +70,20 @@ class Edge(Protocol):
     def cursor(self) -> str: ...
 
 
-def page_info(edges: Sequence[Edge], has_next: bool) -> PageInfo:
-    """The page's PageInfo: its end cursor is its last edge's (None for an empty page)."""
-    return PageInfo(has_next_page=has_next, end_cursor=edges[-1].cursor if edges else None)
+def page_info(edges: Sequence[Edge], has_next: bool, after: object) -> PageInfo:
+    """The PageInfo of a forward page asked for with `after` (None or UNSET for the first
+    page): its cursors are its first and last edges' (None for an empty page).
+
+    `hasPreviousPage` is what the connection spec allows for forward paging, answered without
+    a query: a page after a cursor has at least that cursor's edge before it. (Its row may have
+    been deleted since; the spec lets a server answer this only as far as it is cheap.)
+    """
+    return PageInfo(
+        has_next_page=has_next,
+        end_cursor=edges[-1].cursor if edges else None,
+        has_previous_page=given(after),
+        start_cursor=edges[0].cursor if edges else None,
+    )
 
 
 def page_size(first: int | None, max_size: int) -> int:

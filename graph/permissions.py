@@ -38,8 +38,10 @@ class Requires(FieldExtension):
     before its resolver runs.
 
     Lacking one, the field is null with a FORBIDDEN error naming the permission (a non-null
-    field's null reaches its nearest nullable parent, as GraphQL prescribes). The checks come
-    before the arguments are validated: a caller who may not ask learns nothing from the answer.
+    field's null reaches its nearest nullable parent, as GraphQL prescribes). So every root
+    field a permission can deny is nullable: the caller keeps the root fields it may see, with
+    the error beside them (partial results). The checks come before the arguments are
+    validated: a caller who may not ask learns nothing from the answer.
     """
 
     def __init__(

@@ -30,23 +30,27 @@ PERMISSION = Permission.ORDERS_WRITE
 
 @strawberry.type(description="No order has this id.")
 class OrderNotFound:
-    message: str
+    message: str = strawberry.field(description="Which id was not found, in words.")
 
 
 @strawberry.type(description="The repair was refused; `field` names the argument at fault.")
 class RepairRefused:
-    message: str
-    field: str | None
+    message: str = strawberry.field(description="Why it was refused, in words.")
+    field: str | None = strawberry.field(
+        description="The argument at fault (`orderId`, `phone`, ...); null when none is."
+    )
 
 
 @strawberry.type(description="The contact sync is queued again; every custom field is pushed.")
 class ContactResyncQueued:
-    order: Order
+    order: Order = strawberry.field(description="The order whose contact will be synced.")
 
 
 @strawberry.type(description="The confirmation is queued for sending.")
 class ConfirmationQueued:
-    notification: Notification
+    notification: Notification = strawberry.field(
+        description="The confirmation to be sent, QUEUED."
+    )
     created: bool = strawberry.field(
         description="False: an unsent confirmation existed; its job was queued again."
     )
@@ -54,19 +58,25 @@ class ConfirmationQueued:
 
 @strawberry.type(description="The order's side effects are queued again (each is idempotent).")
 class OrderRetriggered:
-    order: Order
+    order: Order = strawberry.field(description="The order, as stored.")
     jobs: list[str] = strawberry.field(description="The jobs queued, by actor name.")
 
 
+_OUTCOMES = "; OrderNotFound for an unknown order, RepairRefused when the repair cannot be done."
 ResyncContactResult = Annotated[
-    ContactResyncQueued | OrderNotFound | RepairRefused, strawberry.union("ResyncContactResult")
+    ContactResyncQueued | OrderNotFound | RepairRefused,
+    strawberry.union("ResyncContactResult", description=f"ContactResyncQueued{_OUTCOMES}"),
 ]
 ResendConfirmationResult = Annotated[
     ConfirmationQueued | OrderNotFound | RepairRefused,
-    strawberry.union("ResendConfirmationResult"),
+    strawberry.union("ResendConfirmationResult", description=f"ConfirmationQueued{_OUTCOMES}"),
 ]
 RetriggerOrderResult = Annotated[
-    OrderRetriggered | OrderNotFound | RepairRefused, strawberry.union("RetriggerOrderResult")
+    OrderRetriggered | OrderNotFound | RepairRefused,
+    strawberry.union("RetriggerOrderResult", description=f"OrderRetriggered{_OUTCOMES}"),
+]
+OrderId = Annotated[
+    strawberry.ID, strawberry.argument(description="Our id of the order (Order.id).")
 ]
 
 
@@ -91,7 +101,7 @@ async def _run(info: Info[Context, None], command: Any) -> Any:
         return RepairRefused(message=exc.message, field=exc.field)
 
 
-async def resync_contact(info: Info[Context, None], order_id: strawberry.ID) -> ResyncContactResult:
+async def resync_contact(info: Info[Context, None], order_id: OrderId) -> ResyncContactResult:
     ctx = info.context
     order_uuid = _order_uuid(order_id)
     if isinstance(order_uuid, RepairRefused):
@@ -104,9 +114,17 @@ async def resync_contact(info: Info[Context, None], order_id: strawberry.ID) -> 
 
 async def resend_confirmation(
     info: Info[Context, None],
-    order_id: strawberry.ID,
-    force: bool = False,
-    phone: str | None = None,
+    order_id: OrderId,
+    force: Annotated[
+        bool,
+        strawberry.argument(description="Send a new confirmation even when one was sent."),
+    ] = False,
+    phone: Annotated[
+        str | None,
+        strawberry.argument(
+            description="Send to this number instead of the order's (validated; digits kept)."
+        ),
+    ] = None,
 ) -> ResendConfirmationResult:
     ctx = info.context
     order_uuid = _order_uuid(order_id)
@@ -124,9 +142,7 @@ async def resend_confirmation(
     )
 
 
-async def retrigger_order(
-    info: Info[Context, None], order_id: strawberry.ID
-) -> RetriggerOrderResult:
+async def retrigger_order(info: Info[Context, None], order_id: OrderId) -> RetriggerOrderResult:
     ctx = info.context
     order_uuid = _order_uuid(order_id)
     if isinstance(order_uuid, RepairRefused):
@@ -140,12 +156,12 @@ async def retrigger_order(
 
 @strawberry.type
 class RepairMutation:
-    resync_contact: ResyncContactResult = strawberry.mutation(
+    resync_contact: ResyncContactResult | None = strawberry.mutation(
         resolver=resync_contact,
         description="Queue the order's CRM sync again, even when synced (fields are pushed).",
         extensions=requires(PERMISSION),
     )
-    resend_confirmation: ResendConfirmationResult = strawberry.mutation(
+    resend_confirmation: ResendConfirmationResult | None = strawberry.mutation(
         resolver=resend_confirmation,
         description=(
             "Queue the order confirmation. Refused once one was sent unless `force`, which"
@@ -153,7 +169,7 @@ class RepairMutation:
         ),
         extensions=requires(PERMISSION),
     )
-    retrigger_order: RetriggerOrderResult = strawberry.mutation(
+    retrigger_order: RetriggerOrderResult | None = strawberry.mutation(
         resolver=retrigger_order,
         description="Re-run the order's side effects from its archived body (idempotent jobs).",
         extensions=requires(PERMISSION),

@@ -19,6 +19,7 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
+from strawberry.types.base import get_object_definition
 
 from app.metrics import NO_METRICS, Metrics
 from graph.documents import CachedDocuments, Documents
@@ -66,6 +67,15 @@ Mutation = merge_types(
         WorkflowMutation,
         WorkflowRunMutation,
     ),
+)
+# merge_types takes no description: the roots' are set on their definitions.
+get_object_definition(Query, strict=True).description = (
+    "Reads. Each field names the permission it needs; one the caller lacks is null with a"
+    " FORBIDDEN error at its path, and the others are answered (partial results)."
+)
+get_object_definition(Mutation, strict=True).description = (
+    "Writes, run one after another in the order sent. Each names the permission it needs; one"
+    " the caller lacks is null with a FORBIDDEN error at its path, and the others still run."
 )
 
 # Bytes of parsed, validated documents a process remembers (an estimate, see graph.documents):

@@ -23,42 +23,65 @@ from graph.context import Context
 from graph.permissions import requires
 
 
-@strawberry.enum
+@strawberry.enum(description="The order's status as the storefront sent it (`order.status`).")
 class OrderStatus(Enum):
-    ACTIVE = "active"
-    COMPLETED = "completed"
-    ISSUE = "issue"
-    CANCELED = "canceled"
-    PENDING = "pending"
+    ACTIVE = strawberry.enum_value(
+        "active", description="Sent `active`; also a status we do not know (flagged)."
+    )
+    COMPLETED = strawberry.enum_value("completed", description="Sent `completed`: done.")
+    ISSUE = strawberry.enum_value("issue", description="Sent `issue`: something needs attention.")
+    CANCELED = strawberry.enum_value("canceled", description="Sent `canceled`.")
+    PENDING = strawberry.enum_value("pending", description="The storefront sent no status.")
 
 
-@strawberry.enum
+@strawberry.enum(
+    description="A message's way: QUEUED, PENDING (claimed by a sending job), SENT, DELIVERED,"
+    " READ; or FAILED."
+)
 class NotificationStatus(Enum):
-    QUEUED = "queued"
-    PENDING = "pending"
-    SENT = "sent"
-    DELIVERED = "delivered"
-    READ = "read"
-    FAILED = "failed"
+    QUEUED = strawberry.enum_value("queued", description="Waiting for its job to send it.")
+    PENDING = strawberry.enum_value(
+        "pending", description="Claimed by a job that is sending it now (exactly-once claim)."
+    )
+    SENT = strawberry.enum_value("sent", description="Accepted by the vendor (sentAt).")
+    DELIVERED = strawberry.enum_value(
+        "delivered", description="The vendor reported it on the phone (deliveredAt)."
+    )
+    READ = strawberry.enum_value("read", description="The vendor reported it read (readAt).")
+    FAILED = strawberry.enum_value(
+        "failed", description="Not sent for good (failedAt, failureReason); an admin may resend."
+    )
 
 
 @strawberry.type(description="Something odd about the input that was stored anyway.")
 class OrderFlag:
-    field: str
-    issue: str
+    field: str = strawberry.field(
+        description="The body's field at fault, as a path (e.g. `form.client.phone`)."
+    )
+    issue: str = strawberry.field(description="What is odd about it, in words.")
 
 
 @strawberry.type(description="A domain event from the audit trail.")
 class DomainEvent:
-    id: strawberry.ID
-    type: str
-    aggregate_type: str
-    aggregate_id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="The event's id (a uuid).")
+    type: str = strawberry.field(description="What happened, dotted: `order.created`, ...")
+    aggregate_type: str = strawberry.field(
+        description="The kind of record it happened to: `order`."
+    )
+    aggregate_id: strawberry.ID = strawberry.field(description="That record's id (a uuid).")
     # OrderCreated carries the whole order.
-    payload: JSON | None = strawberry.field(extensions=requires(Permission.ORDERS_READ))
-    actor: str | None
-    correlation_id: str | None
-    occurred_at: datetime
+    payload: JSON | None = strawberry.field(
+        description="The event's data (for `order.created`, the whole order); null when refused.",
+        extensions=requires(Permission.ORDERS_READ),
+    )
+    actor: str | None = strawberry.field(
+        description="Who caused it: `key:<prefix>` or `user:<id>` for API callers, `scheduler`,"
+        " `cli`, ...; null when no caller is known (a job acting on its own)."
+    )
+    correlation_id: str | None = strawberry.field(
+        description="The request's correlation id (X-Correlation-Id), joining it to logs and jobs."
+    )
+    occurred_at: datetime = strawberry.field(description="When it happened (UTC).")
 
     @classmethod
     def from_view(cls, v: EventView) -> DomainEvent:
@@ -76,15 +99,28 @@ class DomainEvent:
 
 @strawberry.type(description="The order's contact in the CRM and how syncing it went.")
 class ContactSync:
-    synced: bool
-    contact_id: str | None
-    created: bool | None
-    attempts: int
-    error_count: int
-    last_error_category: str | None
+    synced: bool = strawberry.field(description="The CRM holds the contact with every field.")
+    contact_id: str | None = strawberry.field(
+        description="The contact's id in the CRM; null until a sync succeeded."
+    )
+    created: bool | None = strawberry.field(
+        description="True: the sync created the contact; false: it updated an existing one;"
+        " null before the first success."
+    )
+    attempts: int = strawberry.field(description="Sync attempts so far, retries included.")
+    error_count: int = strawberry.field(description="Attempts that failed.")
+    last_error_category: str | None = strawberry.field(
+        description="The last failure's kind: `timeout`, `network`, `auth`, `rate_limit`,"
+        " `validation` or `vendor_error`; null without one."
+    )
     # The CRM's answer may echo the contact.
-    last_error: str | None = strawberry.field(extensions=requires(Permission.ORDERS_READ))
-    last_attempt_at: datetime | None
+    last_error: str | None = strawberry.field(
+        description="The last failure's message; null without one, or when refused.",
+        extensions=requires(Permission.ORDERS_READ),
+    )
+    last_attempt_at: datetime | None = strawberry.field(
+        description="When the last attempt ran (UTC); null before the first."
+    )
 
     @classmethod
     def from_view(cls, v: ContactSyncView) -> ContactSync:
@@ -102,20 +138,31 @@ class ContactSync:
 
 @strawberry.type(description="A WhatsApp message about the order and its delivery status.")
 class Notification:
-    id: strawberry.ID
-    kind: str
+    id: strawberry.ID = strawberry.field(description="The notification's id (a uuid).")
+    kind: str = strawberry.field(
+        description="What it tells: `order_confirmation`, `visa_approval`, ..."
+    )
     item: str = strawberry.field(
         description='"" for the first message of its kind; `resend-<n>` for an admin resend.'
     )
-    status: NotificationStatus
-    template: str
-    language: str
-    phone: str | None = strawberry.field(extensions=requires(Permission.ORDERS_READ))
-    provider_message_id: str | None
-    sent_at: datetime | None
-    delivered_at: datetime | None
-    read_at: datetime | None
-    failed_at: datetime | None
+    status: NotificationStatus = strawberry.field(description="Where the message stands.")
+    template: str = strawberry.field(
+        description="The vendor's WhatsApp template, e.g. `order_confirmation_global`."
+    )
+    language: str = strawberry.field(description="The template's language: `he`, `en`, ...")
+    phone: str | None = strawberry.field(
+        description="The number it goes to, digits only with the country code; null when refused.",
+        extensions=requires(Permission.ORDERS_READ),
+    )
+    provider_message_id: str | None = strawberry.field(
+        description="The vendor's id of the message, once sent; delivery reports match on it."
+    )
+    sent_at: datetime | None = strawberry.field(description="When the vendor accepted it (UTC).")
+    delivered_at: datetime | None = strawberry.field(
+        description="When the vendor reported it delivered (UTC)."
+    )
+    read_at: datetime | None = strawberry.field(description="When it was reported read (UTC).")
+    failed_at: datetime | None = strawberry.field(description="When it failed for good (UTC).")
     # The vendor's reason may name the number.
     failure_reason: str | None = strawberry.field(
         description="Why it failed; while QUEUED again, why the last attempt did not send.",
@@ -166,28 +213,63 @@ async def order_notifications(
 
 @strawberry.type(description="A paid storefront order.")
 class Order:
-    id: strawberry.ID
-    order_id: str
-    branch: str
-    order_status: OrderStatus
-    amount: Decimal
-    currency: str
-    client_name: str | None = strawberry.field(extensions=requires(Permission.ORDERS_READ))
-    client_email: str | None = strawberry.field(extensions=requires(Permission.ORDERS_READ))
-    client_phone: str | None = strawberry.field(extensions=requires(Permission.ORDERS_READ))
-    phone_valid: bool
-    whatsapp_alerts_enabled: bool
-    product_country: str
-    product_doc_type: str | None
-    visa_entries: str | None
-    visa_document_validity_days: int | None
-    processing_days: int
-    is_urgent: bool
-    visa_quantity: int
-    entry_date: datetime | None
-    flags: list[OrderFlag]
-    created_at: datetime
-    processed_at: datetime | None
+    id: strawberry.ID = strawberry.field(description="Our id of the order (a uuid).")
+    order_id: str = strawberry.field(
+        description="The storefront's order id, unique, e.g. `IL250819GB16`."
+    )
+    branch: str = strawberry.field(
+        description="The selling branch, lowercase: `il`, `se`, `co`, `ru` or `kz`."
+    )
+    order_status: OrderStatus = strawberry.field(description="The storefront's status.")
+    amount: Decimal = strawberry.field(description='The amount paid, in `currency`: "165.00".')
+    currency: str = strawberry.field(description="ISO 4217 code of `amount`: `ILS`, `USD`, ...")
+    client_name: str | None = strawberry.field(
+        description="The customer's name as entered; null when refused.",
+        extensions=requires(Permission.ORDERS_READ),
+    )
+    client_email: str | None = strawberry.field(
+        description="The customer's email; null when none was given, or when refused.",
+        extensions=requires(Permission.ORDERS_READ),
+    )
+    client_phone: str | None = strawberry.field(
+        description="The customer's phone, digits only with the country code (`972541112233`);"
+        " null when none was given, or when refused.",
+        extensions=requires(Permission.ORDERS_READ),
+    )
+    phone_valid: bool = strawberry.field(
+        description="The phone is a real number (libphonenumber); WhatsApp goes to valid ones only."
+    )
+    whatsapp_alerts_enabled: bool = strawberry.field(
+        description="The customer agreed to WhatsApp messages about the order."
+    )
+    product_country: str = strawberry.field(
+        description="The destination, lowercase: `uk`, `india`, `usa`, ..."
+    )
+    product_doc_type: str | None = strawberry.field(
+        description="The document sold: `eta`, `evisa`, `esta`, ...; null when not given."
+    )
+    visa_entries: str | None = strawberry.field(
+        description="Entries the visa allows: `single` or `multiple`; null when not given."
+    )
+    visa_document_validity_days: int | None = strawberry.field(
+        description="How long the visa is valid, in days (`2_years`: 730); null when unknown."
+    )
+    processing_days: int = strawberry.field(
+        description="Promised processing time in days: 1 when urgent, else the product's wait"
+        " (by default 3; Morocco 5, Vietnam 7)."
+    )
+    is_urgent: bool = strawberry.field(description="Urgent processing (express, rush, ...) bought.")
+    visa_quantity: int = strawberry.field(description="Applicants (visas) in the order.")
+    entry_date: datetime | None = strawberry.field(
+        description="The planned date of entry (UTC midnight); null when not given."
+    )
+    flags: list[OrderFlag] = strawberry.field(
+        description="Odd input stored anyway, one entry per field; empty for a clean order."
+    )
+    created_at: datetime = strawberry.field(description="When the order was stored (UTC).")
+    processed_at: datetime | None = strawberry.field(
+        description="When it was marked processed (markOrdersProcessed, UTC); null until then."
+    )
     uuid: strawberry.Private[UUID]
 
     @classmethod
@@ -220,11 +302,18 @@ class Order:
 
     # Children come through this request's DataLoaders: one query per list, not per order.
     events: list[DomainEvent] = strawberry.field(
-        resolver=order_events, extensions=requires(Permission.ORDERS_READ)
+        resolver=order_events,
+        description="The order's audit trail, oldest first.",
+        extensions=requires(Permission.ORDERS_READ),
     )
     contact_sync: ContactSync | None = strawberry.field(
-        resolver=order_contact_sync, extensions=requires(Permission.ORDERS_READ)
+        resolver=order_contact_sync,
+        description="The customer's contact in the CRM and how syncing it went; null before the"
+        " first sync attempt (only `il` orders are synced).",
+        extensions=requires(Permission.ORDERS_READ),
     )
     notifications: list[Notification] = strawberry.field(
-        resolver=order_notifications, extensions=requires(Permission.ORDERS_READ)
+        resolver=order_notifications,
+        description="WhatsApp messages about the order, oldest first.",
+        extensions=requires(Permission.ORDERS_READ),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
+from typing import Annotated
 
 import strawberry
 from strawberry import UNSET
@@ -14,46 +15,70 @@ from app.workflows.commands import CancelRun, StartRun
 from app.workflows.ports import RunFilter
 from domain.auth.permissions import Permission
 from domain.workflows.runs import RunStatus, StepResult, WorkflowRun
-from graph.arguments import given, parse_id
+from graph.arguments import given, parse_id, value_of
 from graph.context import Context
 from graph.errors import invalid_input
-from graph.pagination import PageInfo, after_of, cursor, page_info, page_size
+from graph.pagination import AfterCursor, First, PageInfo, after_of, cursor, page_info, page_size
 from graph.permissions import requires
 from graph.scalars import as_utc
 
 MAX_CONTEXT_KEYS = 100
+RunId = Annotated[strawberry.ID, strawberry.argument(description="The run's id (WorkflowRun.id).")]
 
 
-@strawberry.enum
+@strawberry.enum(description="Where a run stands: QUEUED, RUNNING, then one of the last three.")
 class WorkflowRunStatus(Enum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    CANCELED = "canceled"
+    QUEUED = strawberry.enum_value("queued", description="Waiting for a worker.")
+    RUNNING = strawberry.enum_value("running", description="A worker is running its steps.")
+    SUCCEEDED = strawberry.enum_value("succeeded", description="Every step succeeded.")
+    FAILED = strawberry.enum_value(
+        "failed", description="A step failed after its retries; the steps after it did not run."
+    )
+    CANCELED = strawberry.enum_value(
+        "canceled", description="Canceled (cancelWorkflowRun); it stopped before its next step."
+    )
 
 
-@strawberry.enum
+@strawberry.enum(description="Where one step of a run stands.")
 class WorkflowStepStatus(Enum):
-    PENDING = "pending"
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    SKIPPED = "skipped"
+    PENDING = strawberry.enum_value(
+        "pending", description="Not started: yet, or at all when an earlier step failed."
+    )
+    RUNNING = strawberry.enum_value("running", description="Running now.")
+    SUCCEEDED = strawberry.enum_value("succeeded", description="Done; `output` holds its result.")
+    FAILED = strawberry.enum_value("failed", description="Failed after its retries; see `error`.")
+    SKIPPED = strawberry.enum_value(
+        "skipped", description="Never ran: the run was canceled before it started."
+    )
 
 
 @strawberry.type(description="What one step of a run did.")
 class WorkflowStepResult:
-    step_id: str
-    type: str
-    status: WorkflowStepStatus
-    attempts: int
+    step_id: str = strawberry.field(description="The step's `id` in the definition.")
+    type: str = strawberry.field(
+        description="`slack.send`, `email.send`, `whatsapp.send`, `pdf.generate` or `delay`."
+    )
+    status: WorkflowStepStatus = strawberry.field(description="Where the step stands.")
+    attempts: int = strawberry.field(description="Times it was tried, retries included.")
     # Rendered messages and vendor answers.
-    output: JSON | None = strawberry.field(extensions=requires(Permission.ORDERS_READ))
-    error: str | None = strawberry.field(extensions=requires(Permission.ORDERS_READ))
-    started_at: datetime | None
-    finished_at: datetime | None
-    duration_ms: int | None
+    output: JSON | None = strawberry.field(
+        description="What it produced (rendered message, vendor answer); null before it"
+        " succeeded, or when refused.",
+        extensions=requires(Permission.ORDERS_READ),
+    )
+    error: str | None = strawberry.field(
+        description="Why its last attempt failed; null without a failure, or when refused.",
+        extensions=requires(Permission.ORDERS_READ),
+    )
+    started_at: datetime | None = strawberry.field(
+        description="When its first attempt started (UTC); null before."
+    )
+    finished_at: datetime | None = strawberry.field(
+        description="When it ended (UTC); null while pending or running."
+    )
+    duration_ms: int | None = strawberry.field(
+        description="finishedAt minus startedAt, in milliseconds; null until it ended."
+    )
 
     @classmethod
     def of(cls, r: StepResult) -> WorkflowStepResult:
@@ -72,17 +97,29 @@ class WorkflowStepResult:
 
 @strawberry.type(name="WorkflowRun", description="One run of a workflow, with a result per step.")
 class WorkflowRunType:
-    id: strawberry.ID
-    workflow_id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="The run's id (a uuid).")
+    workflow_id: strawberry.ID = strawberry.field(description="Its workflow (Workflow.id).")
     trigger_type: str = strawberry.field(description="webhook, cron or manual.")
     trigger_key: str | None = strawberry.field(description="The webhook key or cron schedule.")
-    status: WorkflowRunStatus
+    status: WorkflowRunStatus = strawberry.field(description="Where the run stands.")
     # The order that triggered the run.
-    context: JSON | None = strawberry.field(extensions=requires(Permission.ORDERS_READ))
-    steps: list[WorkflowStepResult]
-    created_at: datetime | None
-    started_at: datetime | None
-    finished_at: datetime | None
+    context: JSON | None = strawberry.field(
+        description="What the trigger passed (the order, runWorkflow's `context`), filling the"
+        " steps' placeholders; null when refused.",
+        extensions=requires(Permission.ORDERS_READ),
+    )
+    steps: list[WorkflowStepResult] = strawberry.field(
+        description="One result per step of the definition, in order."
+    )
+    created_at: datetime | None = strawberry.field(
+        description="When it was queued (UTC); null only before it is stored."
+    )
+    started_at: datetime | None = strawberry.field(
+        description="When a worker started it (UTC); null while queued."
+    )
+    finished_at: datetime | None = strawberry.field(
+        description="When it ended (UTC); null while queued or running."
+    )
 
     @classmethod
     def of(cls, run: WorkflowRun) -> WorkflowRunType:
@@ -100,29 +137,40 @@ class WorkflowRunType:
         )
 
 
-@strawberry.input
+@strawberry.input(description="Conditions on runs; all given conditions must hold (AND).")
 class WorkflowRunFilter:
-    workflow_id: strawberry.ID | None = UNSET
-    status: WorkflowRunStatus | None = UNSET
-    from_: datetime | None = strawberry.field(default=UNSET, name="from")
-    to: datetime | None = UNSET
+    workflow_id: strawberry.ID | None = strawberry.field(
+        default=UNSET, description="Only runs of this workflow."
+    )
+    status: WorkflowRunStatus | None = strawberry.field(
+        default=UNSET, description="Only runs in this status."
+    )
+    from_: datetime | None = strawberry.field(
+        default=UNSET, name="from", description="Created at or after this instant (inclusive)."
+    )
+    to: datetime | None = strawberry.field(
+        default=UNSET, description="Created before this instant (exclusive)."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="One run of a page, with its position.")
 class WorkflowRunEdge:
-    cursor: str
-    node: WorkflowRunType
+    cursor: str = strawberry.field(description="Opaque position: pass it as `after`.")
+    node: WorkflowRunType = strawberry.field(description="The run.")
 
 
-@strawberry.type
+@strawberry.type(description="A page of runs matching a filter, newest first.")
 class WorkflowRunConnection:
-    edges: list[WorkflowRunEdge]
-    page_info: PageInfo
+    edges: list[WorkflowRunEdge] = strawberry.field(description="This page's runs, newest first.")
+    page_info: PageInfo = strawberry.field(description="Where this page sits; how to go on.")
     filter: strawberry.Private[RunFilter]
 
-    @strawberry.field
-    async def total_count(self, info: Info[Context, None]) -> int:
+    async def _total_count(self, info: Info[Context, None]) -> int:
         return await info.context.workflows.count_runs(self.filter)
+
+    total_count: int = strawberry.field(
+        resolver=_total_count, description="Runs matching the filter, all pages together."
+    )
 
 
 def to_filter(f: WorkflowRunFilter | None) -> RunFilter:
@@ -132,7 +180,7 @@ def to_filter(f: WorkflowRunFilter | None) -> RunFilter:
         workflow_id=parse_id(str(f.workflow_id), "filter.workflowId")
         if given(f.workflow_id)
         else None,
-        status=RunStatus(f.status.value) if f.status is not None and given(f.status) else None,
+        status=RunStatus(value_of(f.status)) if f.status is not None and given(f.status) else None,
         created_from=as_utc(f.from_) if f.from_ is not None and given(f.from_) else None,
         created_to=as_utc(f.to) if f.to is not None and given(f.to) else None,
     )
@@ -140,9 +188,12 @@ def to_filter(f: WorkflowRunFilter | None) -> RunFilter:
 
 async def workflow_runs(
     info: Info[Context, None],
-    filter: WorkflowRunFilter | None = UNSET,
-    first: int | None = UNSET,
-    after: str | None = UNSET,
+    filter: Annotated[
+        WorkflowRunFilter | None,
+        strawberry.argument(description="Only runs matching it; all when omitted."),
+    ] = UNSET,
+    first: First = UNSET,
+    after: AfterCursor = UNSET,
 ) -> WorkflowRunConnection:
     size = page_size(first, info.context.max_page_size)
     f = to_filter(filter)
@@ -152,16 +203,26 @@ async def workflow_runs(
         for r in page.items
         if r.created_at is not None
     ]
-    return WorkflowRunConnection(edges=edges, page_info=page_info(edges, page.has_next), filter=f)
+    return WorkflowRunConnection(
+        edges=edges, page_info=page_info(edges, page.has_next, after), filter=f
+    )
 
 
-async def workflow_run(info: Info[Context, None], id: strawberry.ID) -> WorkflowRunType | None:
+async def workflow_run(info: Info[Context, None], id: RunId) -> WorkflowRunType | None:
     run = await info.context.workflows.run(parse_id(str(id), "id"))
     return WorkflowRunType.of(run) if run else None
 
 
 async def run_workflow(
-    info: Info[Context, None], id: strawberry.ID, context: JSON | None = UNSET
+    info: Info[Context, None],
+    id: Annotated[strawberry.ID, strawberry.argument(description="The workflow (Workflow.id).")],
+    context: Annotated[
+        JSON | None,
+        strawberry.argument(
+            description="An object (at most 100 keys) filling the steps' placeholders"
+            " (`{{order.id}}`); `{}` when omitted."
+        ),
+    ] = UNSET,
 ) -> WorkflowRunType:
     """Queue a manual run; `context` fills the steps' placeholders."""
     raw: object = context if given(context) else {}
@@ -180,7 +241,7 @@ async def run_workflow(
     return WorkflowRunType.of(await ctx.bus.handle(command))
 
 
-async def cancel_workflow_run(info: Info[Context, None], id: strawberry.ID) -> WorkflowRunType:
+async def cancel_workflow_run(info: Info[Context, None], id: RunId) -> WorkflowRunType:
     ctx = info.context
     command = CancelRun(parse_id(str(id), "id"), actor=ctx.actor, correlation_id=ctx.correlation_id)
     return WorkflowRunType.of(await ctx.bus.handle(command))
@@ -188,24 +249,26 @@ async def cancel_workflow_run(info: Info[Context, None], id: strawberry.ID) -> W
 
 @strawberry.type
 class WorkflowRunQuery:
-    workflow_runs: WorkflowRunConnection = strawberry.field(
+    workflow_runs: WorkflowRunConnection | None = strawberry.field(
         resolver=workflow_runs,
         description="Runs, newest first; filter by workflow, status and creation time [from, to).",
         extensions=requires(Permission.WORKFLOWS_READ),
     )
     workflow_run: WorkflowRunType | None = strawberry.field(
-        resolver=workflow_run, extensions=requires(Permission.WORKFLOWS_READ)
+        resolver=workflow_run,
+        description="One run with its step results; null when there is none.",
+        extensions=requires(Permission.WORKFLOWS_READ),
     )
 
 
 @strawberry.type
 class WorkflowRunMutation:
-    run_workflow: WorkflowRunType = strawberry.mutation(
+    run_workflow: WorkflowRunType | None = strawberry.mutation(
         resolver=run_workflow,
         description="Queue a manual run of an enabled workflow with a manual trigger.",
         extensions=requires(Permission.WORKFLOWS_RUN),
     )
-    cancel_workflow_run: WorkflowRunType = strawberry.mutation(
+    cancel_workflow_run: WorkflowRunType | None = strawberry.mutation(
         resolver=cancel_workflow_run,
         description="Cancel a queued or running run; it stops before its next step.",
         extensions=requires(Permission.WORKFLOWS_RUN),

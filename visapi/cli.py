@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -137,11 +138,48 @@ def migrate() -> None:
 
 
 @main.command("export-schema")
-def export_schema() -> None:
-    """Print the GraphQL SDL."""
+@click.option(
+    "--write",
+    "target",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the SDL to this file (schema.graphql) instead of stdout, unless it would break"
+    " the file's clients.",
+)
+@click.option("--allow-breaking", is_flag=True, help="With --write: write even a breaking change.")
+def export_schema(target: Path | None, allow_breaking: bool) -> None:
+    """Print the GraphQL SDL, or write it over the committed contract (`make schema`)."""
+    from graphql import GraphQLError
+
+    from graph.compatibility import breaking_changes, dangerous_changes, listed, refusal
     from graph.schema import schema
 
-    sys.stdout.write(schema.as_str() + "\n")
+    sdl = schema.as_str() + "\n"
+    if target is None:
+        sys.stdout.write(sdl)
+        return
+    old = target.read_text() if target.exists() else ""
+    if old.strip() and old != sdl:  # an empty file (a failed `>` redirect) holds no contract
+        try:
+            broken = breaking_changes(old, sdl)
+        except GraphQLError as exc:
+            if not allow_breaking:
+                raise click.ClickException(
+                    f"{target} is not a schema ({exc.message}): fix it, or overwrite it with"
+                    " ALLOW_BREAKING=1 / --allow-breaking"
+                ) from None
+            old, broken = sdl, []
+        if broken and not allow_breaking:
+            raise click.ClickException(f"{target} left as it is: {refusal(broken)}")
+        if broken:
+            click.echo(f"Breaking changes written (allowed):\n{listed(broken)}", err=True)
+        if dangerous := dangerous_changes(old, sdl):
+            click.echo(
+                f"Dangerous changes (clients may be surprised):\n{listed(dangerous)}", err=True
+            )
+    # Written whole or not at all: a failed export must never leave the contract truncated.
+    partial = target.with_name(f".{target.name}.tmp")
+    partial.write_text(sdl)
+    partial.replace(target)
 
 
 @main.command()

@@ -180,6 +180,18 @@ def test_every_root_field_and_pii_field_declares_a_permission() -> None:
     assert {"clientEmail", "clientPhone"} <= set(schema._schema.get_type("Order").fields)
 
 
+def test_root_fields_a_permission_can_deny_are_nullable() -> None:
+    """A refused non-null root field would null `data` whole: the caller would lose the fields
+    it may see. `me` needs credentials only, and anonymous callers are refused the whole
+    operation (401) before any field runs, so no caller ever gets it refused."""
+    fields = root_fields(schema._schema)
+    non_null = [name for name, field in fields.items() if is_non_null_type(field.type)]
+    assert non_null == ["Query.me"]
+    requires = declared(fields["Query.me"])
+    assert requires is not None
+    assert requires.permission is None
+
+
 def test_personal_fields_are_nullable_and_the_tables_name_real_fields() -> None:
     """A refused non-null field would null its parent too: the rest of the answer must stay."""
     gql_schema = schema._schema
@@ -274,5 +286,9 @@ async def test_the_matrix(app_settings: Settings) -> None:
                     assert response.status_code == 200, where
                     [error] = errors_of(response)
                     assert error["extensions"] == {"code": "FORBIDDEN", "permission": needed}, where
+                    # Partial results: the refused root field is null, not the whole answer.
+                    root = field.split(".")[1]
+                    assert error["path"] == [root], where
+                    assert response.json()["data"] == {root: None}, where
                 checked += 1
         assert checked == len(DOCUMENTS) * (1 + len(Role) + len(Permission))

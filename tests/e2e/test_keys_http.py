@@ -18,7 +18,7 @@ CREATE_KEY = """mutation($name: String!, $scopes: [String!]!, $days: Int) {
     secret apiKey { id name prefix scopes expiresAt lastUsedAt revokedAt createdBy } } }"""
 KEYS = """query($first: Int, $after: String) { apiKeys(first: $first, after: $after) {
   totalCount edges { cursor node { id name prefix scopes revokedAt } }
-  pageInfo { hasNextPage endCursor } } }"""
+  pageInfo { hasNextPage endCursor hasPreviousPage startCursor } } }"""
 
 
 def api_key(value: str) -> dict[str, str]:
@@ -43,6 +43,13 @@ async def test_key_lifecycle_over_graphql(app_settings: Settings) -> None:
         assert listed.json()["data"]["apiKeys"]["pageInfo"]["hasNextPage"] is True
         after = listed.json()["data"]["apiKeys"]["pageInfo"]["endCursor"]
         rest = await gql(client, KEYS, admin, first=5, after=after)
+        for page, previous in ((listed, False), (rest, True)):
+            conn = page.json()["data"]["apiKeys"]
+            info = conn["pageInfo"]
+            assert info["hasPreviousPage"] is previous
+            assert info["hasNextPage"] is not previous
+            assert info["startCursor"] == conn["edges"][0]["cursor"]
+            assert info["endCursor"] == conn["edges"][-1]["cursor"]
         names = [e["node"]["name"] for e in listed.json()["data"]["apiKeys"]["edges"]]
         names += [e["node"]["name"] for e in rest.json()["data"]["apiKeys"]["edges"]]
         assert names == ["storefront", "root"]

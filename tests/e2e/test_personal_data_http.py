@@ -60,7 +60,7 @@ async def test_sandbox_messages_with_jobs_read_only(app_settings: Settings) -> N
         by_phone = SANDBOX.replace("first: 50", f'first: 50, phone: "{PHONE}"')
         probe = await post(client, await key(container, "jobs:read"), by_phone)
         assert refusals(probe) == ["sandboxMessages"]
-        assert probe.json()["data"] is None
+        assert probe.json()["data"] == {"sandboxMessages": None}
 
         full = await post(client, await key(container, "jobs:read", "orders:read"), SANDBOX)
         assert errors_of(full) == []

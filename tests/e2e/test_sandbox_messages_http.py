@@ -84,7 +84,7 @@ async def test_sandbox_messages_need_jobs_read(app_settings: Settings) -> None:
         orders_only = await key(container, "orders:read")
         refused = await gql(client, QUERY, orders_only)
         assert codes(refused) == ["FORBIDDEN"]
-        assert refused.json()["data"] is None
+        assert refused.json()["data"] == {"sandboxMessages": None}
         admin = await key(container, "admin")
         assert codes(await gql(client, QUERY, admin)) == []
 
@@ -113,7 +113,7 @@ async def test_a_phone_is_refused_before_it_is_validated(app_settings: Settings)
         answer = await gql(client, QUERY, await key(container, "jobs:read"), phone="abc")
         [error] = answer.json()["errors"]
         assert error["extensions"] == {"code": "FORBIDDEN", "permission": "orders:read"}
-        assert answer.json()["data"] is None
+        assert answer.json()["data"] == {"sandboxMessages": None}
 
 
 def wait_for_port(process: subprocess.Popen[bytes], port: int) -> None:

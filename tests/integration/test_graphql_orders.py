@@ -133,7 +133,8 @@ async def test_order_argument_errors(api: Api, variables: dict[str, str], field:
 
 ORDERS = """query($filter: OrderFilter, $orderBy: [OrderOrder!], $first: Int, $after: String) {
   orders(filter: $filter, orderBy: $orderBy, first: $first, after: $after) {
-    edges { cursor node { id amount branch } } pageInfo { hasNextPage endCursor } } }"""
+    edges { cursor node { id amount branch } }
+    pageInfo { hasNextPage endCursor hasPreviousPage startCursor } } }"""
 
 
 async def test_orders_filter_sort_and_walk_all_pages(api: Api) -> None:
@@ -163,6 +164,8 @@ async def test_orders_filter_sort_and_walk_all_pages(api: Api) -> None:
         assert conn["pageInfo"]["endCursor"] == (
             conn["edges"][-1]["cursor"] if conn["edges"] else None
         )
+        assert conn["pageInfo"]["startCursor"] == conn["edges"][0]["cursor"]
+        assert conn["pageInfo"]["hasPreviousPage"] is ("after" in variables)
         if not conn["pageInfo"]["hasNextPage"]:
             break
         variables["after"] = conn["pageInfo"]["endCursor"]

@@ -82,3 +82,55 @@ async def test_a_caller_without_the_permission_gets_null_and_forbidden() -> None
         (["customers", i, "phone"], {"code": "FORBIDDEN", "permission": "orders:read"})
         for i in range(3)
     ]
+
+
+@strawberry.type
+class Roots:
+    """Nullable root fields a permission can deny, as in graph.schema: a resolver's list, and a
+    plain leaf (the lean executor's own candidate)."""
+
+    motto: str | None = strawberry.field(extensions=requires(Permission.LOGS_READ))
+
+    @strawberry.field(extensions=requires(Permission.ORDERS_READ))
+    def customers(self) -> list[Customer] | None:
+        return [Customer(ref="c0", phone="972500000000")]
+
+    @strawberry.field(extensions=requires(Permission.JOBS_READ))
+    def depth(self) -> int | None:
+        return 7
+
+
+ROOTS = "{ motto customers { ref phone } depth }"
+
+
+@pytest.mark.parametrize(
+    "held",
+    [
+        (Permission.ADMIN,),
+        (Permission.JOBS_READ,),
+        (Permission.ORDERS_READ, Permission.LOGS_READ),
+        (Permission.USERS_ADMIN,),
+    ],
+)
+async def test_refused_nullable_roots_are_the_same_partial_answer(held: tuple[Permission]) -> None:
+    def run(context_class: Any) -> Any:
+        kwargs = {"execution_context_class": context_class} if context_class else {}
+        schema = strawberry.Schema(
+            query=Roots, config=StrawberryConfig(scalar_map=SCALAR_MAP), **kwargs
+        )
+        return schema.execute(ROOTS, root_value=Roots(motto="ship it"), context_value=caller(*held))
+
+    plain, lean = await run(None), await run(LeanExecutionContext)
+    assert lean.data == plain.data
+    assert [e.formatted for e in lean.errors or []] == [e.formatted for e in plain.errors or []]
+    allowed = {
+        "motto": "ship it" if Permission.LOGS_READ in held or Permission.ADMIN in held else None,
+        "customers": [{"ref": "c0", "phone": "972500000000"}]
+        if Permission.ORDERS_READ in held or Permission.ADMIN in held
+        else None,
+        "depth": 7 if Permission.JOBS_READ in held or Permission.ADMIN in held else None,
+    }
+    assert lean.data == allowed  # never null as a whole: each refused root is null on its own
+    assert sorted(e.path[0] for e in lean.errors or []) == sorted(
+        name for name, value in allowed.items() if value is None
+    )

@@ -168,12 +168,23 @@ class Edge:
     cursor: str
 
 
-def test_page_info_ends_at_the_last_edge() -> None:
+def test_page_info_spans_the_first_and_last_edges() -> None:
     edges = [Edge("a"), Edge("b")]
-    info = page_info(edges, has_next=True)
-    assert (info.has_next_page, info.end_cursor) == (True, "b")
-    empty = page_info([], has_next=False)
-    assert (empty.has_next_page, empty.end_cursor) == (False, None)
+    info = page_info(edges, has_next=True, after=UNSET)
+    assert (info.start_cursor, info.end_cursor) == ("a", "b")
+    assert (info.has_previous_page, info.has_next_page) == (False, True)
+    one = page_info([Edge("c")], has_next=False, after="b")
+    assert (one.start_cursor, one.end_cursor) == ("c", "c")
+    assert (one.has_previous_page, one.has_next_page) == (True, False)
+    empty = page_info([], has_next=False, after=None)
+    assert (empty.start_cursor, empty.end_cursor) == (None, None)
+    assert (empty.has_previous_page, empty.has_next_page) == (False, False)
+
+
+@pytest.mark.parametrize(("after", "previous"), [(UNSET, False), (None, False), ("b", True)])
+def test_a_page_after_a_cursor_has_a_previous_page(after: str | None, previous: bool) -> None:
+    # Forward paging only: the edge `after` names comes before the page, even when it is empty.
+    assert page_info([], has_next=False, after=after).has_previous_page is previous
 
 
 def test_given_is_sent_and_not_null() -> None:
