@@ -26,9 +26,10 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 MINIMUM_BYTES = 1024
-# zlib level 6 (its default) gets a JSON page to within ~3 % of level 9 at about half the CPU.
+# zlib's default level: the 107 KB introspection answer goes out as 10.4 KB (level 9: 10.2 KB,
+# for about half as much CPU again; level 1: 13.5 KB); a page of 20 orders, 6 KB, as 0.5 KB.
 LEVEL = 6
-# Compressed once and kept: the best ratio is worth its CPU (~0.1 s for GraphiQL's 1.5 MB).
+# Compressed once and kept: the best ratio is worth its CPU (~60 ms for GraphiQL's 1.5 MB).
 STATIC_LEVEL = 9
 COMPRESSIBLE = ("text/", "application/javascript", "application/json", "image/svg+xml")
 
