@@ -22,6 +22,7 @@ from strawberry.types import ExecutionContext
 from strawberry.types.base import get_object_definition
 
 from app.metrics import NO_METRICS, Metrics
+from graph.cost import CostLimit, Costs
 from graph.documents import CachedDocuments, Documents
 from graph.errors import CodedMaskErrors
 from graph.execution import LeanExecutionContext
@@ -103,6 +104,8 @@ def build_schema(
     max_aliases: int = 30,
     max_tokens: int = 2_000,
     max_fragments: int = 100,
+    max_cost: int = 50_000,
+    max_page_size: int = 100,
     introspection: bool = True,
     admin_introspection: bool = False,
     metrics: Metrics = NO_METRICS,
@@ -124,7 +127,8 @@ def build_schema(
             max_fragments=max_fragments,
         ),
         partial(AddValidationRules, rules),
-        AuthenticationGate,
+        AuthenticationGate,  # before the cost: an anonymous caller hears 401 whatever it asks
+        partial(CostLimit, costs=Costs(max_page_size=max_page_size), max_cost=max_cost),
         CodedMaskErrors,
     ]
     if not introspection:

@@ -16,6 +16,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.context import correlation_id
 from app.errors import Unavailable
+from rest.compression import CompressionMiddleware
+from rest.cors import cors_middleware
 
 log = logging.getLogger("visapi.http")
 
@@ -23,10 +25,23 @@ CORRELATION_HEADERS = (b"x-correlation-id", b"x-request-id")  # first one presen
 _SANE_ID = re.compile(rb"[A-Za-z0-9._:-]{1,64}")
 
 
-def build_middleware(*, timeout_s: float, max_body_bytes: int) -> list[Middleware]:
-    """The stack, outermost first: every answer below it (even a 500) gets the correlation id."""
+def build_middleware(
+    *,
+    timeout_s: float,
+    max_body_bytes: int,
+    cors_origins: Sequence[str] = (),
+    cors_max_age_s: int = 600,
+) -> list[Middleware]:
+    """The stack, outermost first: every answer below it (even a 500) gets the correlation id.
+
+    CORS (only with origins configured) sits above everything that may answer an error, so a
+    browser app can read its 401, 413, 429, 500 or 504; it answers preflights itself, before the
+    gate. Compression comes next: every answer below it, errors included, may be compressed.
+    """
     return [
         Middleware(SecurityHeadersMiddleware),
+        *([cors_middleware(cors_origins, cors_max_age_s)] if cors_origins else []),
+        Middleware(CompressionMiddleware),
         Middleware(CorrelationIdMiddleware),
         Middleware(ErrorMiddleware),
         Middleware(TimeoutMiddleware, seconds=timeout_s),

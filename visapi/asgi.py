@@ -21,13 +21,14 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
-from starlette.staticfiles import StaticFiles
 
 from graph.schema import build_schema
 from graph.view import GraphQLView
 from infrastructure.db.revision import Migrations, SchemaCheck
 from infrastructure.metrics import PrometheusMetrics
 from infrastructure.queue.broker import close_broker
+from rest.compression import PrecompressedStaticFiles
+from rest.cors import parse_origins
 from rest.gate import GateMiddleware
 from rest.health import Check, health_routes
 from rest.http_metrics import HttpMetricsMiddleware, metrics_endpoint
@@ -67,7 +68,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         middleware=[
             Middleware(HttpMetricsMiddleware, metrics=metrics, routes=routes),
             *build_middleware(
-                timeout_s=settings.request_timeout_s, max_body_bytes=settings.max_body_bytes
+                timeout_s=settings.request_timeout_s,
+                max_body_bytes=settings.max_body_bytes,
+                cors_origins=parse_origins(settings.cors_origins),
+                cors_max_age_s=settings.cors_max_age_s,
             ),
             gate,  # innermost: under the timeout (a key check may hash), after the correlation id
         ],
@@ -112,6 +116,8 @@ def _routes(
         max_aliases=settings.max_aliases,
         max_tokens=settings.max_tokens,
         max_fragments=settings.max_fragments,
+        max_cost=settings.max_query_cost,
+        max_page_size=settings.max_page_size,
         introspection=settings.introspection,
         admin_introspection=settings.production,
         metrics=metrics,
@@ -126,7 +132,11 @@ def _routes(
         graphiql_html=_graphiql_page() if graphiql else None,
     )
     return [
-        *([Mount("/graphql/static", StaticFiles(packages=[GRAPHIQL]))] if graphiql else []),
+        *(
+            [Mount("/graphql/static", PrecompressedStaticFiles(packages=[GRAPHIQL]))]
+            if graphiql
+            else []
+        ),
         Route("/graphql", view),
         *health_routes(
             readiness_checks(container),

@@ -39,6 +39,9 @@ class Settings:
     # Definitions, spreads and inline fragments: validation compares fragments pairwise.
     max_fragments: int = 100
     max_page_size: int = 100
+    # A document's cost: list sizes (`first`, or the default page) times the fields under them
+    # (graph.cost); refused above this before any resolver runs.
+    max_query_cost: int = 50_000
     # Cache TTLs (seconds)
     cache_order_ttl_s: float = 300.0
     cache_unprocessed_ttl_s: float = 30.0
@@ -142,6 +145,10 @@ class Settings:
     # Proxies whose X-Forwarded-For names the client (comma-separated addresses or CIDRs);
     # none by default: the socket peer is the client (rest.proxies says why).
     trusted_proxies: str = ""
+    # Browser apps on other origins (comma-separated, `https://app.example.com`; `*` for any,
+    # refused in production); none: no CORS headers at all. Preflights cached this long.
+    cors_origins: str = ""
+    cors_max_age_s: int = 600
 
     @property
     def embedded(self) -> bool:

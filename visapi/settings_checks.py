@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rest.cors import ANY, parse_origins
 from rest.proxies import parse_networks
 
 if TYPE_CHECKING:
@@ -90,6 +91,7 @@ def check(s: Settings) -> None:
         # Else a fire time could fall between two evaluations and never run.
         raise SettingsError("VISAPI_WORKFLOW_CRON_LOOKBACK_S must be at least the cron interval")
     _check_access(s)
+    _check_browsers(s)
 
 
 def _check_retention(s: Settings) -> None:
@@ -160,3 +162,23 @@ def _check_access(s: Settings) -> None:
     if (s.jwt_secret or s.jwt_public_key) and not (s.jwt_issuer and s.jwt_audience):
         # Without both checks, any token of the identity provider (for another app) would do.
         raise SettingsError("JWTs need VISAPI_JWT_ISSUER and VISAPI_JWT_AUDIENCE")
+
+
+def _check_browsers(s: Settings) -> None:
+    if s.max_query_cost <= 0:
+        raise SettingsError("VISAPI_MAX_QUERY_COST must be positive")
+    try:
+        origins = parse_origins(s.cors_origins)
+    except ValueError as exc:
+        raise SettingsError(f"VISAPI_CORS_ORIGINS: {exc}") from None
+    if ANY in origins and s.production:
+        # Without cookies `*` leaks little (anonymous callers read health, version and
+        # `__typename`), but it lets any page a user visits drive the API with a key it got
+        # hold of, and in production it is nearly always a development value carried over.
+        raise SettingsError(
+            "VISAPI_CORS_ORIGINS=* is refused with VISAPI_ENV=production: list your frontends'"
+            " origins (https://app.example.com, ...)"
+        )
+    if not 0 <= s.cors_max_age_s <= 86_400:
+        # Browsers cap it anyway (Chromium at 2 hours, Firefox at 24).
+        raise SettingsError("VISAPI_CORS_MAX_AGE_S must be between 0 and 86400 seconds")
