@@ -23,6 +23,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from app.documents.ports import DocumentsMode
 from graph.schema import build_schema
 from graph.view import GraphQLView
 from infrastructure.db.revision import Migrations, SchemaCheck
@@ -116,6 +117,8 @@ def _routes(
         admin_introspection=settings.production,
         metrics=metrics,
         document_cache_bytes=settings.document_cache_bytes,
+        documents_mode=DocumentsMode(settings.documents_mode),
+        registered_documents=settings.documents_cache_size,
     )
     graphiql = settings.graphiql_enabled
     view = GraphQLView(
