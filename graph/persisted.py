@@ -226,7 +226,7 @@ class PersistedDocuments(SchemaExtension):
                     f"provided sha does not match query: extensions.persistedQuery.sha256Hash is"
                     f" {reference.id[:64]}, the sha256 of the query is {digest}"
                 )
-        entry = await self._lookup(reference.id, context, principal)
+        entry = await self._lookup(reference.id, context)
         if entry is not None:
             if (refused := refusal(self.mode, principal, entry.stored)) is not None:
                 raise refused
@@ -240,7 +240,7 @@ class PersistedDocuments(SchemaExtension):
             _identify(context, DocumentIdentity(ctx.query, sha256=reference.id))
         yield
 
-    async def _lookup(self, id: str, context: Any, principal: Principal | None) -> Entry | None:
+    async def _lookup(self, id: str, context: Any) -> Entry | None:
         entry = self.registry.get(id)
         trusted = self.mode is DocumentsMode.TRUSTED
         if entry is not None and not (trusted and not entry.stored.trusted):
