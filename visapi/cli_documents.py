@@ -8,6 +8,9 @@ from typing import TYPE_CHECKING
 
 import click
 
+from app.documents.commands import PushDocuments
+from app.documents.manifest import read_manifest
+from app.errors import InvalidInput
 from visapi.cli_support import require_schema, run_with_container, settings_or_exit
 
 if TYPE_CHECKING:
@@ -28,10 +31,6 @@ def push(manifest: Path) -> None:
     Every document is parsed and validated against the schema first; one bad entry fails the
     command, naming it, and nothing is stored. Pushing the same manifest again changes nothing.
     """
-    from app.documents.commands import PushDocuments
-    from app.documents.manifest import read_manifest
-    from app.errors import InvalidInput
-
     settings = settings_or_exit()
     require_schema(settings, "documents push")
     try:
