@@ -27,7 +27,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-from graphql import DocumentNode
+from graphql import DocumentNode, parse
 from strawberry.extensions import SchemaExtension
 
 from app.documents.commands import RegisterDocument
@@ -196,7 +196,12 @@ def refusal(
 
 class PersistedDocuments(SchemaExtension):
     """Before the limiters and the document cache in the extension list: it resolves the
-    document they see."""
+    document they see.
+
+    A refusal is answered as a request error (`_refuse`), never raised from a hook: Strawberry
+    turns an exception in `on_operation` into an error result for `execute` only, while its
+    streaming path (WebSocket, SSE) lets it escape the operation.
+    """
 
     def __init__(self, *, registry: RegisteredDocuments, mode: DocumentsMode) -> None:
         self.registry = registry
@@ -206,6 +211,13 @@ class PersistedDocuments(SchemaExtension):
         self._register: RegisterDocument | None = None
 
     async def on_operation(self) -> AsyncIterator[None]:
+        try:
+            await self._resolve_request()
+        except CodedError as refused:
+            self._refuse(refused)
+        yield
+
+    async def _resolve_request(self) -> None:
         ctx = self.execution_context
         context = ctx.context
         principal: Principal | None = getattr(context, "principal", None)
@@ -215,7 +227,6 @@ class PersistedDocuments(SchemaExtension):
                 if (refused := refusal(self.mode, principal, None)) is not None:
                     raise refused
                 _identify(context, DocumentIdentity(ctx.query))
-            yield
             return
         if ctx.query:
             if not reference.apq:
@@ -238,7 +249,15 @@ class PersistedDocuments(SchemaExtension):
         else:
             self._registration(reference, principal)
             _identify(context, DocumentIdentity(ctx.query, sha256=reference.id))
-        yield
+
+    def _refuse(self, error: CodedError) -> None:
+        """Answer `error` as a request error: nothing is parsed, validated or executed. A set
+        error skips validation and ends the operation before execution, on every path."""
+        ctx = self.execution_context
+        ctx.graphql_document = _REFUSED
+        # The refused request may name an operation this placeholder does not define.
+        ctx._provided_operation_name = None
+        ctx.pre_execution_errors = [error]
 
     async def _lookup(self, id: str, context: Any) -> Entry | None:
         entry = self.registry.get(id)
@@ -293,6 +312,9 @@ class PersistedDocuments(SchemaExtension):
             entry.document = ctx.graphql_document  # from now on, never parsed again
 
     async def on_execute(self) -> AsyncIterator[None]:
+        """Register the APQ document that validated, before it runs; over the cap it does not
+        run. Raised here like the authentication gate's refusal: both of Strawberry's paths
+        answer an exception of `on_execute` as an error result."""
         if self._register is not None:
             ctx = self.execution_context
             command = replace(self._register, operation_name=ctx.operation_name)
@@ -303,6 +325,11 @@ class PersistedDocuments(SchemaExtension):
             self.registry.put(stored, ctx.graphql_document)
             _identify(ctx.context, DocumentIdentity(stored.body, stored.id, stored.sha256))
         yield
+
+
+# What a refused request "runs": never executed (its error stops it first), but Strawberry
+# needs a document to tell the operation's type.
+_REFUSED = parse("{ __typename }")
 
 
 def _identify(context: Any, identity: DocumentIdentity) -> None:

@@ -49,10 +49,8 @@ class Harness:
         self.bus = MessageBus({RegisterDocument: handler})
         self.schema: Schema = build_schema(documents_mode=mode, registered_documents=8)
 
-    async def run(
-        self, query: str | None, extensions: dict[str, Any] | None, caller: Principal | None
-    ) -> tuple[Any, Any]:
-        context = SimpleNamespace(
+    def context(self, caller: Principal | None) -> Any:
+        return SimpleNamespace(
             principal=caller,
             services=SimpleNamespace(documents=DocumentQueries(self.reads)),
             bus=self.bus,
@@ -60,8 +58,20 @@ class Harness:
             document=None,
             added_errors=[],
         )
+
+    async def run(
+        self,
+        query: str | None,
+        extensions: dict[str, Any] | None,
+        caller: Principal | None,
+        operation_name: str | None = None,
+    ) -> tuple[Any, Any]:
+        context = self.context(caller)
         result = await self.schema.execute(
-            query, context_value=context, operation_extensions=extensions
+            query,
+            context_value=context,
+            operation_extensions=extensions,
+            operation_name=operation_name,
         )
         return result, context
 
@@ -208,3 +218,25 @@ async def test_trusted_mode_runs_manifest_documents_by_relay_id() -> None:
     admin, _ = await h.run(DOC, apq(), ADMIN)
     assert admin.data == {"__typename": "Query"}
     assert set(h.store.documents) == {"md5-id", "apq-id"}  # no APQ registration in trusted
+
+
+async def test_refusals_are_results_on_the_streaming_path_too() -> None:
+    """What WebSocket and SSE transports call (schema.stream): a refusal is an error result,
+    not an exception escaping the operation; the operation name a client sent is no obstacle."""
+    h = Harness(DocumentsMode.TRUSTED)
+    free = await h.schema.stream("{ __typename }", context_value=h.context(KEY))
+    assert [code(r) async for r in free] == [REQUIRED]
+    missing = await h.schema.stream(
+        None, context_value=h.context(KEY), operation_name="Me", operation_extensions=apq()
+    )
+    assert [code(r) async for r in missing] == [NOT_FOUND]
+    h.store.documents["md5-id"] = MANIFEST_DOC
+    served = await h.schema.stream(
+        None, context_value=h.context(None), operation_extensions={"documentId": "md5-id"}
+    )
+    assert [r.data async for r in served] == [{"__typename": "Query"}]
+
+
+async def test_not_found_names_no_operation_it_cannot_find() -> None:
+    result, _ = await Harness().run(None, apq(), KEY, operation_name="Me")
+    assert code(result) == NOT_FOUND
