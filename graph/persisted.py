@@ -23,8 +23,8 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, replace
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 from graphql import DocumentNode, parse
@@ -33,7 +33,9 @@ from strawberry.extensions import SchemaExtension
 from app.documents.commands import RegisterDocument
 from app.documents.handlers import OverCap
 from app.documents.ports import DocumentsMode, StoredDocument
+from app.errors import InvalidInput
 from domain.auth.permissions import Permission, Principal
+from graph.document_check import SchemaDocumentCheck
 from graph.errors import CodedError
 
 NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"  # Apollo's code: its clients then send the document
@@ -196,9 +198,10 @@ def refusal(
 
 class PersistedDocuments(SchemaExtension):
     """Before the limiters and the document cache in the extension list: it resolves the
-    document they see.
+    document they see. One hook only: Strawberry wraps every hook an extension defines on every
+    request (~50 function calls each), whatever the request sends.
 
-    A refusal is answered as a request error (`_refuse`), never raised from a hook: Strawberry
+    A refusal is answered as a request error (`_refuse`), never raised from the hook: Strawberry
     turns an exception in `on_operation` into an error result for `execute` only, while its
     streaming path (WebSocket, SSE) lets it escape the operation.
     """
@@ -206,9 +209,6 @@ class PersistedDocuments(SchemaExtension):
     def __init__(self, *, registry: RegisteredDocuments, mode: DocumentsMode) -> None:
         self.registry = registry
         self.mode = mode
-        self._entry: Entry | None = None
-        self._validated = False
-        self._register: RegisterDocument | None = None
 
     async def on_operation(self) -> AsyncIterator[None]:
         try:
@@ -241,14 +241,17 @@ class PersistedDocuments(SchemaExtension):
         if entry is not None:
             if (refused := refusal(self.mode, principal, entry.stored)) is not None:
                 raise refused
-            self._resolve(entry)
+            self._use(entry)
             stored = entry.stored
             _identify(context, DocumentIdentity(stored.body, stored.id, stored.sha256))
         elif not ctx.query:
             raise CodedError("PersistedQueryNotFound", NOT_FOUND)
         else:
-            self._registration(reference, principal)
             _identify(context, DocumentIdentity(ctx.query, sha256=reference.id))
+            if self.mode is not DocumentsMode.TRUSTED and principal is not None:
+                await self._register(reference.id, principal)
+            elif (refused := refusal(self.mode, principal, None)) is not None:
+                raise refused  # else it runs where a free-form document would, unstored
 
     def _refuse(self, error: CodedError) -> None:
         """Answer `error` as a request error: nothing is parsed, validated or executed. A set
@@ -273,58 +276,53 @@ class PersistedDocuments(SchemaExtension):
             return None
         return self.registry.put(stored)
 
-    def _resolve(self, entry: Entry) -> None:
+    def _use(self, entry: Entry) -> None:
+        """Run the registered document: parsed and validated here on its first use in this
+        process, never again (validation then skipped: no error set means valid)."""
         ctx = self.execution_context
-        self._entry = entry
+        body = entry.stored.body
         if not ctx.query:
-            ctx.query = entry.stored.body
-        if entry.document is not None and ctx.query == entry.stored.body:
-            ctx.graphql_document, self._validated = entry.document, True
+            ctx.query = body
+        if ctx.query != body:
+            return  # the text sent beside a manifest's id differs: it runs as sent
+        if entry.document is None:
+            try:
+                entry.document = SchemaDocumentCheck(ctx.schema).document(body)  # type: ignore[arg-type]
+            except InvalidInput as exc:  # e.g. stored before a schema change
+                raise _invalid(f"the registered document {entry.stored.id} {exc.message}") from None
+        ctx.graphql_document = entry.document
+        ctx.pre_execution_errors = []
 
-    def _registration(self, reference: Reference, principal: Principal | None) -> None:
-        """A hash and a document not registered yet: stored after validation, if it may be."""
+    async def _register(self, id: str, principal: Principal) -> None:
+        """Check the document (an invalid one is left to Strawberry's own errors, unstored),
+        then store it, over the cap not at all: then it does not run either."""
         ctx = self.execution_context
-        if self.mode is DocumentsMode.TRUSTED or principal is None:
-            # Nothing stored; the document runs only where a free-form one would.
-            if (refused := refusal(self.mode, principal, None)) is not None:
-                raise refused
+        body = ctx.query or ""
+        try:
+            document = SchemaDocumentCheck(ctx.schema).document(body)  # type: ignore[arg-type]
+        except InvalidInput:
             return
-        self._register = RegisterDocument(
-            id=reference.id,
-            body=ctx.query or "",
+        ctx.graphql_document, ctx.pre_execution_errors = document, []
+        try:
+            runs_here = ctx.operation_type in ctx.allowed_operations
+        except RuntimeError:  # no operation of the name given: Strawberry says so
+            runs_here = False
+        if not runs_here:
+            return  # a mutation over GET, say: refused as it would be unregistered
+        command = RegisterDocument(
+            id=id,
+            body=body,
             owner=f"{principal.kind.value}:{principal.id}",
+            operation_name=ctx.operation_name,
             actor=principal.actor,
             correlation_id=getattr(ctx.context, "correlation_id", None),
         )
-
-    def on_validate(self) -> Iterator[None]:
-        ctx = self.execution_context
-        if self._validated:
-            ctx.pre_execution_errors = []  # validated on its first run in this process
-        yield
-        entry = self._entry
-        if (
-            entry is not None
-            and not self._validated
-            and ctx.pre_execution_errors == []
-            and ctx.query == entry.stored.body
-        ):
-            entry.document = ctx.graphql_document  # from now on, never parsed again
-
-    async def on_execute(self) -> AsyncIterator[None]:
-        """Register the APQ document that validated, before it runs; over the cap it does not
-        run. Raised here like the authentication gate's refusal: both of Strawberry's paths
-        answer an exception of `on_execute` as an error result."""
-        if self._register is not None:
-            ctx = self.execution_context
-            command = replace(self._register, operation_name=ctx.operation_name)
-            try:
-                stored = await ctx.context.bus.handle(command)
-            except OverCap as exc:
-                raise CodedError(exc.message, LIMIT, limit=exc.limit) from None
-            self.registry.put(stored, ctx.graphql_document)
-            _identify(ctx.context, DocumentIdentity(stored.body, stored.id, stored.sha256))
-        yield
+        try:
+            stored = await ctx.context.bus.handle(command)
+        except OverCap as exc:
+            raise CodedError(exc.message, LIMIT, limit=exc.limit) from None
+        self.registry.put(stored, document)
+        _identify(ctx.context, DocumentIdentity(stored.body, stored.id, stored.sha256))
 
 
 # What a refused request "runs": never executed (its error stops it first), but Strawberry

@@ -7,7 +7,12 @@ from collections.abc import Callable
 from functools import partial
 
 import strawberry
-from graphql import ASTValidationRule, GraphQLError, specified_rules
+from graphql import (
+    ASTValidationRule,
+    GraphQLError,
+    NoSchemaIntrospectionCustomRule,
+    specified_rules,
+)
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
@@ -147,7 +152,8 @@ def build_schema(
         execution_context_class=LeanExecutionContext,
     )
     built.registered = registered
-    built.validation_rules = (*specified_rules, *rules)
+    closed = () if introspection else (NoSchemaIntrospectionCustomRule,)  # DisableIntrospection's
+    built.validation_rules = (*specified_rules, *rules, *closed)
     built.max_tokens, built.max_fragments = max_tokens, max_fragments
     return built
 

@@ -17,6 +17,7 @@ from app.documents.handlers import register_document, sha256_hex
 from app.documents.ports import DocumentsMode, Source, StoredDocument
 from app.documents.queries import DocumentQueries
 from domain.auth.permissions import Permission, Principal, PrincipalKind
+from graph import document_check
 from graph.persisted import NOT_FOUND, REQUIRED, document_of, refusal
 from graph.schema import Schema, build_schema
 from tests.fakes import FakeDocumentReads, FakeStore, FakeUnitOfWorkFactory
@@ -88,15 +89,17 @@ def code(result: Any) -> str:
 async def test_apq_exchange_and_a_document_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None:
     h = Harness()
     parses, validations = [], []
-    real_parse, real_validate = strawberry_schema.parse, strawberry_schema.validate_document
-    monkeypatch.setattr(
-        strawberry_schema, "parse", lambda *a, **k: parses.append(1) or real_parse(*a, **k)
-    )
-    monkeypatch.setattr(
-        strawberry_schema,
-        "validate_document",
-        lambda *a, **k: validations.append(1) or real_validate(*a, **k),
-    )
+    # Strawberry's own parse and validation, and graph.document_check's (a registered document's).
+    for module in (strawberry_schema, document_check):
+        real_parse, real_validate = module.parse, module.validate_document
+        monkeypatch.setattr(
+            module, "parse", lambda *a, _p=real_parse, **k: parses.append(1) or _p(*a, **k)
+        )
+        monkeypatch.setattr(
+            module,
+            "validate_document",
+            lambda *a, _v=real_validate, **k: validations.append(1) or _v(*a, **k),
+        )
 
     missing, _ = await h.run(None, apq(), KEY)
     assert code(missing) == NOT_FOUND
