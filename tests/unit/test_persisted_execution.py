@@ -243,3 +243,12 @@ async def test_refusals_are_results_on_the_streaming_path_too() -> None:
 async def test_not_found_names_no_operation_it_cannot_find() -> None:
     result, _ = await Harness().run(None, apq(), KEY, operation_name="Me")
     assert code(result) == NOT_FOUND
+
+
+async def test_a_stored_document_that_no_longer_validates_is_refused_naming_it() -> None:
+    h = Harness()
+    h.store.documents["old"] = StoredDocument("old", "{ removedField }", "x", Source.MANIFEST)
+    result, _ = await h.run(None, {"documentId": "old"}, ADMIN, operation_name="Gone")
+    [error] = result.errors
+    assert error.extensions == {"code": "INVALID_INPUT", "field": "extensions"}
+    assert error.message.startswith("the registered document old is not valid: Cannot query")
