@@ -11,6 +11,7 @@ from uuid import UUID
 
 from app.auth.ports import ApiKeys, Users
 from app.contacts.ports import ContactSyncs
+from app.documents.ports import Documents
 from app.jobs import Job
 from app.logs.ports import UnitLogs
 from app.notifications.ports import MessageTexts, Notifications
@@ -79,6 +80,7 @@ class UnitOfWork(Protocol):
     workflows: Workflows
     runs: WorkflowRuns
     logs: UnitLogs
+    documents: Documents
 
     async def __aenter__(self) -> Self: ...
 

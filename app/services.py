@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from app.auth.access import Access
 from app.bus import MessageBus
+from app.documents.queries import DocumentQueries
 from app.idempotency import Idempotency, IdempotencyPolicy
 from app.logs.queries import LogQueries
 from app.orders.queries import OrderQueries
@@ -24,6 +25,7 @@ class Services:
     queues: QueueQueries
     sandbox_records: SandboxRecords
     access: Access
+    documents: DocumentQueries
     # HTTP-level idempotency of the webhooks (X-Idempotency-Key), beside the bus's own.
     idempotency: Idempotency
     idempotency_policy: IdempotencyPolicy

@@ -18,6 +18,7 @@ from app.services import Services
 from app.workflows.queries import WorkflowQueries
 from domain.auth.permissions import Principal
 from graph.loaders import Loaders
+from graph.persisted import DocumentIdentity
 
 
 @dataclass
@@ -34,6 +35,9 @@ class Context:
     # Errors answered beside a field's data, where losing the data would be worse (a rotated
     # key's new secret): GraphQL's partial result. CodedMaskErrors adds them to the response.
     added_errors: list[GraphQLError] = field(default_factory=list)
+    # This request's document (its sha256, its registered id if any), set by graph.persisted
+    # at the start of execution: a response cache keys by it, metrics label by it.
+    document: DocumentIdentity | None = None
 
     def __post_init__(self) -> None:
         if self.principal is not None and self.actor is None:

@@ -100,9 +100,12 @@ class CachedDocuments(SchemaExtension):
 
     def on_validate(self) -> Iterator[None]:
         ctx = self.execution_context
-        if self.hit:
-            ctx.pre_execution_errors = []  # validated when it was stored
-        elif ctx.graphql_document is not None:
+        if self.hit or ctx.pre_execution_errors == []:
+            # Validated when it was stored, here or as a registered document (graph.persisted).
+            ctx.pre_execution_errors = []
+            yield
+            return
+        if ctx.graphql_document is not None:
             # graphql-core's OverlappingFieldsCanBeMerged compares fragments pairwise: 250
             # named fragments of `__typename` (under the token limit) took ~0.5 s of CPU to
             # validate. Counted before validation, which a set error skips.
@@ -116,7 +119,7 @@ class CachedDocuments(SchemaExtension):
                 ]
         yield
         valid = ctx.pre_execution_errors == []
-        if valid and not self.hit and ctx.query and ctx.graphql_document is not None:
+        if valid and ctx.query and ctx.graphql_document is not None:
             self.documents.put(ctx.query, ctx.graphql_document)
 
 

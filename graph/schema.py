@@ -7,7 +7,12 @@ from collections.abc import Callable
 from functools import partial
 
 import strawberry
-from graphql import GraphQLError
+from graphql import (
+    ASTValidationRule,
+    GraphQLError,
+    NoSchemaIntrospectionCustomRule,
+    specified_rules,
+)
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
@@ -21,6 +26,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 from strawberry.types.base import get_object_definition
 
+from app.documents.ports import DocumentsMode
 from app.metrics import NO_METRICS, Metrics
 from graph.cost import CostLimit, Costs
 from graph.documents import CachedDocuments, Documents
@@ -34,6 +40,7 @@ from graph.metrics import OperationMetrics
 from graph.operations import OperationsMutation, OperationsQuery
 from graph.orders import OrderMutation, OrderQuery
 from graph.permissions import AuthenticationGate
+from graph.persisted import PersistedDocuments, RegisteredDocuments
 from graph.repairs import RepairMutation
 from graph.sandbox import SandboxQuery
 from graph.scalars import SCALAR_MAP
@@ -82,6 +89,9 @@ get_object_definition(Mutation, strict=True).description = (
 # Bytes of parsed, validated documents a process remembers (an estimate, see graph.documents):
 # dashboards send a few dozen documents of ~100 KB each parsed.
 DOCUMENT_CACHE_BYTES = 8 * 1024 * 1024
+# Registered documents a process keeps parsed and validated (graph.persisted): an app's
+# manifest holds tens to hundreds.
+REGISTERED_DOCUMENTS = 2_048
 
 log = logging.getLogger("visapi.graphql")
 
@@ -90,6 +100,13 @@ class Schema(strawberry.Schema):
     """Strawberry's schema without its error log: client mistakes (syntax, validation, bad input)
     are not server errors, and unexpected ones are logged once, with the correlation id, by
     CodedMaskErrors."""
+
+    # This schema's registered documents, parsed (graph.persisted), and what a document must
+    # pass to run here: the rules and limits `visapi documents push` checks a manifest with.
+    registered: RegisteredDocuments
+    validation_rules: tuple[type[ASTValidationRule], ...]
+    max_tokens: int
+    max_fragments: int
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -110,6 +127,8 @@ def build_schema(
     admin_introspection: bool = False,
     metrics: Metrics = NO_METRICS,
     document_cache_bytes: int = DOCUMENT_CACHE_BYTES,
+    documents_mode: DocumentsMode = DocumentsMode.ANY,
+    registered_documents: int = REGISTERED_DOCUMENTS,
 ) -> Schema:
     # The limiters' rule classes are built once, with the schema, like the documents they
     # validate: a cached document stays valid only under the same rules.
@@ -117,9 +136,11 @@ def build_schema(
         *QueryDepthLimiter(max_depth=max_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
     ]
+    registered = RegisteredDocuments(registered_documents)
     # Factories, not instances: strawberry builds each extension per request.
     extensions: list[Callable[[], SchemaExtension]] = [
         partial(OperationMetrics, metrics=metrics),  # first: it times the others too
+        partial(PersistedDocuments, registry=registered, mode=documents_mode),
         partial(MaxTokensLimiter, max_token_count=max_tokens),
         partial(
             CachedDocuments,
@@ -137,13 +158,18 @@ def build_schema(
         extensions.append(AdminIntrospection)
     # "Did you mean ...?" would tell what introspection does not.
     suggestions = introspection and not admin_introspection
-    return Schema(
+    built = Schema(
         query=Query,
         mutation=Mutation,
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=not suggestions, scalar_map=SCALAR_MAP),
         execution_context_class=LeanExecutionContext,
     )
+    built.registered = registered
+    closed = () if introspection else (NoSchemaIntrospectionCustomRule,)  # DisableIntrospection's
+    built.validation_rules = (*specified_rules, *rules, *closed)
+    built.max_tokens, built.max_fragments = max_tokens, max_fragments
+    return built
 
 
 # The default schema, for `visapi export-schema` and the SDL drift test.

@@ -22,6 +22,7 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 
 from app.services import Services
+from graph import persisted
 from graph.context import Context
 
 JSON = "application/json"
@@ -39,7 +40,13 @@ HTTP_CODES = {
 }
 # The status of a request error (nothing executed) by its code, in either media type: an
 # extension refusing the whole operation (credentials, rate limit) picks the HTTP answer.
-REFUSAL_STATUS = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403, "RATE_LIMITED": 429, "UNAVAILABLE": 503}
+REFUSAL_STATUS = {
+    "UNAUTHENTICATED": 401,
+    "FORBIDDEN": 403,
+    "RATE_LIMITED": 429,
+    "UNAVAILABLE": 503,
+    **persisted.STATUS,
+}
 
 
 @lru_cache(maxsize=64)
@@ -126,6 +133,8 @@ class GraphQLView(GraphQL[Context, None]):
                 sub_response.status_code = REFUSAL_STATUS[code]
                 if code == "UNAUTHENTICATED":  # RFC 9110: a 401 names how to authenticate
                     sub_response.headers["www-authenticate"] = 'Bearer realm="visapi"'
+                elif code == persisted.NOT_FOUND:
+                    sub_response.headers["cache-control"] = persisted.NOT_FOUND_CACHE_CONTROL
             elif sub_response.media_type == GRAPHQL_RESPONSE:
                 sub_response.status_code = 500 if code == "INTERNAL" else 400
             # application/json: 200 for any well-formed request (the spec's legacy rules)
@@ -140,6 +149,7 @@ class GraphQLView(GraphQL[Context, None]):
             self.graphiql_html is not None
             and request.method == "GET"
             and "query" not in request.query_params
+            and not persisted.names_document(request.query_params)
             and "text/html" in request.headers.get("accept", "")
         )
 
@@ -182,7 +192,7 @@ class GraphQLView(GraphQL[Context, None]):
             query=query,
             variables=data.get("variables"),
             operation_name=data.get("operationName"),
-            extensions=data.get("extensions"),
+            extensions=persisted.with_document_id(data, data.get("extensions")),
         )
 
     async def process_result(

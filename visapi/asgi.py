@@ -22,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 
+from app.documents.ports import DocumentsMode
 from graph.schema import build_schema
 from graph.view import GraphQLView
 from infrastructure.db.revision import Migrations, SchemaCheck
@@ -122,6 +123,8 @@ def _routes(
         admin_introspection=settings.production,
         metrics=metrics,
         document_cache_bytes=settings.document_cache_bytes,
+        documents_mode=DocumentsMode(settings.documents_mode),
+        registered_documents=settings.documents_cache_size,
     )
     graphiql = settings.graphiql_enabled
     view = GraphQLView(

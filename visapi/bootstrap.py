@@ -23,11 +23,31 @@ from infrastructure.db.idempotency import SqlIdempotency
 from infrastructure.db.logs import SqlBusinessLog
 from visapi.platform import Platform, Replacements, build_platform, idempotency_policy, utcnow
 from visapi.settings import Settings
-from visapi.slices import Slice, access, contacts, logs, notifications, operations, orders, queues
+from visapi.slices import (
+    Slice,
+    access,
+    contacts,
+    documents,
+    logs,
+    notifications,
+    operations,
+    orders,
+    queues,
+)
 from visapi.slices import workflows as workflow_slice
 
 # Every feature, wired the same way (visapi/slices/__init__.py).
-FEATURES = (orders, contacts, notifications, access, queues, workflow_slice, logs, operations)
+FEATURES = (
+    orders,
+    contacts,
+    notifications,
+    access,
+    queues,
+    workflow_slice,
+    logs,
+    operations,
+    documents,
+)
 # The jobs each event causes, by the policies of the feature that owns them.
 jobs_for = jobs_by_policy({e: p for f in FEATURES for e, p in f.JOBS.items()})
 
@@ -102,6 +122,7 @@ def bootstrap(
         workflows,
         log_slice := logs.build(p),
         ops := operations.build(p, orders=order_slice.queries, jobs_for=jobs_for),
+        document_slice := documents.build(p),
     ]
     bus = MessageBus({kind: h for s in slices for kind, h in s.commands.items()})
     services = Services(
@@ -112,6 +133,7 @@ def bootstrap(
         queues=queue_slice.queries,
         sandbox_records=ops.queries,
         access=access_slice.queries,
+        documents=document_slice.queries,
         idempotency=SqlIdempotency(p.engine),
         idempotency_policy=idempotency_policy(settings),
     )

@@ -1,5 +1,5 @@
 """The `visapi` command: serve, worker, scheduler, migrate, export-schema, seed, keys,
-fake-vendors."""
+documents, fake-vendors."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from visapi.cli_documents import documents
 from visapi.cli_support import (
     first_key_notice,
     require_redis,
@@ -253,6 +254,8 @@ def create_key(name: str, scopes: str, expires_in_days: int | None) -> None:
     )
     click.echo(issued.secret)  # stdout carries the key alone, for scripts
 
+
+main.add_command(documents)
 
 if __name__ == "__main__":
     main()

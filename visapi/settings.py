@@ -33,6 +33,12 @@ class Settings:
     max_query_bytes: int = 32_768
     # Parsed, validated documents a process remembers (an estimate of their memory).
     document_cache_bytes: int = 8_388_608
+    # Which documents run (any | persisted | trusted; unset: trusted in production, else any),
+    # how many one caller may register by APQ, and how many registered documents a process
+    # keeps parsed (graph.persisted).
+    documents: str | None = None
+    documents_max_per_caller: int = 500
+    documents_cache_size: int = 2_048
     max_query_depth: int = 12
     max_aliases: int = 30
     max_tokens: int = 2_000
@@ -158,6 +164,13 @@ class Settings:
     @property
     def production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def documents_mode(self) -> str:
+        """VISAPI_DOCUMENTS, else `trusted` in production and `any` elsewhere."""
+        if self.documents is not None:
+            return self.documents
+        return "trusted" if self.production else "any"
 
     @property
     def graphiql_enabled(self) -> bool:

@@ -19,6 +19,7 @@ class SettingsError(ValueError):
 
 ENVS = ("development", "production")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+DOCUMENTS_MODES = ("any", "persisted", "trusted")
 
 
 def check(s: Settings) -> None:
@@ -27,6 +28,10 @@ def check(s: Settings) -> None:
     if s.log_level.upper() not in LOG_LEVELS:
         raise SettingsError(
             f"VISAPI_LOG_LEVEL={s.log_level!r} is not one of {', '.join(LOG_LEVELS)}"
+        )
+    if s.documents is not None and s.documents not in DOCUMENTS_MODES:
+        raise SettingsError(
+            f"VISAPI_DOCUMENTS={s.documents!r} is not one of {', '.join(DOCUMENTS_MODES)}"
         )
     if not s.database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
         if s.database_url.startswith(("postgresql://", "postgres://")):
@@ -43,6 +48,8 @@ def check(s: Settings) -> None:
         "max_body_bytes",
         "max_query_bytes",
         "document_cache_bytes",
+        "documents_max_per_caller",
+        "documents_cache_size",
         "max_page_size",
         "worker_threads",
         "log_retention_batch",

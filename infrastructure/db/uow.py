@@ -20,6 +20,7 @@ from domain.events import DomainEvent
 from infrastructure.db.access import SqlApiKeys, SqlUsers
 from infrastructure.db.batch_insert import insert_all
 from infrastructure.db.contact_syncs import SqlContactSyncs
+from infrastructure.db.documents import SqlDocuments
 from infrastructure.db.engine import SQLITE_BEGIN
 from infrastructure.db.failed_jobs import SqlFailedJobs
 from infrastructure.db.logs import SqlUnitLogs
@@ -92,6 +93,7 @@ class SqlUnitOfWork:
         self.workflows = SqlWorkflows(conn)
         self.runs = SqlWorkflowRuns(conn)
         self.logs = SqlUnitLogs(self.correlation_id)
+        self.documents = SqlDocuments(conn)
         return self
 
     async def __aexit__(

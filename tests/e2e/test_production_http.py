@@ -26,7 +26,11 @@ HIDDEN = 'query { ...F } fragment F on Query { __type(name: "Order") { name } }'
 
 @asynccontextmanager
 async def serving(sqlite_url: str, **values: Any) -> AsyncIterator[httpx.AsyncClient]:
-    """The app with its lifespan running; `client.keys[scope]` is a key holding that scope."""
+    """The app with its lifespan running; `client.keys[scope]` is a key holding that scope.
+
+    Free-form documents stay allowed (production's default is `trusted`: only pushed documents
+    run, tests/e2e/test_persisted_documents_http.py), so these tests see the profile's rest."""
+    values = {"documents": "any", **values}
     app = create_app(with_auth(Settings(database_url=sqlite_url, **values)))
     async with (
         app.router.lifespan_context(app),

@@ -2,6 +2,7 @@
 
 from tests.fakes.access import DuplicateKeyPrefix, FakeApiKeys, FakeUsers
 from tests.fakes.deliveries import DeliveryEventRow, FakeDeliveries
+from tests.fakes.documents import FakeDocumentReads, FakeDocuments
 from tests.fakes.idempotency import FakeIdempotency
 from tests.fakes.messaging import FakeContactSyncs, FakeMessageTexts, FakeNotifications
 from tests.fakes.operations import FakeFailedJobs, FakeWorkflowRuns, FakeWorkflows
@@ -28,6 +29,8 @@ __all__ = [
     "FakeContactSync",
     "FakeContactSyncs",
     "FakeDeliveries",
+    "FakeDocumentReads",
+    "FakeDocuments",
     "FakeFailedJobs",
     "FakeHasher",
     "FakeIdempotency",

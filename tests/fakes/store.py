@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
+from app.documents.ports import StoredDocument
 from app.jobs import Job
 from app.ports import ArchivedPayload
 from app.queues.ports import FailedJobView
@@ -63,6 +64,7 @@ class FakeStore:
         self.workflows: dict[UUID, WorkflowView] = {}
         self.runs: dict[UUID, WorkflowRun] = {}
         self.schedule_ticks: dict[tuple[str, datetime], str] = {}
+        self.documents: dict[str, StoredDocument] = {}  # persisted documents by id
         self.commits = 0
         # Scripted outages: each unit entering takes the head; an exception is raised as the
         # SQL unit of work raises `Unavailable` when it cannot connect, None lets it in.

@@ -15,6 +15,7 @@ from typing import Any, Self
 from app.jobs import Job
 from app.ports import OrderAlreadyExists
 from tests.fakes.access import FakeApiKeys, FakeUsers
+from tests.fakes.documents import FakeDocuments
 from tests.fakes.messaging import FakeContactSyncs, FakeMessageTexts, FakeNotifications
 from tests.fakes.operations import FakeFailedJobs, FakeWorkflowRuns, FakeWorkflows, runs_table
 from tests.fakes.orders import FakeOrders, FakePayloads, FakeUnitLogs
@@ -49,6 +50,7 @@ class FakeUnitOfWork:
         self.workflows = FakeWorkflows(store, runs)
         self.runs = FakeWorkflowRuns(store, runs)
         self.logs = FakeUnitLogs(correlation_id)
+        self.documents = FakeDocuments(store)
 
     def _tables(self) -> list[Staged[Any, Any]]:
         return [
@@ -61,6 +63,7 @@ class FakeUnitOfWork:
             self.workflows.rows,
             self.runs.rows,
             self.runs.ticks,
+            self.documents.rows,
         ]
 
     async def __aenter__(self) -> Self:

@@ -44,6 +44,7 @@ RESULTS = {
     "ActorUnknown",
     "JobsReplayed",
     "ConfirmationQueued",
+    "Pushed",
 }
 
 

@@ -2,6 +2,7 @@
 
 from infrastructure.db.tables.access import api_keys, users
 from infrastructure.db.tables.base import metadata
+from infrastructure.db.tables.documents import persisted_documents
 from infrastructure.db.tables.messaging import (
     contact_syncs,
     delivery_events,
@@ -34,6 +35,7 @@ __all__ = [
     "notifications",
     "orders",
     "outbox",
+    "persisted_documents",
     "sandbox_messages",
     "schedule_ticks",
     "translations",
