@@ -15,10 +15,12 @@ from strawberry.types import Info
 from app.orders.commands import CreateOrder, MarkOrdersProcessed, OrderRejected
 from app.orders.commands import OrderAccepted as Accepted
 from app.orders.commands import OrderSkipped as Skipped
+from app.orders.queries import ORDER, ORDER_STATS, ORDERS
 from app.orders.views import StatsGroup, view_of
 from domain.auth.permissions import Permission
 from domain.orders.specs import Spec
 from graph.arguments import given, parse_id, parse_ids
+from graph.cache_control import cache_control
 from graph.context import Context
 from graph.errors import invalid_input
 from graph.order_filters import OrderFilter, OrderOrder, to_sort, to_spec
@@ -33,6 +35,10 @@ class OrderEdge:
     node: Order
 
 
+async def _total_count(root: strawberry.Parent[OrderConnection], info: Info[Context, None]) -> int:
+    return await info.context.orders.count_orders(root.spec)
+
+
 @strawberry.type
 class OrderConnection:
     edges: list[OrderEdge]
@@ -41,9 +47,7 @@ class OrderConnection:
 
     # A count over a large filter is the most expensive part of a list: run it only when
     # the client selects it.
-    @strawberry.field
-    async def total_count(self, info: Info[Context, None]) -> int:
-        return await info.context.orders.count_orders(self.spec)
+    total_count: int = strawberry.field(resolver=_total_count, directives=cache_control(30, ORDERS))
 
 
 @strawberry.enum
@@ -163,14 +167,22 @@ async def mark_orders_processed(info: Info[Context, None], ids: list[strawberry.
 
 @strawberry.type
 class OrderQuery:
+    # Response cache: an order changes only by markOrdersProcessed (evicting `order`), and
+    # one looked up by orderId may be created (evicting `orders`).
     order: Order | None = strawberry.field(
-        resolver=order, extensions=requires(Permission.ORDERS_READ)
+        resolver=order,
+        extensions=requires(Permission.ORDERS_READ),
+        directives=cache_control(60, ORDER, ORDERS),
     )
     orders: OrderConnection = strawberry.field(
-        resolver=orders, extensions=requires(Permission.ORDERS_READ)
+        resolver=orders,
+        extensions=requires(Permission.ORDERS_READ),
+        directives=cache_control(30, ORDERS),
     )
     order_stats: list[OrderStatsBucket] = strawberry.field(
-        resolver=order_stats, extensions=requires(Permission.ORDERS_READ)
+        resolver=order_stats,
+        extensions=requires(Permission.ORDERS_READ),
+        directives=cache_control(60, ORDER_STATS),
     )
 
 

@@ -19,9 +19,11 @@ from app.workflows.commands import (
 )
 from app.workflows.handlers import validate_workflow
 from app.workflows.ports import WorkflowView
+from app.workflows.queries import ENABLED
 from domain.auth.permissions import Permission
 from domain.workflows.rules import InvalidDefinition, Issue
 from graph.arguments import given, parse_id
+from graph.cache_control import cache_control
 from graph.context import Context
 from graph.pagination import PageInfo, after_of, cursor, page_info, page_size
 from graph.permissions import requires
@@ -89,15 +91,21 @@ class WorkflowEdge:
     node: Workflow
 
 
+async def _total_count(
+    root: strawberry.Parent[WorkflowConnection], info: Info[Context, None]
+) -> int:
+    return await info.context.workflows.count_workflows(root.enabled)
+
+
 @strawberry.type
 class WorkflowConnection:
     edges: list[WorkflowEdge]
     page_info: PageInfo
     enabled: strawberry.Private[bool | None]
 
-    @strawberry.field
-    async def total_count(self, info: Info[Context, None]) -> int:
-        return await info.context.workflows.count_workflows(self.enabled)
+    total_count: int = strawberry.field(
+        resolver=_total_count, directives=cache_control(60, ENABLED)
+    )
 
 
 async def workflows(
@@ -181,13 +189,18 @@ async def delete_workflow(info: Info[Context, None], id: strawberry.ID) -> bool:
 
 @strawberry.type
 class WorkflowQuery:
+    # Response cache: every definition change (create, update, enable, delete) evicts
+    # `workflows-enabled` (app.workflows.handlers).
     workflows: WorkflowConnection = strawberry.field(
         resolver=workflows,
         description="Workflows, newest first; `enabled` filters.",
         extensions=requires(Permission.WORKFLOWS_READ),
+        directives=cache_control(60, ENABLED),
     )
     workflow: Workflow | None = strawberry.field(
-        resolver=workflow, extensions=requires(Permission.WORKFLOWS_READ)
+        resolver=workflow,
+        extensions=requires(Permission.WORKFLOWS_READ),
+        directives=cache_control(60, ENABLED),
     )
     validate_workflow: WorkflowValidation = strawberry.field(
         resolver=validate,

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
 
+from graphql import GraphQLSchema
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
@@ -23,8 +24,13 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from graph.schema import build_schema
-from graph.view import GraphQLView
+from app.responses import ResponseCache, ResponseStore
+from graph.response_cache import Plans, Responses
+from graph.schema import Schema, build_schema
+from graph.view import GraphQLView, negotiate
+from infrastructure.cache.memory import MemoryCache
+from infrastructure.cache.redis import RedisCache
+from infrastructure.cache.responses import MemoryResponses, RedisResponses
 from infrastructure.db.revision import Migrations, SchemaCheck
 from infrastructure.metrics import PrometheusMetrics
 from infrastructure.queue.broker import close_broker
@@ -52,7 +58,18 @@ def create_app(settings: Settings | None = None) -> Starlette:
     # Built before the schema: its extension and the HTTP middleware count into it.
     metrics = PrometheusMetrics()
     container = bootstrap(settings, metrics=metrics)
-    routes = _routes(settings, container, metrics)
+    schema = build_schema(
+        max_depth=settings.max_query_depth,
+        max_aliases=settings.max_aliases,
+        max_tokens=settings.max_tokens,
+        max_fragments=settings.max_fragments,
+        introspection=settings.introspection,
+        admin_introspection=settings.production,
+        metrics=metrics,
+        document_cache_bytes=settings.document_cache_bytes,
+    )
+    responses = _responses(settings, container, metrics, schema._schema)
+    routes = _routes(settings, container, schema, responses)
     services = container.services
     gate = Middleware(
         GateMiddleware,
@@ -61,6 +78,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         per_key=settings.rate_limit_per_key,
         per_ip=settings.rate_limit_per_ip,
         trusted_proxies=settings.trusted_proxies,
+        probe=responses.prefetch,
     )
     return Starlette(
         routes=routes,
@@ -104,19 +122,9 @@ async def _lifespan(app: Starlette, *, container: Container) -> AsyncIterator[No
 
 
 def _routes(
-    settings: Settings, container: Container, metrics: PrometheusMetrics
+    settings: Settings, container: Container, schema: Schema, responses: Responses
 ) -> list[BaseRoute]:
     services = container.services
-    schema = build_schema(
-        max_depth=settings.max_query_depth,
-        max_aliases=settings.max_aliases,
-        max_tokens=settings.max_tokens,
-        max_fragments=settings.max_fragments,
-        introspection=settings.introspection,
-        admin_introspection=settings.production,
-        metrics=metrics,
-        document_cache_bytes=settings.document_cache_bytes,
-    )
     graphiql = settings.graphiql_enabled
     view = GraphQLView(
         schema,
@@ -124,6 +132,7 @@ def _routes(
         max_page_size=settings.max_page_size,
         max_query_bytes=settings.max_query_bytes,
         graphiql_html=_graphiql_page() if graphiql else None,
+        responses=responses,
     )
     return [
         *([Mount("/graphql/static", StaticFiles(packages=[GRAPHIQL]))] if graphiql else []),
@@ -140,7 +149,7 @@ def _routes(
             verify_token=settings.whatsapp_verify_token,
             app_secret=settings.whatsapp_app_secret,
         ),
-        Route("/metrics", metrics_endpoint(metrics), methods=["GET"]),
+        Route("/metrics", metrics_endpoint(container.metrics), methods=["GET"]),
         Route("/api/v1/logs/export", export_route(services.logs), methods=["GET"]),
         Route(
             "/api/v1/triggers/{key}",
@@ -148,6 +157,26 @@ def _routes(
             methods=["POST"],
         ),
     ]
+
+
+def _responses(
+    settings: Settings, container: Container, metrics: PrometheusMetrics, schema: GraphQLSchema
+) -> Responses:
+    """The response cache over the app's own cache, so that writes' evictions reach answers."""
+    cache = container.cache
+    store: ResponseStore | None = None
+    if isinstance(cache, RedisCache):
+        store = RedisResponses(cache)
+    elif isinstance(cache, MemoryCache):
+        store = MemoryResponses(cache)
+    # else a cache a test replaced: no generations shared with the writes, so no caching
+    if not settings.response_cache or store is None:
+        return Responses(negotiate)
+    return Responses(
+        negotiate,
+        ResponseCache(store, max_age_s=settings.response_cache_max_age_s, metrics=metrics),
+        Plans(schema, max_tokens=settings.max_tokens, max_bytes=settings.max_query_bytes),
+    )
 
 
 def readiness_checks(container: Container) -> dict[str, Check]:
