@@ -54,6 +54,7 @@ class Probe:
     label: str
     prefixes: tuple[str, ...]
     max_age: float
+    operation: str = OTHER  # the operation metrics' label of the operation (graph.metrics)
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ class Lookup:
     max_age: float
     body: bytes | None
     generations: str | None
+    operation: str = OTHER
 
 
 def entry_key(document_hash: str, operation_name: str | None, variables: bytes) -> str:
@@ -121,7 +123,11 @@ class ResponseCache:
         elsewhere too (the admission's round trip, app.auth.admit)."""
         self._metrics.response_lookup(probe.label, body is not None)
         max_age = min(probe.max_age, self.max_age_s)
-        return Lookup(key, probe.prefixes, max_age, body, generations)
+        return Lookup(key, probe.prefixes, max_age, body, generations, probe.operation)
+
+    def served(self, lookup: Lookup, seconds: float) -> None:
+        """A hit answered: counted as the operation it stands for, like an executed one."""
+        self._metrics.graphql_operation(lookup.operation, "query", True, seconds)
 
     async def keep(self, lookup: Lookup, body: bytes) -> None:
         """Store a fresh answer computed after `lookup` (the caller checked it has no errors)."""

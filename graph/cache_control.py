@@ -16,6 +16,7 @@ here resolvers are what reads data: a field that reads nothing cannot be staler 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -37,6 +38,10 @@ from graphql import (
 )
 from strawberry.schema_directive import Location
 from strawberry.types.field import StrawberryField
+
+from app.metrics import ANONYMOUS, INVALID
+
+_NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]{0,99}")  # as graph.metrics labels operations
 
 
 @strawberry.schema_directive(
@@ -63,10 +68,12 @@ def cache_control(max_age: int, *evicted_by: str) -> list[object]:
 
 @dataclass(frozen=True)
 class Plan:
-    """A cacheable operation: its max age (seconds) and the prefixes it depends on, sorted."""
+    """A cacheable operation: its max age (seconds), the prefixes it depends on (sorted), and
+    its label in the operation metrics (graph.metrics: its name, or `anonymous`)."""
 
     max_age: int
     prefixes: tuple[str, ...]
+    operation: str = ANONYMOUS
 
 
 class _Uncacheable(Exception):
@@ -157,7 +164,10 @@ def plan_of(
         return None
     if walk.max_age is None or not walk.prefixes:
         return None
-    return Plan(walk.max_age, tuple(sorted(walk.prefixes)))
+    name = operation.name.value if operation.name is not None else ANONYMOUS
+    return Plan(
+        walk.max_age, tuple(sorted(walk.prefixes)), name if _NAME.fullmatch(name) else INVALID
+    )
 
 
 def hinted_fields(schema: GraphQLSchema) -> Iterable[tuple[str, str, CacheControl]]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -106,10 +107,12 @@ class Responses:
         self.plans = plans
 
     async def answer(self, request: Request, run: Answer) -> Response:
+        started = time.perf_counter()
         lookup = await self._lookup(request) if self.cache is not None else None
-        if lookup is not None and lookup.body is not None:
+        if self.cache is not None and lookup is not None and lookup.body is not None:
             media = self.negotiate(request.headers.get("accept", ""))
             response = Response(lookup.body, 200, media_type=f"{media}; charset=utf-8")
+            self.cache.served(lookup, time.perf_counter() - started)
         else:
             response = await run(request)
             if self.cache is not None and lookup is not None and _storable(response):
@@ -174,7 +177,7 @@ class Responses:
             orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS),
         )
         label = cache.label(document_hash, by_hash is not None)
-        return Probe(key, label, plan.prefixes, plan.max_age)
+        return Probe(key, label, plan.prefixes, plan.max_age, plan.operation)
 
 
 async def _request_data(request: Request) -> Mapping[str, Any] | None:

@@ -67,8 +67,9 @@ def test_everything_else_is_not(document: str) -> None:
 def test_the_operation_named_is_the_one_planned() -> None:
     document = 'query A { me { name } } query B { order(id: "x") { id } }'
     assert plan(document, "A") is None
-    assert plan(document, "B") == Plan(60, ("order", "orders"))
+    assert plan(document, "B") == Plan(60, ("order", "orders"), operation="B")
     assert plan(document) is None  # two operations and no name: nothing runs
+    assert plan('{ order(id: "x") { id } }') == Plan(60, ("order", "orders"), "anonymous")
 
 
 def test_every_declaration_names_an_evicted_prefix() -> None:
