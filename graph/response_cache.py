@@ -37,6 +37,9 @@ from graph.cache_control import Plan, plan_of
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 # Plans a process keeps, by document hash and operation name (a plan is a few dozen bytes).
 MAX_PLANS = 4096
+# Probes a process keeps by raw request, and the longest request remembered (bytes).
+MAX_PROBES = 1024
+MAX_REMEMBERED_BYTES = 4096
 JSON = "application/json"
 NO_STORE = "no-store"
 
@@ -105,19 +108,38 @@ class Responses:
         self.path = path
         self.cache = cache
         self.plans = plans
+        # Probes by raw request (b"G" + query string, b"P" + body), oldest first.
+        self._probes: OrderedDict[bytes, Probe] = OrderedDict()
+        self._lock = threading.Lock()
 
     async def answer(self, request: Request, run: Answer) -> Response:
         started = time.perf_counter()
         lookup = await self._lookup(request) if self.cache is not None else None
         if self.cache is not None and lookup is not None and lookup.body is not None:
-            media = self.negotiate(request.headers.get("accept", ""))
-            response = Response(lookup.body, 200, media_type=f"{media}; charset=utf-8")
+            response = self._cached(request, lookup, lookup.body)
             self.cache.served(lookup, time.perf_counter() - started)
-        else:
-            response = await run(request)
-            if self.cache is not None and lookup is not None and _storable(response):
-                await self.cache.keep(lookup, bytes(response.body))
+            return response
+        response = await run(request)
+        if self.cache is not None and lookup is not None and _storable(response):
+            await self.cache.keep(lookup, bytes(response.body))
         return _with_http_caching(request, response, lookup)
+
+    def _cached(self, request: Request, lookup: Lookup, body: bytes) -> Response:
+        """A hit's answer, its headers built at once (the hot path)."""
+        media = self.negotiate(request.headers.get("accept", ""))
+        if request.method != "GET":
+            headers = {"cache-control": NO_STORE, "content-type": f"{media}; charset=utf-8"}
+            return Response(body, 200, headers=headers)
+        control = f"private, max-age={int(lookup.max_age)}"
+        etag = _etag(body)
+        if _matches(request.headers.get("if-none-match"), etag):
+            return Response(status_code=304, headers={"etag": etag, "cache-control": control})
+        headers = {
+            "cache-control": control,
+            "etag": etag,
+            "content-type": f"{media}; charset=utf-8",
+        }
+        return Response(body, 200, headers=headers)
 
     async def _lookup(self, request: Request) -> Lookup | None:
         state = request.scope.get("state") or {}
@@ -129,8 +151,11 @@ class Responses:
         if prefetched is not None:  # the gate looked it up with the admission
             probe, (body, generations) = prefetched
             return self.cache.looked_up(probe, caller_key(probe.key, held), body, generations)
-        data = await _request_data(request)
-        probe = self.probe(data) if data is not None else None
+        if request.method == "GET":
+            probe = self.prefetch(request.scope)
+        else:
+            raw = await request.body() if _is_json(request) else b""
+            probe = self._probe_of(b"P" + raw, lambda: _body_data(raw)) if raw else None
         if probe is None:
             return None
         return await self.cache.lookup(probe, held)
@@ -140,11 +165,25 @@ class Responses:
         gate to look its answer up with the admission; None for anything else."""
         if self.cache is None or scope.get("method") != "GET" or scope.get("path") != self.path:
             return None
-        try:
-            data = _params(QueryParams(scope.get("query_string", b"")))
-        except (orjson.JSONDecodeError, UnicodeDecodeError):
-            return None
-        return self.probe(data)
+        raw = scope.get("query_string", b"")
+        return self._probe_of(b"G" + raw, lambda: _query_data(raw))
+
+    def _probe_of(self, raw: bytes, parse: Callable[[], Mapping[str, Any] | None]) -> Probe | None:
+        """The probe of a request by its raw bytes: parsing the URL or body and hashing the
+        document are done once per distinct request (a dashboard repeats the same few)."""
+        probe = self._probes.get(raw)
+        if probe is not None:
+            return probe
+        data = parse()
+        probe = self.probe(data) if data is not None else None
+        # Only cacheable requests are remembered (an unknown hash may become known), and only
+        # short ones: the table is bounded by count.
+        if probe is not None and len(raw) <= MAX_REMEMBERED_BYTES:
+            with self._lock:
+                self._probes[raw] = probe
+                while len(self._probes) > MAX_PROBES:
+                    self._probes.popitem(last=False)
+        return probe
 
     def probe(self, data: Mapping[str, Any]) -> Probe | None:
         """The probe of a request's GraphQL parameters, or None when its answer may not be
@@ -180,19 +219,25 @@ class Responses:
         return Probe(key, label, plan.prefixes, plan.max_age, plan.operation)
 
 
-async def _request_data(request: Request) -> Mapping[str, Any] | None:
-    """The request's GraphQL parameters, or None for anything the view must judge itself."""
+def _is_json(request: Request) -> bool:
+    return request.headers.get("content-type", "").partition(";")[0].strip().lower() == JSON
+
+
+def _body_data(raw: bytes) -> Mapping[str, Any] | None:
+    """A POST body's GraphQL parameters, or None for anything the view must judge itself."""
     try:
-        if request.method == "GET":
-            return _params(request.query_params)
-        if request.method != "POST":
-            return None
-        if request.headers.get("content-type", "").partition(";")[0].strip().lower() != JSON:
-            return None
-        body = orjson.loads(await request.body())
+        body = orjson.loads(raw)
     except orjson.JSONDecodeError:
         return None
     return body if isinstance(body, dict) else None
+
+
+def _query_data(raw: bytes) -> Mapping[str, Any] | None:
+    """A GET query string's GraphQL parameters, or None when malformed."""
+    try:
+        return _params(QueryParams(raw))
+    except (orjson.JSONDecodeError, UnicodeDecodeError):
+        return None
 
 
 def _params(params: QueryParams) -> dict[str, Any]:
@@ -220,13 +265,17 @@ def _with_http_caching(request: Request, response: Response, lookup: Lookup | No
     body = bytes(response.body)
     cacheable = lookup is not None and _storable(response)
     control = f"private, max-age={int(lookup.max_age)}" if lookup and cacheable else NO_STORE
-    etag = '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+    etag = _etag(body)
     if _matches(request.headers.get("if-none-match"), etag):
         # RFC 9110 15.4.5: a 304 carries the validators and caching headers of the 200.
         return Response(status_code=304, headers={"etag": etag, "cache-control": control})
     response.headers["cache-control"] = control
     response.headers["etag"] = etag
     return response
+
+
+def _etag(body: bytes) -> str:
+    return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
 
 
 def _matches(if_none_match: str | None, etag: str) -> bool:

@@ -6,6 +6,7 @@ consulted here: a cached check is a credential that verified, and no one's failu
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +19,10 @@ from app.errors import Unauthenticated
 from app.responses import Probe
 from domain.auth.keys import split_key
 from domain.auth.permissions import Principal
+
+# The principals of cached checks, by their bytes: a check decodes once per process, not on
+# every request (Principal is frozen; its expiry is compared on every admission below).
+_principal_of = functools.lru_cache(maxsize=4096)(decode_principal)
 
 
 @dataclass(frozen=True)
@@ -71,7 +76,7 @@ async def admit_cached(
     )
     if admission is None:
         return None
-    principal = decode_principal(admission.cached) if admission.cached is not None else None
+    principal = _principal_of(admission.cached) if admission.cached is not None else None
     if principal is None:
         return None
     if principal.expires_at is not None and principal.expires_at <= at:

@@ -8,14 +8,18 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from contextlib import AsyncExitStack
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import replace
 from typing import Any
 
 import httpx
+from starlette.routing import Route
 
-from tests.auth import key, running, with_auth
+from tests.auth import drop_namespace, key, running, with_auth
 from tests.e2e.gql_support import gql
 from tests.scrape import create_order, order_body, scrape
+from visapi.asgi import create_app
 from visapi.settings import Settings
 
 ORDER = "query Order($id: ID!) { order(id: $id) { id orderId clientName processedAt } }"
@@ -205,3 +209,61 @@ async def test_redis_stopped_bypasses_the_cache(postgres_url: str, private_redis
         assert (await data(client, PROCESS, operator, ids=[order_id]))["markOrdersProcessed"]
         assert (await data(client, ORDER, operator, id=order_id))["order"]["processedAt"]
         assert counts(await scrape(client)) == (1, 4)
+
+
+@asynccontextmanager
+async def dropping(settings: Settings) -> AsyncIterator[None]:
+    try:
+        yield
+    finally:
+        if settings.redis_url:
+            await drop_namespace(settings.redis_url, settings.redis_namespace)
+
+
+async def test_a_get_hit_is_looked_up_with_the_admission(app_settings: Settings) -> None:
+    # One call to the cache backend for authentication, rate limit and the answer: the view's
+    # own lookup is not called for a GET (a POST, whose body the gate does not read, takes it).
+    app = create_app(app_settings)
+    (view,) = [r.app for r in app.routes if isinstance(r, Route) and r.path == "/graphql"]
+    store = view.responses.cache.store
+    own_lookups: list[str] = []
+    real_lookup = store.lookup
+
+    async def counted(key: str, prefixes: Any) -> Any:
+        own_lookups.append(key)
+        return await real_lookup(key, prefixes)
+
+    store.lookup = counted
+    transport = httpx.ASGITransport(app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://test") as client,
+        dropping(app_settings),
+    ):
+        container = app.state.container
+        headers = {"X-API-Key": await key(container, "orders:read", "orders:write")}
+        order_id = await create_order(client, headers, order_body())
+        params = {"query": ORDER, "variables": json.dumps({"id": order_id})}
+        for _ in range(3):  # the key's check is cached from the first on
+            assert (await client.get("/graphql", params=params, headers=headers)).status_code == 200
+        assert counts(await scrape(client)) == (2, 1)
+        assert own_lookups == []
+        posted = await client.post(
+            "/graphql", json={"query": ORDER, "variables": {"id": order_id}}, headers=headers
+        )
+        assert posted.json()["data"]["order"]["id"] == order_id
+        assert len(own_lookups) == 1
+        assert counts(await scrape(client)) == (3, 1)  # the same entry as the GETs
+
+
+async def test_the_setting_turns_the_cache_off(app_settings: Settings) -> None:
+    async with running(replace(app_settings, response_cache=False)) as (container, client):
+        reader = await key(container, "orders:read", "orders:write")
+        order_id = await create_order(client, {"X-API-Key": reader}, order_body())
+        params = {"query": ORDER, "variables": json.dumps({"id": order_id})}
+        for _ in range(2):
+            got = await client.get("/graphql", params=params, headers={"X-API-Key": reader})
+            assert got.status_code == 200
+            assert got.headers["cache-control"] == "no-store"
+            assert got.headers["etag"]
+        assert counts(await scrape(client)) == (0, 0)
