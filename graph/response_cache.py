@@ -152,7 +152,7 @@ class Responses:
             probe, (body, generations) = prefetched
             return self.cache.looked_up(probe, caller_key(probe.key, held), body, generations)
         if request.method == "GET":
-            probe = self.prefetch(request.scope)
+            probe = self.prefetch(request.scope, learn=True)
         else:
             raw = await request.body() if _is_json(request) else b""
             probe = self._probe_of(b"P" + raw, lambda: _body_data(raw)) if raw else None
@@ -160,22 +160,25 @@ class Responses:
             return None
         return await self.cache.lookup(probe, held)
 
-    def prefetch(self, scope: Scope) -> Probe | None:
+    def prefetch(self, scope: Scope, *, learn: bool = False) -> Probe | None:
         """The probe of a GET request, from its query string alone (no body to read), for the
-        gate to look its answer up with the admission; None for anything else."""
+        gate to look its answer up with the admission; None for anything else. Only `learn`
+        parses a document not planned yet: the gate runs before credentials are verified."""
         if self.cache is None or scope.get("method") != "GET" or scope.get("path") != self.path:
             return None
         raw = scope.get("query_string", b"")
-        return self._probe_of(b"G" + raw, lambda: _query_data(raw))
+        return self._probe_of(b"G" + raw, lambda: _query_data(raw), learn)
 
-    def _probe_of(self, raw: bytes, parse: Callable[[], Mapping[str, Any] | None]) -> Probe | None:
+    def _probe_of(
+        self, raw: bytes, parse: Callable[[], Mapping[str, Any] | None], learn: bool = True
+    ) -> Probe | None:
         """The probe of a request by its raw bytes: parsing the URL or body and hashing the
         document are done once per distinct request (a dashboard repeats the same few)."""
         probe = self._probes.get(raw)
         if probe is not None:
             return probe
         data = parse()
-        probe = self.probe(data) if data is not None else None
+        probe = self.probe(data, learn=learn) if data is not None else None
         # Only cacheable requests are remembered (an unknown hash may become known), and only
         # short ones: the table is bounded by count.
         if probe is not None and len(raw) <= MAX_REMEMBERED_BYTES:
@@ -185,9 +188,10 @@ class Responses:
                     self._probes.popitem(last=False)
         return probe
 
-    def probe(self, data: Mapping[str, Any]) -> Probe | None:
+    def probe(self, data: Mapping[str, Any], *, learn: bool = True) -> Probe | None:
         """The probe of a request's GraphQL parameters, or None when its answer may not be
-        cached (or the request is malformed: the view will say how)."""
+        cached (or the request is malformed: the view will say how), or, unless `learn`, its
+        document was not planned yet."""
         cache, plans = self.cache, self.plans
         if cache is None or plans is None:
             return None
@@ -200,7 +204,10 @@ class Responses:
             document_hash = hashlib.sha256(query.encode("utf-8", "surrogatepass")).hexdigest()
             if by_hash is not None and by_hash != document_hash:
                 return None  # a wrong hash: the view refuses it
-            plan = plans.of(document_hash, query, operation)
+            if learn:
+                plan = plans.of(document_hash, query, operation)
+            else:
+                plan = plans.known(document_hash, operation)[1]
         elif by_hash is not None:
             # Known once this process has seen the document's text under its hash.
             document_hash = by_hash
