@@ -5,7 +5,6 @@ write's `evict` reaches them with no extra work."""
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Sequence
 
 from app.ports import SEAL_LEASE_S
@@ -75,7 +74,7 @@ class RedisResponses:
     ) -> None:
         keys = [self._cache.keys_of(p)[0] for p in prefixes]
         keys += [self._cache.seals_of(p) for p in prefixes]
-        ms = max(1, round(ttl * 1000)) if not math.isinf(ttl) else 2**62
+        ms = max(1, round(ttl * 1000))  # finite: the max age setting caps every answer's
         lease = round(SEAL_LEASE_S * 1000)
         await self._guard(self._store, keys, [self._stem + key, generations, value, ms, lease])
 
