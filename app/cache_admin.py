@@ -71,13 +71,24 @@ class Warmed:
     items: int  # rows or buckets now cached
 
 
+# The response cache's rows in cacheStats: `response:<document hash>` per document sent by
+# hash, `response:other` for the rest (app.responses).
+RESPONSE_ROWS = "response:"
+
+
 async def cache_stats(
-    query: CacheStats, *, counts: Callable[[], dict[str, tuple[int, int]]]
+    query: CacheStats,
+    *,
+    counts: Callable[[], dict[str, tuple[int, int]]],
+    responses: Callable[[], dict[str, tuple[int, int]]] = dict,
 ) -> list[PrefixStats]:
-    """Every known prefix (zeros before its first lookup) and any other prefix counted."""
+    """Every known prefix (zeros before its first lookup) and any other prefix counted, then
+    the response cache's hits and misses per document."""
     counted = counts()
     prefixes = sorted(set(KNOWN_PREFIXES) | set(counted))
-    return [PrefixStats(p, *counted.get(p, (0, 0))) for p in prefixes]
+    rows = [PrefixStats(p, *counted.get(p, (0, 0))) for p in prefixes]
+    by_document = responses()
+    return rows + [PrefixStats(RESPONSE_ROWS + d, *by_document[d]) for d in sorted(by_document)]
 
 
 def prefixes_of(pattern: str, known: Sequence[str] = KNOWN_PREFIXES) -> list[str]:

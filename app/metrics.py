@@ -52,6 +52,15 @@ class Metrics(Protocol):
         """Hits and misses per prefix, over every process sharing these metrics."""
         ...
 
+    def response_lookup(self, document: str, hit: bool) -> None:
+        """One response-cache lookup of a document (its hash when sent by hash, else
+        `other`: app.responses bounds the labels)."""
+        ...
+
+    def response_counts(self) -> dict[str, tuple[int, int]]:
+        """Response-cache hits and misses per document label, over every process."""
+        ...
+
 
 class NoMetrics:
     """Counts nothing: the default of adapters built without metrics (unit tests, scripts)."""
@@ -75,6 +84,12 @@ class NoMetrics:
         pass
 
     def cache_counts(self) -> dict[str, tuple[int, int]]:
+        return {}
+
+    def response_lookup(self, document: str, hit: bool) -> None:
+        pass
+
+    def response_counts(self) -> dict[str, tuple[int, int]]:
         return {}
 
 

@@ -107,7 +107,11 @@ async def replay_events(
 class OperationsQuery:
     cache_stats: list[CachePrefixStats] | None = strawberry.field(
         resolver=cache_stats,
-        description="Cache hits, misses and hit ratio per prefix since the processes started.",
+        description=(
+            "Cache hits, misses and hit ratio per prefix since the processes started; then the"
+            " response cache's, one row per document sent by hash (`response:<sha256>`) and"
+            " `response:other` for the rest."
+        ),
         extensions=requires(Permission.CACHE_ADMIN),
     )
 

@@ -15,10 +15,12 @@ from strawberry.types import Info
 from app.orders.commands import CreateOrder, MarkOrdersProcessed, OrderRejected
 from app.orders.commands import OrderAccepted as Accepted
 from app.orders.commands import OrderSkipped as Skipped
+from app.orders.queries import ORDER, ORDER_STATS, ORDERS
 from app.orders.views import StatsGroup, view_of
 from domain.auth.permissions import Permission
 from domain.orders.specs import Spec
 from graph.arguments import given, parse_id, parse_ids, value_of
+from graph.cache_control import cache_control
 from graph.context import Context
 from graph.errors import invalid_input
 from graph.order_filters import OrderFilter, OrderOrder, to_sort, to_spec
@@ -58,6 +60,7 @@ class OrderConnection:
         resolver=_total_count,
         description="Orders matching the filter, all pages together: a count in the database"
         " each time, so select it only when shown.",
+        directives=cache_control(30, ORDERS),
     )
 
 
@@ -218,21 +221,26 @@ async def mark_orders_processed(
 
 @strawberry.type
 class OrderQuery:
+    # Response cache: an order changes only by markOrdersProcessed (evicting `order`), and
+    # one looked up by orderId may be created (evicting `orders`).
     order: Order | None = strawberry.field(
         resolver=order,
         description="One order by our id or the storefront's; null when there is none.",
         extensions=requires(Permission.ORDERS_READ),
+        directives=cache_control(60, ORDER, ORDERS),
     )
     orders: OrderConnection | None = strawberry.field(
         resolver=orders,
         description="Orders matching `filter`, a page at a time, newest first unless `orderBy`.",
         extensions=requires(Permission.ORDERS_READ),
+        directives=cache_control(30, ORDERS),
     )
     order_stats: list[OrderStatsBucket] | None = strawberry.field(
         resolver=order_stats,
         description="Count and summed amount of the orders matching `filter`, one bucket per"
         " `groupBy` value, by key (days in date order).",
         extensions=requires(Permission.ORDERS_READ),
+        directives=cache_control(60, ORDER_STATS),
     )
 
 

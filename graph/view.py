@@ -24,6 +24,7 @@ from strawberry.types import ExecutionResult
 from app.services import Services
 from graph import persisted
 from graph.context import Context
+from graph.response_cache import Responses
 
 JSON = "application/json"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -88,6 +89,7 @@ class GraphQLView(GraphQL[Context, None]):
         max_page_size: int = 100,
         max_query_bytes: int = 32_768,
         graphiql_html: str | None = None,
+        responses: Responses | None = None,
     ) -> None:
         super().__init__(
             schema, graphql_ide="graphiql" if graphiql_html else None, subscription_protocols=()
@@ -96,16 +98,21 @@ class GraphQLView(GraphQL[Context, None]):
         self.max_page_size = max_page_size
         self.max_query_bytes = max_query_bytes
         self.graphiql_html = graphiql_html
+        # The response cache and the HTTP caching headers (graph.response_cache).
+        self.responses = responses or Responses(negotiate)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":  # Starlette routes only send HTTP here
             raise ValueError(f"unsupported scope type {scope['type']!r}")
         request = Request(scope, receive)
-        try:
-            response = await self.run(request)
-        except HTTPException as exc:
-            response = self._error_response(request, exc)
+        response = await self.responses.answer(request, self._answer)
         await response(scope, receive, send)
+
+    async def _answer(self, request: Request) -> Response:
+        try:
+            return await self.run(request)
+        except HTTPException as exc:
+            return self._error_response(request, exc)
 
     async def get_context(self, request: Any, response: Any) -> Context:
         state = request.scope.get("state") or {}

@@ -19,9 +19,11 @@ from app.workflows.commands import (
 )
 from app.workflows.handlers import validate_workflow
 from app.workflows.ports import WorkflowView
+from app.workflows.queries import ENABLED
 from domain.auth.permissions import Permission
 from domain.workflows.rules import InvalidDefinition, Issue
 from graph.arguments import given, parse_id
+from graph.cache_control import cache_control
 from graph.context import Context
 from graph.pagination import AfterCursor, First, PageInfo, after_of, cursor, page_info, page_size
 from graph.permissions import requires
@@ -124,6 +126,7 @@ class WorkflowConnection:
     total_count: int = strawberry.field(
         resolver=_total_count,
         description="Workflows matching `enabled` (all when omitted), all pages.",
+        directives=cache_control(60, ENABLED),
     )
 
 
@@ -230,15 +233,19 @@ async def delete_workflow(
 
 @strawberry.type
 class WorkflowQuery:
+    # Response cache: every definition change (create, update, enable, delete) evicts
+    # `workflows-enabled` (app.workflows.handlers).
     workflows: WorkflowConnection | None = strawberry.field(
         resolver=workflows,
         description="Workflows, newest first; `enabled` filters.",
         extensions=requires(Permission.WORKFLOWS_READ),
+        directives=cache_control(60, ENABLED),
     )
     workflow: Workflow | None = strawberry.field(
         resolver=workflow,
         description="One workflow; null when there is none.",
         extensions=requires(Permission.WORKFLOWS_READ),
+        directives=cache_control(60, ENABLED),
     )
     validate_workflow: WorkflowValidation | None = strawberry.field(
         resolver=validate,

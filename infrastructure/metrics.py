@@ -76,6 +76,13 @@ class PrometheusMetrics:
         self._misses = Counter(
             "visapi_cache_misses", "Cache misses by prefix.", ["prefix"], registry=r
         )
+        self._responses = Counter(
+            "visapi_response_cache_lookups",
+            "Response-cache lookups by document (its hash when sent by hash, else other) and"
+            " result (hit or miss).",
+            ["document", "result"],
+            registry=r,
+        )
         self._vendors = Histogram(
             "visapi_vendor_call_duration_seconds",
             "Vendor API calls by vendor, operation and outcome.",
@@ -112,6 +119,9 @@ class PrometheusMetrics:
     def cache_lookup(self, prefix: str, hit: bool) -> None:
         (self._hits if hit else self._misses).labels(prefix).inc()
 
+    def response_lookup(self, document: str, hit: bool) -> None:
+        self._responses.labels(document, "hit" if hit else "miss").inc()
+
     def vendor_call(self, vendor: str, operation: str, outcome: str, seconds: float) -> None:
         self._vendors.labels(vendor, operation, outcome).observe(seconds)
 
@@ -120,13 +130,7 @@ class PrometheusMetrics:
 
     def cache_counts(self) -> dict[str, tuple[int, int]]:
         counts: defaultdict[str, list[int]] = defaultdict(lambda: [0, 0])
-        families: Iterable[Metric]
-        if self.multiprocess_dir is None:
-            families = [*self._hits.collect(), *self._misses.collect()]
-        else:
-            merged = multiprocess.MultiProcessCollector(None, self.multiprocess_dir)  # type: ignore[no-untyped-call]
-            families = merged.collect()  # type: ignore[no-untyped-call]
-        for family in families:
+        for family in self._families(self._hits, self._misses):
             index = {"visapi_cache_hits": 0, "visapi_cache_misses": 1}.get(family.name)
             if index is None:
                 continue
@@ -134,6 +138,25 @@ class PrometheusMetrics:
                 if sample.name.endswith("_total"):
                     counts[sample.labels["prefix"]][index] += int(sample.value)
         return {prefix: (hits, misses) for prefix, (hits, misses) in sorted(counts.items())}
+
+    def response_counts(self) -> dict[str, tuple[int, int]]:
+        counts: defaultdict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for family in self._families(self._responses):
+            if family.name != "visapi_response_cache_lookups":
+                continue
+            for sample in family.samples:
+                if sample.name.endswith("_total"):
+                    index = 0 if sample.labels["result"] == "hit" else 1
+                    counts[sample.labels["document"]][index] += int(sample.value)
+        return {document: (hits, misses) for document, (hits, misses) in sorted(counts.items())}
+
+    def _families(self, *counters: Counter) -> Iterable[Metric]:
+        """This process's families of `counters`, or every process's (all families) when the
+        values live in files."""
+        if self.multiprocess_dir is None:
+            return [family for counter in counters for family in counter.collect()]
+        merged = multiprocess.MultiProcessCollector(None, self.multiprocess_dir)  # type: ignore[no-untyped-call]
+        return merged.collect()  # type: ignore[no-untyped-call,no-any-return]
 
     # Exposition and lifecycle.
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -17,6 +18,7 @@ from app.auth.authenticate import Credential, CredentialKind
 from app.auth.lockout import LockedOut
 from app.auth.ports import Verdict
 from app.errors import Unauthenticated
+from app.responses import PREFETCHED, Probe
 from domain.auth.permissions import Permission, Principal
 from rest.middleware import error_body, send_error
 from rest.proxies import client_address, parse_networks
@@ -99,9 +101,13 @@ class GateMiddleware:
         per_key: int,
         per_ip: int,
         trusted_proxies: str,
+        probe: Callable[[Scope], Probe | None] | None = None,
     ) -> None:
         self.app = app
         self._access = access
+        # The response cache's probe of a request (graph.response_cache): its answer is looked
+        # up in the admission's round trip, so a cached answer costs one call to Redis.
+        self._probe = probe
         self._window = window_s
         self._per_key = per_key
         self._per_ip = per_ip
@@ -114,7 +120,7 @@ class GateMiddleware:
         access = self._access
         ip = client_address(scope, self._trusted)
         try:
-            principal, verdict = await self._authenticate(access, dict(scope["headers"]), ip)
+            principal, verdict = await self._authenticate(access, scope, ip)
         except LockedOut as locked:
             await self._too_many(send, scope, locked.verdict, FAILED)
             return
@@ -138,12 +144,12 @@ class GateMiddleware:
         await self.app(scope, receive, send_with_limits)
 
     async def _authenticate(
-        self, access: Access, headers: dict[bytes, bytes], ip: str
+        self, access: Access, scope: Scope, ip: str
     ) -> tuple[Principal | None, Verdict | None]:
         """The caller (None: no credentials) and its rate-limit verdict; Unauthenticated (its
         failure counted) or LockedOut (nothing checked)."""
         try:
-            credential = credential_of(headers)
+            credential = credential_of(dict(scope["headers"]))
         except Unauthenticated:
             await access.lockout.failed(ip, None)
             raise
@@ -151,11 +157,14 @@ class GateMiddleware:
             return None, None
         admitted: Admitted | None = None
         if access.admit is not None:  # one backend call when the check is cached
+            probe = self._probe(scope) if self._probe is not None else None
             try:
-                admitted = await access.admit(credential)
+                admitted = await access.admit(credential, probe)
             except Unauthenticated:  # a cached check of a key that has expired since
                 await access.lockout.failed(ip, credential)
                 raise
+            if admitted is not None and probe is not None and admitted.answer is not None:
+                scope.setdefault("state", {})[PREFETCHED] = (probe, admitted.answer)
         if admitted is not None:
             return admitted.principal, admitted.verdict
         principal = await access.lockout.authenticate(credential, ip, access.authenticate)

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
 
+from graphql import GraphQLSchema
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
@@ -23,8 +24,13 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from app.documents.ports import DocumentsMode
+from app.responses import ResponseCache, ResponseStore
+from graph.response_cache import Plans, Responses
 from graph.schema import build_schema
-from graph.view import GraphQLView
+from graph.view import GraphQLView, negotiate
+from infrastructure.cache.memory import MemoryCache
+from infrastructure.cache.redis import RedisCache
+from infrastructure.cache.responses import MemoryResponses, RedisResponses
 from infrastructure.db.revision import Migrations, SchemaCheck
 from infrastructure.metrics import PrometheusMetrics
 from infrastructure.queue.broker import close_broker
@@ -63,6 +69,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         per_key=settings.rate_limit_per_key,
         per_ip=settings.rate_limit_per_ip,
         trusted_proxies=settings.trusted_proxies,
+        # The response cache's probe: a cached GET answer rides on the admission's round trip.
+        probe=_graphql_view(routes).responses.prefetch,
     )
     return Starlette(
         routes=routes,
@@ -133,6 +141,7 @@ def _routes(
         max_page_size=settings.max_page_size,
         max_query_bytes=settings.max_query_bytes,
         graphiql_html=_graphiql_page() if graphiql else None,
+        responses=_responses(settings, container, metrics, schema._schema),
     )
     return [
         *(
@@ -161,6 +170,30 @@ def _routes(
             methods=["POST"],
         ),
     ]
+
+
+def _graphql_view(routes: list[BaseRoute]) -> GraphQLView:
+    return next(r.app for r in routes if isinstance(r, Route) and isinstance(r.app, GraphQLView))
+
+
+def _responses(
+    settings: Settings, container: Container, metrics: PrometheusMetrics, schema: GraphQLSchema
+) -> Responses:
+    """The response cache over the app's own cache, so that writes' evictions reach answers."""
+    cache = container.cache
+    store: ResponseStore | None = None
+    if isinstance(cache, RedisCache):
+        store = RedisResponses(cache)
+    elif isinstance(cache, MemoryCache):
+        store = MemoryResponses(cache)
+    # else a cache a test replaced: no generations shared with the writes, so no caching
+    if not settings.response_cache or store is None:
+        return Responses(negotiate)
+    return Responses(
+        negotiate,
+        ResponseCache(store, max_age_s=settings.response_cache_max_age_s, metrics=metrics),
+        Plans(schema, max_tokens=settings.max_tokens, max_bytes=settings.max_query_bytes),
+    )
 
 
 def readiness_checks(container: Container) -> dict[str, Check]:

@@ -53,6 +53,10 @@ class Settings:
     cache_unprocessed_ttl_s: float = 30.0
     cache_stats_ttl_s: float = 60.0
     cache_log_stats_ttl_s: float = 30.0
+    # The whole-response cache of read documents (graph.response_cache); its entries live for
+    # the least `@cacheControl(maxAge)` of the fields selected, and never longer than this.
+    response_cache: bool = True
+    response_cache_max_age_s: float = 300.0
     # Jobs: Dramatiq timings (milliseconds) and the outbox sweeper
     job_max_retries: int = 5
     job_min_backoff_ms: int = 1_000

@@ -56,6 +56,7 @@ def check(s: Settings) -> None:
         "log_retention_interval_s",
         "retention_batch",
         "retention_interval_s",
+        "response_cache_max_age_s",
     ):
         if getattr(s, name) <= 0:
             raise SettingsError(f"VISAPI_{name.upper()} must be positive")
@@ -74,6 +75,8 @@ def check(s: Settings) -> None:
         raise SettingsError("VISAPI_REDIS_NAMESPACE must be letters, digits, - or _")
     if s.worker_metrics_port is not None and not 1 <= s.worker_metrics_port <= 65535:
         raise SettingsError("VISAPI_WORKER_METRICS_PORT must be a port number (1-65535)")
+    if not s.response_cache_max_age_s < float("inf"):  # NaN and infinity too
+        raise SettingsError("VISAPI_RESPONSE_CACHE_MAX_AGE_S must be a finite number of seconds")
     if s.request_timeout_s <= 0:
         raise SettingsError("VISAPI_REQUEST_TIMEOUT_S must be positive")
     _check_retention(s)

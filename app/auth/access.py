@@ -10,6 +10,7 @@ from app.auth.admit import Admitted
 from app.auth.authenticate import Credential
 from app.auth.lockout import Lockout
 from app.auth.ports import AccessReads, KeyUsage, RateLimiter
+from app.responses import Probe
 from domain.auth.permissions import Principal
 
 
@@ -18,7 +19,7 @@ class Access:
     reads: AccessReads
     authenticate: Callable[[Credential], Awaitable[Principal]]
     # The one-call path for a cached check: None (or its answer None) means take the full path.
-    admit: Callable[[Credential], Awaitable[Admitted | None]] | None
+    admit: Callable[[Credential, Probe | None], Awaitable[Admitted | None]] | None
     limiter: RateLimiter
     lockout: Lockout  # the full path's failed-authentication count
     usage: KeyUsage

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 from uuid import UUID
 
+from app.responses import Probe
 from domain.auth.keys import ApiKey
 from domain.auth.permissions import Permission, Role
 from domain.auth.users import User
@@ -185,6 +186,9 @@ class Admission:
 
     cached: bytes | None = None  # the cached check (None: a miss, and nothing was counted)
     verdict: Verdict | None = None  # with `cached`: the principal's rate-limit hit
+    # With `cached` and a probe: the cached answer (None: a miss) and the generations it was
+    # looked up in (app.responses.ResponseStore.lookup).
+    answer: tuple[bytes | None, str] | None = None
 
 
 class Admissions(Protocol):
@@ -203,9 +207,12 @@ class Admissions(Protocol):
         window_s: float,
         at: datetime,
         mark_usage: bool,
+        probe: Probe | None = None,
     ) -> Admission | None:
         """Look up `entry` in the cache `prefix` (current generation); when found, hit the
-        principal's bucket and, if `mark_usage`, record key use at `at`. None: the backend is
-        unavailable (fail open). Failed authentications are not consulted: a cached check
-        verified, and nobody's failures block a credential that verifies (app.auth.lockout)."""
+        principal's bucket and, if `mark_usage`, record key use at `at`; with a `probe`, look
+        its answer up for the check's permissions (the response cache's hit in the same round
+        trip). None: the backend is unavailable (fail open). Failed authentications are not
+        consulted: a cached check verified, and nobody's failures block a credential that
+        verifies (app.auth.lockout)."""
         ...

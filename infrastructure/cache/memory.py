@@ -6,7 +6,7 @@ import math
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from app.metrics import NO_METRICS, Metrics
 from app.ports import SEAL_LEASE_S
@@ -96,12 +96,48 @@ class MemoryCache:
             # also replace the key's entry in the current generation, so it is dropped.
             if generation is not None and generation != current:
                 return
-            # Re-inserting moves the key to the young end of the dict.
-            self._entries.pop((prefix, key), None)
-            if len(self._entries) >= self.max_entries:
-                self._make_room(now)
-            expires = math.inf if math.isinf(ttl) else now + ttl
-            self._entries[(prefix, key)] = (current, expires, value)
+            self._put(prefix, key, value, ttl, now)
+
+    def lookup_depending(
+        self, prefix: str, key: str, depends: Sequence[str]
+    ) -> tuple[bytes | None, str]:
+        """The entry stored by `set_depending` under the current generations of `depends`, and
+        those generations (a dotted string), read together; counts neither hit nor miss."""
+        with self._lock:
+            generations = ".".join(str(self._generations[p]) for p in depends)
+            entry = self._entries.get((prefix, f"{key}:{generations}"))
+            if entry is not None and self._live(prefix, entry, self._clock()):
+                return entry[2], generations
+            return None, generations
+
+    def set_depending(
+        self,
+        prefix: str,
+        key: str,
+        value: bytes,
+        ttl: float,
+        *,
+        depends: Sequence[str],
+        generations: str,
+    ) -> None:
+        """Store `value` for `lookup_depending` only while no prefix of `depends` is sealed
+        and their generations are still `generations` (as looked up before computing it)."""
+        with self._lock:
+            now = self._clock()
+            sealed = [self._sealed(p, now) for p in depends]  # each lapsed seal evicts
+            if any(sealed):
+                return
+            if ".".join(str(self._generations[p]) for p in depends) != generations:
+                return
+            self._put(prefix, f"{key}:{generations}", value, ttl, now)
+
+    def _put(self, prefix: str, key: str, value: bytes, ttl: float, now: float) -> None:
+        # Re-inserting moves the key to the young end of the dict.
+        self._entries.pop((prefix, key), None)
+        if len(self._entries) >= self.max_entries:
+            self._make_room(now)
+        expires = math.inf if math.isinf(ttl) else now + ttl
+        self._entries[(prefix, key)] = (self._generations[prefix], expires, value)
 
     async def delete(self, prefix: str, key: str) -> None:
         with self._lock:

@@ -22,7 +22,9 @@ def build(p: Platform, *, orders: OrderQueries, jobs_for: JobPolicy) -> Slice[Sa
     return Slice(
         SqlSandboxRecords(p.read_engine),
         {
-            CacheStats: partial(cache_stats, counts=p.metrics.cache_counts),
+            CacheStats: partial(
+                cache_stats, counts=p.metrics.cache_counts, responses=p.metrics.response_counts
+            ),
             FlushCache: partial(flush_cache, cache=p.cache),
             WarmCache: partial(warm_cache, orders=orders),
             ReplayEvents: partial(

@@ -1,0 +1,296 @@
+"""The response cache at /graphql: a read's answer served without parsing or executing when
+cached, and the HTTP caching headers of every answer.
+
+Before Strawberry runs, the request's document hash (sha256 of its text, or the hash it was
+sent by), operation name, variables and the caller's permissions make the key; the document's
+plan (graph.cache_control, computed once per document and operation) says whether it may be
+cached, for how long, and which prefixes' generations it is stored under (app.responses). A hit
+is answered from the stored bytes; a miss runs as usual and its answer is stored when it has
+no errors.
+
+HTTP: POST answers are `no-store`. GET answers of cacheable documents are
+`private, max-age=N` (every cacheable field needs a permission, so the answer depends on the
+caller's credentials: a shared cache must not keep it), other GET answers `no-store`; every
+GET 200 carries an ETag (a hash of the body), and `If-None-Match` naming it gets 304.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import orjson
+from graphql import GraphQLError, GraphQLSchema, parse, print_schema
+from starlette.datastructures import QueryParams
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Scope
+
+from app.responses import PREFETCHED, Lookup, Probe, ResponseCache, caller_key, entry_key
+from graph.cache_control import Plan, plan_of
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+# Plans a process keeps, by document hash and operation name (a plan is a few dozen bytes).
+MAX_PLANS = 4096
+# Probes a process keeps by raw request, and the longest request remembered (bytes).
+MAX_PROBES = 1024
+MAX_REMEMBERED_BYTES = 4096
+JSON = "application/json"
+NO_STORE = "no-store"
+
+Answer = Callable[[Request], Awaitable[Response]]
+_UNKNOWN: Any = object()
+
+
+def sent_by_hash(data: Mapping[str, Any]) -> str | None:
+    """The document hash a request names (Apollo's `extensions.persistedQuery.sha256Hash`), or
+    None. The one place that decides "sent by hash" (persisted documents may decide otherwise)."""
+    extensions = data.get("extensions")
+    persisted = extensions.get("persistedQuery") if isinstance(extensions, dict) else None
+    sha = persisted.get("sha256Hash") if isinstance(persisted, dict) else None
+    return sha if isinstance(sha, str) and _SHA256.fullmatch(sha) else None
+
+
+class Plans:
+    """Each document's plan, computed once per document hash and operation name."""
+
+    def __init__(self, schema: GraphQLSchema, *, max_tokens: int, max_bytes: int) -> None:
+        self.schema = schema
+        self.max_tokens = max_tokens
+        self.max_bytes = max_bytes
+        self._plans: OrderedDict[tuple[str, str | None], Plan | None] = OrderedDict()
+        self._lock = threading.Lock()
+        # Answers depend on the schema too: a deploy that changes it starts afresh.
+        self.schema_digest = hashlib.sha256(print_schema(schema).encode()).hexdigest()[:16]
+
+    def known(self, document_hash: str, operation: str | None) -> tuple[bool, Plan | None]:
+        """Whether the plan was computed, and the plan (None: not cacheable)."""
+        plan = self._plans.get((document_hash, operation), _UNKNOWN)
+        return (False, None) if plan is _UNKNOWN else (True, plan)
+
+    def of(self, document_hash: str, query: str, operation: str | None) -> Plan | None:
+        found, plan = self.known(document_hash, operation)
+        if found:
+            return plan
+        if len(query) > self.max_bytes:
+            return None  # refused by the view anyway; not parsed here
+        try:
+            plan = plan_of(self.schema, parse(query, max_tokens=self.max_tokens), operation)
+        except GraphQLError:
+            plan = None  # unparsable: the view answers the error, uncached
+        with self._lock:
+            self._plans[(document_hash, operation)] = plan
+            while len(self._plans) > MAX_PLANS:
+                self._plans.popitem(last=False)
+        return plan
+
+
+class Responses:
+    """The view's hook: `answer(request, run)` wraps the normal path with the cache (when
+    `cache` and its `plans` are given) and the HTTP caching headers (always)."""
+
+    def __init__(
+        self,
+        negotiate: Callable[[str], str],
+        cache: ResponseCache | None = None,
+        plans: Plans | None = None,
+        *,
+        path: str = "/graphql",
+    ) -> None:
+        if (cache is None) != (plans is None):
+            raise ValueError("the response cache needs the plans of its schema")
+        self.negotiate = negotiate
+        self.path = path
+        self.cache = cache
+        self.plans = plans
+        # Probes by raw request (b"G" + query string, b"P" + body), oldest first.
+        self._probes: OrderedDict[bytes, Probe] = OrderedDict()
+        self._lock = threading.Lock()
+
+    async def answer(self, request: Request, run: Answer) -> Response:
+        started = time.perf_counter()
+        lookup = await self._lookup(request) if self.cache is not None else None
+        if self.cache is not None and lookup is not None and lookup.body is not None:
+            response = self._cached(request, lookup, lookup.body)
+            self.cache.served(lookup, time.perf_counter() - started)
+            return response
+        response = await run(request)
+        if self.cache is not None and lookup is not None and _storable(response):
+            await self.cache.keep(lookup, bytes(response.body))
+        return _with_http_caching(request, response, lookup)
+
+    def _cached(self, request: Request, lookup: Lookup, body: bytes) -> Response:
+        """A hit's answer, its headers built at once (the hot path)."""
+        media = self.negotiate(request.headers.get("accept", ""))
+        if request.method != "GET":
+            headers = {"cache-control": NO_STORE, "content-type": f"{media}; charset=utf-8"}
+            return Response(body, 200, headers=headers)
+        control = f"private, max-age={int(lookup.max_age)}"
+        etag = _etag(body)
+        if _matches(request.headers.get("if-none-match"), etag):
+            return Response(status_code=304, headers={"etag": etag, "cache-control": control})
+        headers = {
+            "cache-control": control,
+            "etag": etag,
+            "content-type": f"{media}; charset=utf-8",
+        }
+        return Response(body, 200, headers=headers)
+
+    async def _lookup(self, request: Request) -> Lookup | None:
+        state = request.scope.get("state") or {}
+        principal = state.get("principal")
+        if principal is None or self.cache is None:
+            return None  # every cacheable field needs a permission: anonymous gets 401
+        held = [p.value for p in principal.permissions]
+        prefetched = state.get(PREFETCHED)
+        if prefetched is not None:  # the gate looked it up with the admission
+            probe, (body, generations) = prefetched
+            return self.cache.looked_up(probe, caller_key(probe.key, held), body, generations)
+        if request.method == "GET":
+            probe = self.prefetch(request.scope, learn=True)
+        else:
+            raw = await request.body() if _is_json(request) else b""
+            probe = self._probe_of(b"P" + raw, lambda: _body_data(raw)) if raw else None
+        if probe is None:
+            return None
+        return await self.cache.lookup(probe, held)
+
+    def prefetch(self, scope: Scope, *, learn: bool = False) -> Probe | None:
+        """The probe of a GET request, from its query string alone (no body to read), for the
+        gate to look its answer up with the admission; None for anything else. Only `learn`
+        parses a document not planned yet: the gate runs before credentials are verified."""
+        if self.cache is None or scope.get("method") != "GET" or scope.get("path") != self.path:
+            return None
+        raw = scope.get("query_string", b"")
+        return self._probe_of(b"G" + raw, lambda: _query_data(raw), learn)
+
+    def _probe_of(
+        self, raw: bytes, parse: Callable[[], Mapping[str, Any] | None], learn: bool = True
+    ) -> Probe | None:
+        """The probe of a request by its raw bytes: parsing the URL or body and hashing the
+        document are done once per distinct request (a dashboard repeats the same few)."""
+        probe = self._probes.get(raw)
+        if probe is not None:
+            return probe
+        data = parse()
+        probe = self.probe(data, learn=learn) if data is not None else None
+        # Only cacheable requests are remembered (an unknown hash may become known), and only
+        # short ones: the table is bounded by count.
+        if probe is not None and len(raw) <= MAX_REMEMBERED_BYTES:
+            with self._lock:
+                self._probes[raw] = probe
+                while len(self._probes) > MAX_PROBES:
+                    self._probes.popitem(last=False)
+        return probe
+
+    def probe(self, data: Mapping[str, Any], *, learn: bool = True) -> Probe | None:
+        """The probe of a request's GraphQL parameters, or None when its answer may not be
+        cached (or the request is malformed: the view will say how), or, unless `learn`, its
+        document was not planned yet."""
+        cache, plans = self.cache, self.plans
+        if cache is None or plans is None:
+            return None
+        operation = data.get("operationName")
+        query = data.get("query")
+        by_hash = sent_by_hash(data)
+        if not isinstance(operation, str | None) or not isinstance(query, str | None):
+            return None
+        if query is not None:
+            document_hash = hashlib.sha256(query.encode("utf-8", "surrogatepass")).hexdigest()
+            if by_hash is not None and by_hash != document_hash:
+                return None  # a wrong hash: the view refuses it
+            if learn:
+                plan = plans.of(document_hash, query, operation)
+            else:
+                plan = plans.known(document_hash, operation)[1]
+        elif by_hash is not None:
+            # Known once this process has seen the document's text under its hash.
+            document_hash = by_hash
+            plan = plans.known(document_hash, operation)[1]
+        else:
+            return None
+        variables = data.get("variables")
+        if plan is None or not isinstance(variables, dict | None):
+            return None
+        key = entry_key(
+            f"{plans.schema_digest}:{document_hash}",
+            operation,
+            orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS),
+        )
+        label = cache.label(document_hash, by_hash is not None)
+        return Probe(key, label, plan.prefixes, plan.max_age, plan.operation)
+
+
+def _is_json(request: Request) -> bool:
+    return request.headers.get("content-type", "").partition(";")[0].strip().lower() == JSON
+
+
+def _body_data(raw: bytes) -> Mapping[str, Any] | None:
+    """A POST body's GraphQL parameters, or None for anything the view must judge itself."""
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _query_data(raw: bytes) -> Mapping[str, Any] | None:
+    """A GET query string's GraphQL parameters, or None when malformed."""
+    try:
+        return _params(QueryParams(raw))
+    except (orjson.JSONDecodeError, UnicodeDecodeError):
+        return None
+
+
+def _params(params: QueryParams) -> dict[str, Any]:
+    """A GET request's GraphQL parameters (variables and extensions are JSON)."""
+    data: dict[str, Any] = {
+        "query": params.get("query"),
+        "operationName": params.get("operationName"),
+    }
+    for name in ("variables", "extensions"):
+        raw = params.get(name)
+        data[name] = orjson.loads(raw) if raw else None
+    return data
+
+
+def _storable(response: Response) -> bool:
+    # An answer with errors is never stored. `"errors":` can only be the key (a string holding
+    # it is escaped), or an alias a client chose: then the answer is not stored, which is safe.
+    return response.status_code == 200 and b'"errors":' not in bytes(response.body)
+
+
+def _with_http_caching(request: Request, response: Response, lookup: Lookup | None) -> Response:
+    if request.method != "GET" or response.status_code != 200:
+        response.headers["cache-control"] = NO_STORE
+        return response
+    body = bytes(response.body)
+    cacheable = lookup is not None and _storable(response)
+    control = f"private, max-age={int(lookup.max_age)}" if lookup and cacheable else NO_STORE
+    etag = _etag(body)
+    if _matches(request.headers.get("if-none-match"), etag):
+        # RFC 9110 15.4.5: a 304 carries the validators and caching headers of the 200.
+        return Response(status_code=304, headers={"etag": etag, "cache-control": control})
+    response.headers["cache-control"] = control
+    response.headers["etag"] = etag
+    return response
+
+
+def _etag(body: bytes) -> str:
+    return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+
+
+def _matches(if_none_match: str | None, etag: str) -> bool:
+    """If-None-Match's weak comparison (RFC 9110 13.1.2): `*`, or any listed tag, W/ or not."""
+    if not if_none_match:
+        return False
+    for tag in if_none_match.split(","):
+        tag = tag.strip()
+        if tag == "*" or tag.removeprefix("W/") == etag:
+            return True
+    return False
