@@ -100,7 +100,8 @@ def table(results: list[RowResult]) -> str:
         label = f"{r.row.label}: **{r.note}**" if r.note else r.row.label
         lines.append(
             f"| {label} | {_n(s.rps if s else None)} | {_n(p50, 1)} "
-            f"| {_n(p95, 1)} | {_n(p99, 1)} | {_n(r.fixed_target or None)} | {fixed} | {ratio} | {cpu} "
+            f"| {_n(p95, 1)} | {_n(p99, 1)} | {_n(r.fixed_target or None)} | {fixed} | {ratio} "
+            f"| {cpu} "
             f"| {_n(r.peak_rss, 1)} | {_n(r.conns)} | {sql} | {redis} "
             f"| {'-' if r.note else 'yes' if r.clean else 'NO'} |"
         )
