@@ -153,6 +153,8 @@ def cpu_table(results: list[RowResult]) -> str:
             lines.append(f"| {r.row.label} |" + " - |" * 8)
             continue
         libs = " + ".join(sorted(r.libs)) or "asyncio + h11"
+        if r.row.server == "postgraphile":
+            libs = "node (not Python)"
         lines.append(
             f"| {r.row.label} | {c.wall:.1f} | {c.server:.1f} | {c.loadgen:.1f} "
             f"| {c.postgres:.1f} | {c.softirq:.1f} | {c.steal:.1f} | {c.other:.1f} | {libs} |"
