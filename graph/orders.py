@@ -33,6 +33,7 @@ from graph.pagination import (
     page_size,
 )
 from graph.permissions import requires
+from graph.selections import selects
 from graph.types import Order
 
 
@@ -156,6 +157,10 @@ async def orders(
     sort = to_sort(order_by)
     keyset = decode_cursor(str(after), sort) if given(after) else None
     page = await ctx.orders.order_page(spec, sort, size, keyset)
+    if page.items and selects(info, "edges", "node", "events"):
+        # One batch for the page, settled before the page completes: each order's `events`
+        # then reads it synchronously (graph.types.order_events).
+        await ctx.loaders.events_by_order.load_many([v.id for v in page.items])
     cursors = encode_cursors(sort, page.keysets)
     edges = [
         OrderEdge(cursor=c, node=Order.from_view(v))

@@ -7,6 +7,7 @@ those fields are nullable, and a refused one leaves the rest of the answer intac
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
@@ -190,11 +191,19 @@ class Notification:
         )
 
 
-async def order_events(
-    root: strawberry.Parent[Order], info: Info[Context, None]
-) -> list[DomainEvent]:
-    views = await info.context.loaders.events_by_order.load(root.uuid)
+def order_events(root: strawberry.Parent[Order], info: Info[Context, None]) -> list[DomainEvent]:
+    # Synchronous when the page has loaded the events (graph.orders does, for a page that
+    # selects them): no coroutine, task and await per order. Else an awaitable, which
+    # graphql-core awaits like an async resolver's answer.
+    loaders = info.context.loaders
+    views = loaders.events_loaded(root.uuid)
+    if views is None:
+        return _events_later(loaders.events_by_order.load(root.uuid))  # type: ignore[return-value]
     return [DomainEvent.from_view(v) for v in views]
+
+
+async def _events_later(views: Awaitable[list[EventView]]) -> list[DomainEvent]:
+    return [DomainEvent.from_view(v) for v in await views]
 
 
 async def order_contact_sync(

@@ -1,9 +1,13 @@
-"""The two baselines that are not the product: a bare Starlette route and a naive Strawberry API.
+"""The baselines that are not the product: bare Starlette, one Redis GET behind it, and Strawberry.
 
 `uvicorn tests.bench.baselines:bare` answers GET / with a small JSON dict.
+`uvicorn tests.bench.baselines:redis_get` answers GET / with one Redis GET of a cached answer:
+the floor of any cached response (BENCH_REDIS_URL, key BENCH_REDIS_KEY, set by the bench).
 `uvicorn tests.bench.baselines:naive` serves /graphql: a plain Strawberry schema (no parser or
 validation cache, no extensions) whose `order(id)` resolver does one asyncpg lookup by primary key
 through a pool of 10 connections to BENCH_PG_DSN.
+`uvicorn tests.bench.baselines:peer` is the same schema with Strawberry's own `ParserCache` and
+`ValidationCache`: what a team writes in an afternoon (issue 13's "Strawberry peer", no auth).
 """
 
 from __future__ import annotations
@@ -16,12 +20,14 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
+import redis.asyncio as aioredis
 import strawberry
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
+from strawberry.extensions import ParserCache, ValidationCache
 
 
 async def hello(request: Request) -> JSONResponse:
@@ -29,6 +35,33 @@ async def hello(request: Request) -> JSONResponse:
 
 
 bare = Starlette(routes=[Route("/", hello)])
+
+
+class Cached:
+    """The Redis client of `redis_get`, opened by its lifespan."""
+
+    client: Any = None
+    key = ""
+
+
+async def cached_answer(request: Request) -> Response:
+    body = await Cached.client.get(Cached.key)
+    if body is None:
+        return JSONResponse({"errors": [{"message": "no cached answer"}]}, status_code=404)
+    return Response(body, media_type="application/json")
+
+
+@asynccontextmanager
+async def _redis_lifespan(app: Starlette) -> AsyncIterator[None]:
+    Cached.client = aioredis.Redis.from_url(os.environ["BENCH_REDIS_URL"])
+    Cached.key = os.environ["BENCH_REDIS_KEY"]
+    try:
+        yield
+    finally:
+        await Cached.client.aclose()
+
+
+redis_get = Starlette(routes=[Route("/", cached_answer)], lifespan=_redis_lifespan)
 
 ORDER_SQL = (
     "SELECT id, order_id, branch, order_status, amount, currency, client_name, created_at "
@@ -92,3 +125,6 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
 
 schema = strawberry.Schema(query=Query)
 naive = Starlette(routes=[Route("/graphql", GraphQL(schema))], lifespan=_lifespan)
+# Classes, not instances: Strawberry builds extensions per request (instances are deprecated).
+peer_schema = strawberry.Schema(query=Query, extensions=[ParserCache, ValidationCache])
+peer = Starlette(routes=[Route("/graphql", GraphQL(peer_schema))], lifespan=_lifespan)

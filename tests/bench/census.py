@@ -144,7 +144,7 @@ async def product(
     async with app.router.lifespan_context(app):
         _attach(app, counter)
         for row in rows:
-            if row.server == "product":
+            if row.server == "product" and not row.needs:
                 bodies = list(row.bodies)
                 found[row.key] = await _count(app, counter, row.path, bodies, auth.headers)
         page = [page_body(5)]
@@ -152,13 +152,14 @@ async def product(
     return found
 
 
-async def naive(db: BenchDatabase, row: Row) -> Census:
+async def strawberry_baseline(db: BenchDatabase, app: Starlette, row: Row) -> Census:
+    """The naive baseline or the Strawberry peer: their asyncpg pool's query logger counts."""
     counter = Counter()
     os.environ["BENCH_PG_DSN"] = db.dsn
     baselines.Database.on_query = lambda record: counter.on_query(record, statements=True)
     try:
-        async with baselines.naive.router.lifespan_context(baselines.naive):
-            return await _count(baselines.naive, counter, row.path, list(row.bodies), {})
+        async with app.router.lifespan_context(app):
+            return await _count(app, counter, row.path, list(row.bodies), {})
     finally:
         baselines.Database.on_query = None
 
@@ -167,7 +168,10 @@ async def census(
     db: BenchDatabase, namespace: str, rows: list[Row], auth: BenchAuth
 ) -> dict[str, Census]:
     found = await product(db, namespace, rows, auth)
-    found["naive"] = await naive(db, next(r for r in rows if r.key == "naive"))
-    # The bare route has no database at all: zero by construction.
+    by_key = {r.key: r for r in rows}
+    found["naive"] = await strawberry_baseline(db, baselines.naive, by_key["naive"])
+    found["peer"] = await strawberry_baseline(db, baselines.peer, by_key["peer"])
+    # The bare routes have no database at all: zero by construction; one GET for the Redis one.
     found["bare"] = Census(0.0, 0.0, "no database")
+    found["redis"] = Census(0.0, 0.0, "no database", redis=1.0)
     return found

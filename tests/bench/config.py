@@ -36,7 +36,7 @@ class Config:
             connections=int(env("BENCH_CONNECTIONS", "50")),
             orders=int(env("BENCH_ORDERS", "100000")),
             fixed_tools=tuple(env("BENCH_FIXED_TOOLS", "hey,wrk").split(",")),
-            budget_s=float(env("BENCH_BUDGET_S", "570")),
+            budget_s=float(env("BENCH_BUDGET_S", "900")),
             rows=frozenset(k.strip() for k in env("BENCH_ROWS", "").split(",") if k.strip()),
             profile=env("BENCH_PROFILE", "") not in ("", "0"),
         )

@@ -81,7 +81,13 @@ async def _count(
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    out, err = await asyncio.wait_for(proc.communicate(), RUN_TIMEOUT_S)
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), RUN_TIMEOUT_S)
+    except BaseException:  # Ctrl-C or a timeout: no callgrind run left behind, orphaned
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+        raise
     found = re.search(rb"Collected : (\d+)", err)
     if proc.returncode == 0 and not counted:
         return 0

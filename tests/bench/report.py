@@ -13,7 +13,7 @@ from tests.bench.census import REQUESTS, Census
 from tests.bench.load import Load
 from tests.bench.measure import CpuUsage
 from tests.bench.scenarios import Row
-from tests.bench.targets import REFERENCE_NAIVE_RPS, speed, targets_table
+from tests.bench.targets import REFERENCE_NAIVE_RPS, issue13_targets, speed, targets_table
 
 PACKAGES = ("uvicorn", "starlette", "strawberry-graphql", "graphql-core", "sqlalchemy", "asyncpg",
             "redis", "uvloop", "httptools", "orjson")  # fmt: skip
@@ -31,6 +31,7 @@ class RowResult:
     sql: Census | None = None
     libs: set[str] = field(default_factory=set)
     problems: list[str] = field(default_factory=list)
+    note: str = ""  # why the row was not loaded: "needs part C ...", "unavailable: ..."
 
     @property
     def peak_rss(self) -> float | None:
@@ -96,18 +97,20 @@ def table(results: list[RowResult]) -> str:
             sql += f" {r.sql.how}"
         redis = f"{r.sql.redis:g}" if r.sql else "-"
         p50, p95, p99 = (s.p50, s.p95, s.p99) if s else (None, None, None)
+        label = f"{r.row.label}: **{r.note}**" if r.note else r.row.label
         lines.append(
-            f"| {r.row.label} | {_n(s.rps if s else None)} | {_n(p50, 1)} "
-            f"| {_n(p95, 1)} | {_n(p99, 1)} | {_n(r.fixed_target)} | {fixed} | {ratio} | {cpu} "
+            f"| {label} | {_n(s.rps if s else None)} | {_n(p50, 1)} "
+            f"| {_n(p95, 1)} | {_n(p99, 1)} | {_n(r.fixed_target or None)} | {fixed} | {ratio} "
+            f"| {cpu} "
             f"| {_n(r.peak_rss, 1)} | {_n(r.conns)} | {sql} | {redis} "
-            f"| {'yes' if r.clean else 'NO'} |"
+            f"| {'-' if r.note else 'yes' if r.clean else 'NO'} |"
         )
     return "\n".join(lines)
 
 
 def key_checks(sql: dict[str, Census]) -> str:
     """What the census saw of the api_keys table: a key check that missed the cache reads it."""
-    product = [c for k, c in sql.items() if k not in ("bare", "naive")]
+    product = [c for k, c in sql.items() if k not in ("bare", "redis", "naive", "peer")]
     warm = sum(c.keys_warm for c in product)
     measured = sum(c.keys for c in product) * REQUESTS
     return (
@@ -150,6 +153,8 @@ def cpu_table(results: list[RowResult]) -> str:
             lines.append(f"| {r.row.label} |" + " - |" * 8)
             continue
         libs = " + ".join(sorted(r.libs)) or "asyncio + h11"
+        if r.row.server == "postgraphile":
+            libs = "node (not Python)"
         lines.append(
             f"| {r.row.label} | {c.wall:.1f} | {c.server:.1f} | {c.loadgen:.1f} "
             f"| {c.postgres:.1f} | {c.softirq:.1f} | {c.steal:.1f} | {c.other:.1f} | {libs} |"
@@ -214,6 +219,10 @@ def document(
             "## CPU seconds during the saturated runs (2 cores shared)",
             "",
             cpu_table(results),
+            "",
+            "## Targets (issue 13; ratios within this run, p95 at half the saturated rate)",
+            "",
+            targets_table(issue13_targets(results)),
             "",
             "## Targets (issue 3; p95 judged at saturation, 50 connections)",
             "",

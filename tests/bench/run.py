@@ -8,11 +8,12 @@ import signal
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
 
-from tests.bench import load, profile, report, servers
+from tests.bench import load, peers, profile, report, servers
 from tests.bench.census import census
 from tests.bench.config import REPORT, Config
 from tests.bench.credentials import (
@@ -82,6 +83,9 @@ async def _bench(cfg: Config) -> int:
         raise ToolError(f"BENCH_ROWS: unknown rows {sorted(cfg.rows - set(keys))}; rows: {keys}")
     if cfg.rows:
         _log(f"BENCH_ROWS: loading only {[k for k in keys if k in cfg.rows]}")
+    postgraphile, pg_missing = await _postgraphile(cfg)
+    env_lines.append(postgraphile)
+    _log(postgraphile)
     async with redis_namespace() as namespace, bench_database() as db:
         auth = await bench_auth(db, namespace, servers.BIN / "visapi")
         env_lines.append(auth.describe())
@@ -95,17 +99,27 @@ async def _bench(cfg: Config) -> int:
         )
         _log(seeded)
         rows = build_rows(seed.sample_ids)
+        answer_key = await peers.store_cached_answer(db.dsn, namespace, seed.sample_ids[0])
         sql = await asyncio.wait_for(census(db, namespace, rows, auth), 240)
         _log("SQL census done: " + ", ".join(f"{k} {c.statements:g}" for k, c in sql.items()))
         _log(report.key_checks(sql))
         reads_before = await key_reads(db)  # the census's backends have exited
         results = [RowResult(row, sql=sql.get(row.key)) for row in rows if cfg.selects(row.key)]
+        for result in results:
+            if result.row.needs:
+                result.note = f"needs {result.row.needs}"
+            elif result.row.server == "postgraphile" and pg_missing:
+                result.note = f"unavailable: {pg_missing}"
+        env = _Env(db, namespace, auth, answer_key)
         with tempfile.TemporaryDirectory(prefix="visapi-bench-") as tmp:
             for i, result in enumerate(results, 1):
+                if result.note:
+                    _log(f"[{i}/{len(results)}] {result.row.label}: {result.note}")
+                    continue
                 if time.monotonic() + _row_estimate(cfg) > deadline:
                     result.problems.append(f"skipped: past BENCH_BUDGET_S={cfg.budget_s:g}")
                     continue
-                await _row(result, cfg, db, namespace, auth, Path(tmp))
+                await _row(result, cfg, env, Path(tmp))
                 _log(f"[{i}/{len(results)}] {summary(result)}")
         starts = sum(r.row.server == "product" and r.cpu is not None for r in results)
         reads = key_reads_line(reads_before, await key_reads(db), starts)
@@ -132,6 +146,26 @@ async def _bench(cfg: Config) -> int:
     return 0
 
 
+async def _postgraphile(cfg: Config) -> tuple[str, str]:
+    """(the environment's line, why its rows cannot run or ""), installed first if need be."""
+    if not any(cfg.selects(r.key) for r in build_rows([]) if r.server == "postgraphile"):
+        return "PostGraphile 4: not selected (BENCH_ROWS)", ""
+    try:
+        return await asyncio.to_thread(peers.ensure_postgraphile), ""
+    except peers.Unavailable as exc:
+        return f"PostGraphile 4: unavailable: {exc}", str(exc)
+
+
+@dataclass(frozen=True)
+class _Env:
+    """What the servers of a run are given: the database, Redis namespace, credentials."""
+
+    db: BenchDatabase
+    namespace: str
+    auth: BenchAuth
+    answer_key: str  # the cached answer the Redis-GET baseline serves
+
+
 def _probe(row: Row) -> tuple[str, str | None]:
     """What tells that a server is ready: the product's readiness route, else the row's request."""
     if row.server == "product":
@@ -139,43 +173,41 @@ def _probe(row: Row) -> tuple[str, str | None]:
     return row.path, (row.bodies[0] if row.bodies else None)
 
 
-def _server_env(kind: str, db: BenchDatabase, namespace: str, auth: BenchAuth) -> dict[str, str]:
+def _server_env(kind: str, env: _Env) -> dict[str, str]:
     if kind == "product":
         return {
-            "VISAPI_DATABASE_URL": db.url,
+            "VISAPI_DATABASE_URL": env.db.url,
             "VISAPI_REDIS_URL": REDIS_URL,
-            "VISAPI_REDIS_NAMESPACE": namespace,
-            **auth.settings,
+            "VISAPI_REDIS_NAMESPACE": env.namespace,
+            **env.auth.settings,
         }
-    return {"BENCH_PG_DSN": db.dsn}
+    if kind == "redis":
+        return {"BENCH_REDIS_URL": REDIS_URL, "BENCH_REDIS_KEY": env.answer_key}
+    return {"BENCH_PG_DSN": env.db.dsn}
 
 
 def _row_estimate(cfg: Config) -> float:
     return cfg.warmup + cfg.duration + 2 * cfg.fixed + 15  # + start and stop of the server
 
 
-async def _row(
-    result: RowResult, cfg: Config, db: BenchDatabase, ns: str, auth: BenchAuth, tmp: Path
-) -> None:
+async def _row(result: RowResult, cfg: Config, env: _Env, tmp: Path) -> None:
     """One row, time-boxed; any failure is recorded on the row, never hidden."""
     budget = cfg.warmup + cfg.duration + 2 * cfg.fixed + 120
     try:
-        await asyncio.wait_for(_measure(result, cfg, db, ns, auth, tmp), budget)
+        await asyncio.wait_for(_measure(result, cfg, env, tmp), budget)
     except (load.LoadError, RuntimeError, TimeoutError, OSError) as exc:
         result.problems.append(f"{type(exc).__name__}: {exc}")
 
 
-async def _measure(
-    result: RowResult, cfg: Config, db: BenchDatabase, ns: str, auth: BenchAuth, tmp: Path
-) -> None:
-    row = result.row
+async def _measure(result: RowResult, cfg: Config, env: _Env, tmp: Path) -> None:
+    row, db, auth = result.row, env.db, env.auth
     key = auth.key if row.server == "product" else None  # the baselines check no credentials
     bodies = None
     if row.bodies:
         bodies = tmp / f"{row.key}.jsonl"
         bodies.write_text("\n".join(row.bodies) + "\n")
-    env = _server_env(row.server, db, ns, auth)
-    server = servers.start(row.server, cfg.workers, env, tmp / f"{row.key}.log")
+    server_env = _server_env(row.server, env)
+    server = servers.start(row.server, cfg.workers, server_env, tmp / f"{row.key}.log")
     try:
         headers = auth.headers if key else None
         await servers.wait_ready(server, *_probe(row), cfg.workers, headers)

@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 
 from tests.bench.measure import group
+from tests.bench.peers import postgraphile_command
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -49,17 +50,27 @@ class Server:
             return "(no log)"
 
 
-def command(kind: str, port: int, workers: int) -> list[str]:
+# The baselines served by uvicorn, by kind (tests/bench/baselines.py).
+UVICORN_APPS = {
+    "bare": "tests.bench.baselines:bare",
+    "redis": "tests.bench.baselines:redis_get",
+    "naive": "tests.bench.baselines:naive",
+    "peer": "tests.bench.baselines:peer",
+}
+
+
+def command(kind: str, port: int, workers: int, env: dict[str, str]) -> list[str]:
     if kind == "product":
         serve = ["serve", "--host", HOST, "--port", str(port), "--workers", str(workers)]
         return [str(BIN / "visapi"), *serve]
+    if kind == "postgraphile":
+        return postgraphile_command(env["BENCH_PG_DSN"], HOST, port, workers)
     # The product's `serve` turns the access log off; the baselines get the same.
-    app = {"bare": "tests.bench.baselines:bare", "naive": "tests.bench.baselines:naive"}[kind]
     return [
         sys.executable,
         "-m",
         "uvicorn",
-        app,
+        UVICORN_APPS[kind],
         "--host",
         HOST,
         "--port",
@@ -75,7 +86,7 @@ def start(kind: str, workers: int, env: dict[str, str], log: Path) -> Server:
     full_env = {**os.environ, **env, "PYTHONPATH": str(ROOT)}
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            command(kind, port, workers),
+            command(kind, port, workers, env),
             cwd=ROOT,
             env=full_env,
             stdin=subprocess.DEVNULL,

@@ -259,6 +259,40 @@ async def test_statements_per_page_do_not_grow_with_the_page(api: Api) -> None:
     assert small_count == large_count == 4
 
 
+# The same children asked three ways: the page loads them in one batch before it completes
+# (graph.orders), and each order's `events` reads that batch whichever way it was asked.
+EVENTS_WAYS = [
+    "{ orders(first: 30) { edges { node { id events { id type occurredAt } } } } }",
+    "{ orders(first: 30) { edges { node { id ...E } } } } "
+    "fragment E on Order { events { id type occurredAt } }",
+    "{ orders(first: 30) { edges { ... on OrderEdge { node { id history: events { id type "
+    "occurredAt } } } } } }",
+]
+
+
+async def test_a_page_loads_its_events_once_however_they_are_asked(api: Api) -> None:
+    answers = []
+    for query in EVENTS_WAYS:
+        api.statements.clear()
+        edges = (await api.data(query))["orders"]["edges"]
+        assert api.selects() == 2  # the page, then every order's events in one statement
+        answers.append([(e["node"]["id"], e["node"].get("events", e["node"].get("history")))
+                        for e in edges])  # fmt: skip
+    assert answers[0] == answers[1] == answers[2]
+    by_id = {str(r["id"]): r for r in api.rows}
+    assert len(answers[0]) == 30
+    assert all(events for _, events in answers[0])
+    assert all(events[0]["type"] == "order.created" for _, events in answers[0])
+    assert all(id in by_id for id, _ in answers[0])
+
+
+async def test_a_page_without_events_does_not_load_them(api: Api) -> None:
+    api.statements.clear()
+    await api.data("{ orders(first: 30) { edges { node { id amount } } } }")
+    assert api.selects() == 1
+    assert not any("events" in s for s in api.statements)
+
+
 async def test_total_count_costs_one_statement_only_when_selected(api: Api) -> None:
     api.statements.clear()
     await api.data("{ orders(first: 3) { edges { cursor } } }")
