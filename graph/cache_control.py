@@ -59,6 +59,22 @@ class CacheControl:
     evicted_by: list[str]
 
 
+# Strawberry drops the descriptions of a schema directive's arguments (it builds them without
+# one), so they are set on the built schema: see `describe_arguments`.
+ARGUMENT_DESCRIPTIONS = {
+    "maxAge": "Seconds the field's data may be served from the response cache.",
+    "evictedBy": "The cache prefixes whose eviction (a write to their data) makes it stale.",
+}
+
+
+def describe_arguments(gql_schema: GraphQLSchema) -> None:
+    """Give `@cacheControl`'s arguments their descriptions, on the schema built by strawberry."""
+    directive = gql_schema.get_directive("cacheControl")
+    if directive is not None:
+        for name, argument in directive.args.items():
+            argument.description = ARGUMENT_DESCRIPTIONS[name]
+
+
 def cache_control(max_age: int, *evicted_by: str) -> list[object]:
     """For `strawberry.field(directives=cache_control(60, "order", "orders"))`."""
     if max_age < 0 or not evicted_by:

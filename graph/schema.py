@@ -28,6 +28,7 @@ from strawberry.types.base import get_object_definition
 
 from app.documents.ports import DocumentsMode
 from app.metrics import NO_METRICS, Metrics
+from graph.cache_control import describe_arguments
 from graph.cost import CostLimit, Costs
 from graph.documents import CachedDocuments, Documents
 from graph.errors import CodedMaskErrors
@@ -165,6 +166,7 @@ def build_schema(
         config=StrawberryConfig(disable_field_suggestions=not suggestions, scalar_map=SCALAR_MAP),
         execution_context_class=LeanExecutionContext,
     )
+    describe_arguments(built._schema)
     built.registered = registered
     closed = () if introspection else (NoSchemaIntrospectionCustomRule,)  # DisableIntrospection's
     built.validation_rules = (*specified_rules, *rules, *closed)
