@@ -42,10 +42,10 @@ NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"  # Apollo's code: its clients then send 
 REQUIRED = "PERSISTED_QUERY_REQUIRED"
 LIMIT = "PERSISTED_QUERY_LIMIT"
 # HTTP statuses of these request errors, in either media type. Apollo Server answers
-# PersistedQueryNotFound with 200 and a no-cache header, so that a CDN in front of GET does not
-# keep the miss after the document is registered.
+# PersistedQueryNotFound with 200 and `private, no-cache, must-revalidate`, so that a CDN in
+# front of GET does not keep the miss; here every answer that is not a cacheable read (this one
+# included) is `no-store` (graph.response_cache), which keeps it out of every cache.
 STATUS = {NOT_FOUND: 200, REQUIRED: 403, LIMIT: 403}
-NOT_FOUND_CACHE_CONTROL = "private, no-cache, must-revalidate"
 DOCUMENT_ID = "documentId"  # where a transport puts Relay's documentId / doc_id (extensions)
 _DOCUMENT_ID_FIELDS = ("documentId", "doc_id")
 

@@ -140,8 +140,6 @@ class GraphQLView(GraphQL[Context, None]):
                 sub_response.status_code = REFUSAL_STATUS[code]
                 if code == "UNAUTHENTICATED":  # RFC 9110: a 401 names how to authenticate
                     sub_response.headers["www-authenticate"] = 'Bearer realm="visapi"'
-                elif code == persisted.NOT_FOUND:
-                    sub_response.headers["cache-control"] = persisted.NOT_FOUND_CACHE_CONTROL
             elif sub_response.media_type == GRAPHQL_RESPONSE:
                 sub_response.status_code = 500 if code == "INTERNAL" else 400
             # application/json: 200 for any well-formed request (the spec's legacy rules)
