@@ -17,7 +17,6 @@ GET 200 carries an ETag (a hash of the body), and `If-None-Match` naming it gets
 from __future__ import annotations
 
 import hashlib
-import re
 import threading
 import time
 from collections import OrderedDict
@@ -31,10 +30,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Scope
 
+from app.documents.ports import DocumentsMode
 from app.responses import PREFETCHED, Lookup, Probe, ResponseCache, caller_key, entry_key
 from graph.cache_control import Plan, plan_of
+from graph.errors import CodedError
+from graph.persisted import Reference, RegisteredDocuments, reference_of, with_document_id
 
-_SHA256 = re.compile(r"[0-9a-f]{64}")
 # Plans a process keeps, by document hash and operation name (a plan is a few dozen bytes).
 MAX_PLANS = 4096
 # Probes a process keeps by raw request, and the longest request remembered (bytes).
@@ -47,13 +48,16 @@ Answer = Callable[[Request], Awaitable[Response]]
 _UNKNOWN: Any = object()
 
 
-def sent_by_hash(data: Mapping[str, Any]) -> str | None:
-    """The document hash a request names (Apollo's `extensions.persistedQuery.sha256Hash`), or
-    None. The one place that decides "sent by hash" (persisted documents may decide otherwise)."""
+def sent_by_hash(data: Mapping[str, Any]) -> Reference | None:
+    """The registered document a request names (Apollo's `extensions.persistedQuery`, Relay's
+    `documentId`/`doc_id`), or None, also for a malformed reference (the view refuses it)."""
     extensions = data.get("extensions")
-    persisted = extensions.get("persistedQuery") if isinstance(extensions, dict) else None
-    sha = persisted.get("sha256Hash") if isinstance(persisted, dict) else None
-    return sha if isinstance(sha, str) and _SHA256.fullmatch(sha) else None
+    if not isinstance(extensions, dict | None):
+        return None
+    try:
+        return reference_of(with_document_id(dict(data), extensions))
+    except CodedError:
+        return None
 
 
 class Plans:
@@ -101,6 +105,8 @@ class Responses:
         plans: Plans | None = None,
         *,
         path: str = "/graphql",
+        registered: RegisteredDocuments | None = None,
+        mode: DocumentsMode = DocumentsMode.ANY,
     ) -> None:
         if (cache is None) != (plans is None):
             raise ValueError("the response cache needs the plans of its schema")
@@ -108,6 +114,12 @@ class Responses:
         self.path = path
         self.cache = cache
         self.plans = plans
+        # Registered documents this process holds (graph.persisted): a request naming one by id
+        # is planned from its stored text. Under VISAPI_DOCUMENTS=persisted|trusted a document
+        # sent as text is never answered from the cache, so the mode's rule (only registered
+        # documents, admins aside) is applied by the normal path each time.
+        self.registered = registered
+        self.mode = mode
         # Probes by raw request (b"G" + query string, b"P" + body), oldest first.
         self._probes: OrderedDict[bytes, Probe] = OrderedDict()
         self._lock = threading.Lock()
@@ -197,21 +209,31 @@ class Responses:
             return None
         operation = data.get("operationName")
         query = data.get("query")
-        by_hash = sent_by_hash(data)
+        reference = sent_by_hash(data)
         if not isinstance(operation, str | None) or not isinstance(query, str | None):
             return None
+        registered = False
         if query is not None:
+            if self.mode is not DocumentsMode.ANY:
+                return None  # text: the mode's rule runs on the normal path
             document_hash = hashlib.sha256(query.encode("utf-8", "surrogatepass")).hexdigest()
-            if by_hash is not None and by_hash != document_hash:
-                return None  # a wrong hash: the view refuses it
+            if reference is not None and reference.id != document_hash:
+                return None  # a wrong hash or a documentId beside a text: the view answers
+            registered = reference is not None  # APQ: registered by this request when it runs
             if learn:
                 plan = plans.of(document_hash, query, operation)
             else:
                 plan = plans.known(document_hash, operation)[1]
-        elif by_hash is not None:
-            # Known once this process has seen the document's text under its hash.
-            document_hash = by_hash
-            plan = plans.known(document_hash, operation)[1]
+        elif reference is not None and self.registered is not None:
+            # Known once this process has run the document (graph.persisted keeps it).
+            stored = self.registered.known(reference.id)
+            if stored is None or (self.mode is DocumentsMode.TRUSTED and not stored.trusted):
+                return None
+            registered, document_hash = True, stored.sha256
+            if learn:
+                plan = plans.of(document_hash, stored.body, operation)
+            else:
+                plan = plans.known(document_hash, operation)[1]
         else:
             return None
         variables = data.get("variables")
@@ -222,7 +244,7 @@ class Responses:
             operation,
             orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS),
         )
-        label = cache.label(document_hash, by_hash is not None)
+        label = cache.label(document_hash, registered)
         return Probe(key, label, plan.prefixes, plan.max_age, plan.operation)
 
 

@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
 
-from graphql import GraphQLSchema
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
@@ -26,7 +25,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from app.documents.ports import DocumentsMode
 from app.responses import ResponseCache, ResponseStore
 from graph.response_cache import Plans, Responses
-from graph.schema import build_schema
+from graph.schema import Schema, build_schema
 from graph.view import GraphQLView, negotiate
 from infrastructure.cache.memory import MemoryCache
 from infrastructure.cache.redis import RedisCache
@@ -141,7 +140,7 @@ def _routes(
         max_page_size=settings.max_page_size,
         max_query_bytes=settings.max_query_bytes,
         graphiql_html=_graphiql_page() if graphiql else None,
-        responses=_responses(settings, container, metrics, schema._schema),
+        responses=_responses(settings, container, metrics, schema),
     )
     return [
         *(
@@ -177,7 +176,7 @@ def _graphql_view(routes: list[BaseRoute]) -> GraphQLView:
 
 
 def _responses(
-    settings: Settings, container: Container, metrics: PrometheusMetrics, schema: GraphQLSchema
+    settings: Settings, container: Container, metrics: PrometheusMetrics, schema: Schema
 ) -> Responses:
     """The response cache over the app's own cache, so that writes' evictions reach answers."""
     cache = container.cache
@@ -192,7 +191,9 @@ def _responses(
     return Responses(
         negotiate,
         ResponseCache(store, max_age_s=settings.response_cache_max_age_s, metrics=metrics),
-        Plans(schema, max_tokens=settings.max_tokens, max_bytes=settings.max_query_bytes),
+        Plans(schema._schema, max_tokens=settings.max_tokens, max_bytes=settings.max_query_bytes),
+        registered=schema.registered,
+        mode=DocumentsMode(settings.documents_mode),
     )
 
 
