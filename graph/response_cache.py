@@ -217,9 +217,11 @@ class Responses:
             if self.mode is not DocumentsMode.ANY:
                 return None  # text: the mode's rule runs on the normal path
             document_hash = hashlib.sha256(query.encode("utf-8", "surrogatepass")).hexdigest()
-            if reference is not None and reference.id != document_hash:
-                return None  # a wrong hash or a documentId beside a text: the view answers
-            registered = reference is not None  # APQ: registered by this request when it runs
+            if reference is not None:
+                # Apollo's registering request (the text with its hash) must run, or the
+                # document is never stored and every later request by hash is not found; a
+                # wrong hash or a documentId beside a text is refused by the normal path.
+                return None
             if learn:
                 plan = plans.of(document_hash, query, operation)
             else:

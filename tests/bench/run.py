@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
+import httpx
 
 from tests.bench import load, peers, profile, report, servers
 from tests.bench.census import census
@@ -206,11 +207,13 @@ async def _measure(result: RowResult, cfg: Config, env: _Env, tmp: Path) -> None
     if row.bodies:
         bodies = tmp / f"{row.key}.jsonl"
         bodies.write_text("\n".join(row.bodies) + "\n")
-    server_env = _server_env(row.server, env)
+    server_env = {**_server_env(row.server, env), **dict(row.env)}
     server = servers.start(row.server, cfg.workers, server_env, tmp / f"{row.key}.log")
     try:
         headers = auth.headers if key else None
         await servers.wait_ready(server, *_probe(row), cfg.workers, headers)
+        if row.register:
+            await _register(server.url(row.path.partition("?")[0]), row, headers or {})
         url = server.url(row.path)
         conns = cfg.connections
         warm = await load.wrk(
@@ -238,6 +241,18 @@ async def _measure(result: RowResult, cfg: Config, env: _Env, tmp: Path) -> None
             result.problems.append(f"server log tail:\n{server.log_tail(6)}")
     finally:
         await asyncio.to_thread(servers.stop, server)
+
+
+async def _register(url: str, row: Row, headers: dict[str, str]) -> None:
+    """A persisted row's document registered (APQ) before the load sends its hash alone."""
+    async with httpx.AsyncClient(timeout=30) as client:
+        answer = await client.post(
+            url, content=row.register, headers={**headers, "content-type": "application/json"}
+        )
+    if answer.status_code != 200 or row.expect not in answer.text or '"errors"' in answer.text:
+        raise RuntimeError(
+            f"registering {row.key}'s document: {answer.status_code} {answer.text[:300]}"
+        )
 
 
 async def _profile(
