@@ -17,8 +17,8 @@ from app.sandbox import SandboxRecords
 from app.services import Services
 from app.workflows.queries import WorkflowQueries
 from domain.auth.permissions import Principal
+from graph.document_refs import DocumentIdentity
 from graph.loaders import Loaders
-from graph.persisted import DocumentIdentity
 
 
 @dataclass

@@ -20,7 +20,6 @@ bounded by count (`RegisteredDocuments`): a lookup by id touches the database on
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import AsyncIterator
@@ -36,6 +35,12 @@ from app.documents.ports import DocumentsMode, StoredDocument
 from app.errors import InvalidInput
 from domain.auth.permissions import Permission, Principal
 from graph.document_check import SchemaDocumentCheck
+from graph.document_refs import (
+    DocumentIdentity,
+    invalid_reference,
+    reference_of,
+    sha256_hex,
+)
 from graph.errors import CodedError
 
 NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"  # Apollo's code: its clients then send the document
@@ -46,37 +51,6 @@ LIMIT = "PERSISTED_QUERY_LIMIT"
 # front of GET does not keep the miss; here every answer that is not a cacheable read (this one
 # included) is `no-store` (graph.response_cache), which keeps it out of every cache.
 STATUS = {NOT_FOUND: 200, REQUIRED: 403, LIMIT: 403}
-DOCUMENT_ID = "documentId"  # where a transport puts Relay's documentId / doc_id (extensions)
-_DOCUMENT_ID_FIELDS = ("documentId", "doc_id")
-
-
-class DocumentIdentity:
-    """What a response cache and per-document metrics need to know about a request's document.
-
-    `sha256`: hex digest of the document's text (computed on first use); `id`: the registered
-    document's id (an APQ sha256 or a manifest's id), None for a free-form document.
-    """
-
-    __slots__ = ("_sha256", "id", "text")
-
-    def __init__(self, text: str, id: str | None = None, sha256: str | None = None) -> None:
-        self.text = text
-        self.id = id
-        self._sha256 = sha256
-
-    @property
-    def registered(self) -> bool:
-        return self.id is not None
-
-    @property
-    def sha256(self) -> str:
-        if self._sha256 is None:
-            self._sha256 = sha256_hex(self.text)
-        return self._sha256
-
-
-def sha256_hex(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 @dataclass
@@ -117,53 +91,6 @@ class RegisteredDocuments:
         """The registered document of this id if this process holds it (never the database)."""
         entry = self.get(id)
         return None if entry is None else entry.stored
-
-
-@dataclass(frozen=True, slots=True)
-class Reference:
-    id: str
-    apq: bool  # Apollo's persistedQuery (a sha256 a document may come with), else documentId
-
-
-def with_document_id(data: dict[str, Any], extensions: dict[str, Any] | None) -> Any:
-    """The request's extensions with Relay's `documentId` or `doc_id` (top-level request
-    fields) moved in, where `reference_of` reads it at execution."""
-    for name in _DOCUMENT_ID_FIELDS:
-        if data.get(name) is not None:
-            return {**(extensions or {}), DOCUMENT_ID: data[name]}
-    return extensions
-
-
-def names_document(params: Any) -> bool:
-    """Whether request parameters (a GET's) name a persisted document."""
-    return "extensions" in params or any(name in params for name in _DOCUMENT_ID_FIELDS)
-
-
-def reference_of(extensions: dict[str, Any] | None) -> Reference | None:
-    """The persisted document a request names, if any; a CodedError for a malformed one."""
-    if not extensions:
-        return None
-    if (document_id := extensions.get(DOCUMENT_ID)) is not None:
-        if not isinstance(document_id, str) or not 0 < len(document_id) <= 128:
-            raise _invalid("documentId must be the id of a registered document (a string)")
-        return Reference(document_id, apq=False)
-    persisted = extensions.get("persistedQuery")
-    if persisted is None:
-        return None
-    if not isinstance(persisted, dict):
-        raise _invalid("extensions.persistedQuery must be an object {version, sha256Hash}")
-    if persisted.get("version") != 1:
-        raise _invalid(
-            f"unsupported persisted query version {persisted.get('version')!r}: 1 is supported"
-        )
-    digest = persisted.get("sha256Hash")
-    if not isinstance(digest, str) or not 0 < len(digest) <= 128:
-        raise _invalid("extensions.persistedQuery.sha256Hash must be a string")
-    return Reference(digest, apq=True)
-
-
-def _invalid(message: str) -> CodedError:
-    return CodedError(message, "INVALID_INPUT", field="extensions")
 
 
 def is_admin(principal: Principal | None) -> bool:
@@ -230,10 +157,10 @@ class PersistedDocuments(SchemaExtension):
             return
         if ctx.query:
             if not reference.apq:
-                raise _invalid("send a documentId or a query, not both")
+                raise invalid_reference("send a documentId or a query, not both")
             if (digest := sha256_hex(ctx.query)) != reference.id:
                 # Apollo's words, then ours: nothing is stored or run.
-                raise _invalid(
+                raise invalid_reference(
                     f"provided sha does not match query: extensions.persistedQuery.sha256Hash is"
                     f" {reference.id[:64]}, the sha256 of the query is {digest}"
                 )
@@ -289,7 +216,9 @@ class PersistedDocuments(SchemaExtension):
             try:
                 entry.document = SchemaDocumentCheck(ctx.schema).document(body)  # type: ignore[arg-type]
             except InvalidInput as exc:  # e.g. stored before a schema change
-                raise _invalid(f"the registered document {entry.stored.id} {exc.message}") from None
+                raise invalid_reference(
+                    f"the registered document {entry.stored.id} {exc.message}"
+                ) from None
         ctx.graphql_document = entry.document
         ctx.pre_execution_errors = []
 

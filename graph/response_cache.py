@@ -33,8 +33,10 @@ from starlette.types import Scope
 from app.documents.ports import DocumentsMode
 from app.responses import PREFETCHED, Lookup, Probe, ResponseCache, caller_key, entry_key
 from graph.cache_control import Plan, plan_of
+from graph.document_refs import Reference, reference_of, with_document_id
 from graph.errors import CodedError
-from graph.persisted import Reference, RegisteredDocuments, reference_of, with_document_id
+from graph.http_caching import NO_STORE, etag_of, matches, storable, with_http_caching
+from graph.persisted import RegisteredDocuments
 
 # Plans a process keeps, by document hash and operation name (a plan is a few dozen bytes).
 MAX_PLANS = 4096
@@ -42,7 +44,6 @@ MAX_PLANS = 4096
 MAX_PROBES = 1024
 MAX_REMEMBERED_BYTES = 4096
 JSON = "application/json"
-NO_STORE = "no-store"
 
 Answer = Callable[[Request], Awaitable[Response]]
 _UNKNOWN: Any = object()
@@ -132,9 +133,9 @@ class Responses:
             self.cache.served(lookup, time.perf_counter() - started)
             return response
         response = await run(request)
-        if self.cache is not None and lookup is not None and _storable(response):
+        if self.cache is not None and lookup is not None and storable(response):
             await self.cache.keep(lookup, bytes(response.body))
-        return _with_http_caching(request, response, lookup)
+        return with_http_caching(request, response, lookup)
 
     def _cached(self, request: Request, lookup: Lookup, body: bytes) -> Response:
         """A hit's answer, its headers built at once (the hot path)."""
@@ -143,8 +144,8 @@ class Responses:
             headers = {"cache-control": NO_STORE, "content-type": f"{media}; charset=utf-8"}
             return Response(body, 200, headers=headers)
         control = f"private, max-age={int(lookup.max_age)}"
-        etag = _etag(body)
-        if _matches(request.headers.get("if-none-match"), etag):
+        etag = etag_of(body)
+        if matches(request.headers.get("if-none-match"), etag):
             return Response(status_code=304, headers={"etag": etag, "cache-control": control})
         headers = {
             "cache-control": control,
@@ -281,40 +282,3 @@ def _params(params: QueryParams) -> dict[str, Any]:
         raw = params.get(name)
         data[name] = orjson.loads(raw) if raw else None
     return data
-
-
-def _storable(response: Response) -> bool:
-    # An answer with errors is never stored. `"errors":` can only be the key (a string holding
-    # it is escaped), or an alias a client chose: then the answer is not stored, which is safe.
-    return response.status_code == 200 and b'"errors":' not in bytes(response.body)
-
-
-def _with_http_caching(request: Request, response: Response, lookup: Lookup | None) -> Response:
-    if request.method != "GET" or response.status_code != 200:
-        response.headers["cache-control"] = NO_STORE
-        return response
-    body = bytes(response.body)
-    cacheable = lookup is not None and _storable(response)
-    control = f"private, max-age={int(lookup.max_age)}" if lookup and cacheable else NO_STORE
-    etag = _etag(body)
-    if _matches(request.headers.get("if-none-match"), etag):
-        # RFC 9110 15.4.5: a 304 carries the validators and caching headers of the 200.
-        return Response(status_code=304, headers={"etag": etag, "cache-control": control})
-    response.headers["cache-control"] = control
-    response.headers["etag"] = etag
-    return response
-
-
-def _etag(body: bytes) -> str:
-    return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
-
-
-def _matches(if_none_match: str | None, etag: str) -> bool:
-    """If-None-Match's weak comparison (RFC 9110 13.1.2): `*`, or any listed tag, W/ or not."""
-    if not if_none_match:
-        return False
-    for tag in if_none_match.split(","):
-        tag = tag.strip()
-        if tag == "*" or tag.removeprefix("W/") == etag:
-            return True
-    return False

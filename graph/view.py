@@ -22,7 +22,7 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 
 from app.services import Services
-from graph import persisted
+from graph import document_refs, persisted
 from graph.context import Context
 from graph.response_cache import Responses
 
@@ -154,7 +154,7 @@ class GraphQLView(GraphQL[Context, None]):
             self.graphiql_html is not None
             and request.method == "GET"
             and "query" not in request.query_params
-            and not persisted.names_document(request.query_params)
+            and not document_refs.names_document(request.query_params)
             and "text/html" in request.headers.get("accept", "")
         )
 
@@ -197,7 +197,7 @@ class GraphQLView(GraphQL[Context, None]):
             query=query,
             variables=data.get("variables"),
             operation_name=data.get("operationName"),
-            extensions=persisted.with_document_id(data, data.get("extensions")),
+            extensions=document_refs.with_document_id(data, data.get("extensions")),
         )
 
     async def process_result(
