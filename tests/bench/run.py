@@ -177,6 +177,9 @@ def _probe(row: Row) -> tuple[str, str | None]:
 def _server_env(kind: str, env: _Env) -> dict[str, str]:
     if kind == "product":
         return {
+            # The rows measure the read path without the response cache; the one row
+            # that measures a cache hit turns it on (Row.env).
+            "VISAPI_RESPONSE_CACHE": "false",
             "VISAPI_DATABASE_URL": env.db.url,
             "VISAPI_REDIS_URL": REDIS_URL,
             "VISAPI_REDIS_NAMESPACE": env.namespace,
