@@ -11,14 +11,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-from sqlalchemy import insert
+from sqlalchemy import func, insert, select
 
 from app.contacts.commands import SyncContact
 from app.contacts.ports import Contact
 from domain.contacts.fields import CustomField, FieldType
-from infrastructure.db.tables import failed_jobs
+from infrastructure.db.tables import failed_jobs, outbox
 from infrastructure.vendors.sandbox import SandboxContactSync
 from tests.auth import key
+from tests.waiting import eventually
 from visapi.bootstrap import Container
 
 PHONE = "972501234567"
@@ -78,7 +79,26 @@ async def seed_personal(container: Container, client: httpx.AsyncClient) -> str:
     # Synced, as a worker would have (production mode runs none here): a confirmation needs it.
     await container.bus.handle(SyncContact(uuid.UUID(order_id)))
     if container.settings.embedded:
-        # The embedded worker runs the order's own sync job too: wait until it is done, so the
+        # The embedded worker runs the order's own jobs too: wait until they are done, so the
         # records a test reads do not change between its page and its count.
-        await asyncio.to_thread(container.broker.join, "default", timeout=10_000)
+        await settled(container)
     return order_id
+
+
+async def _outbox_empty(container: Container) -> bool:
+    unpublished = select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))
+    async with container.engine.connect() as conn:
+        return (await conn.scalar(unpublished)) == 0
+
+
+async def settled(container: Container) -> None:
+    """Every job the order started is done: the outbox relayed (a job is not on a queue, so
+    not joined, until the relay publishes it) and every queue joined, until a join leaves no
+    new outbox row behind (a job may start another)."""
+    for _ in range(5):
+        await eventually(lambda: _outbox_empty(container), why="the outbox was never relayed")
+        for queue in sorted(container.broker.get_declared_queues()):
+            await asyncio.to_thread(container.broker.join, queue, timeout=10_000)
+        if await _outbox_empty(container):
+            return
+    raise AssertionError("jobs kept starting jobs: the order's work never settled")
