@@ -15,8 +15,7 @@ import pytest
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from rest.middleware import build_middleware
-from tests.auth import drop_namespace, key, with_auth
-from visapi.asgi import create_app
+from tests.auth import key, running, with_auth
 from visapi.settings import Settings
 
 APP = "https://app.example.com"
@@ -37,18 +36,9 @@ def preflight(origin: str, method: str = "POST", headers: str = "content-type,x-
 @asynccontextmanager
 async def serving(settings: Settings, **values: Any) -> AsyncIterator[httpx.AsyncClient]:
     """The app, lifespan running; `client.key` holds orders:read."""
-    settings = replace(settings, **values)
-    app = create_app(settings)
-    try:
-        async with (
-            app.router.lifespan_context(app),
-            httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://t") as client,
-        ):
-            client.key = await key(app.state.container, "orders:read")  # type: ignore[attr-defined]
-            yield client
-    finally:
-        if settings.redis_url:
-            await drop_namespace(settings.redis_url, settings.redis_namespace)
+    async with running(replace(settings, **values)) as (container, client):
+        client.key = await key(container, "orders:read")  # type: ignore[attr-defined]
+        yield client
 
 
 @pytest.fixture

@@ -15,9 +15,8 @@ import httpx
 from graphql import GraphQLObjectType, get_named_type, is_leaf_type
 
 from graph.schema import schema
-from tests.auth import drop_namespace, key, with_auth
+from tests.auth import key, running, with_auth
 from tests.e2e.gql_support import gql, gql_data
-from visapi.asgi import create_app
 from visapi.settings import Settings
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -30,18 +29,10 @@ CREATE = """mutation { createOrder(payload: {order: {id: "IL251101GB07", branch:
 
 @asynccontextmanager
 async def serving(settings: Settings, **values: Any) -> AsyncIterator[httpx.AsyncClient]:
-    settings = replace(settings, **values)
-    app = create_app(settings)
-    try:
-        async with (
-            app.router.lifespan_context(app),
-            httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://t") as client,
-        ):
-            client.key = await key(app.state.container, "admin")  # type: ignore[attr-defined]
-            yield client
-    finally:
-        if settings.redis_url:
-            await drop_namespace(settings.redis_url, settings.redis_namespace)
+    """The app, lifespan running; `client.key` holds admin."""
+    async with running(replace(settings, **values)) as (container, client):
+        client.key = await key(container, "admin")  # type: ignore[attr-defined]
+        yield client
 
 
 def refusal(response: httpx.Response) -> dict[str, Any]:
