@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import uvicorn
+from starlette.types import ASGIApp
 
 from infrastructure.vendors.fake_server import create_fake_vendor
 from tests.services import free_port
@@ -92,16 +93,27 @@ class FakeVendor:
         """Custom fields beyond the reference registry: name=id."""
         self._json("POST", "/_fake/fields", json={"fields": fields})
 
+    def report_statuses(self, url: str, secret: str, *, delay: float = 0.2) -> None:
+        """From now on (until reset), post Meta's `sent` and `delivered` statuses of every
+        accepted message to `url`, signed with `secret`, `delay` seconds after accepting it."""
+        self._json("POST", "/_fake/statuses", json={"url": url, "secret": secret, "delay": delay})
+
+    def statuses(self) -> dict[str, Any]:
+        """{on, posted, owed, given_up} of the status webhooks."""
+        found: dict[str, Any] = self._json("GET", "/_fake/statuses")
+        return found
+
     def reset(self) -> None:
         self._json("POST", "/_fake/reset")
 
 
 @contextmanager
-def fake_vendor_server(token: str = TOKEN) -> Iterator[FakeVendor]:
-    """The fake on a free port, served by uvicorn in a daemon thread until the block exits."""
+def serving(app: ASGIApp, name: str) -> Iterator[str]:
+    """`app` on a free port, served by uvicorn in a daemon thread until the block exits; its
+    base URL."""
     port = free_port()
     config = uvicorn.Config(
-        create_fake_vendor(token),
+        app,
         host="127.0.0.1",
         port=port,
         log_level="warning",
@@ -111,18 +123,27 @@ def fake_vendor_server(token: str = TOKEN) -> Iterator[FakeVendor]:
         timeout_graceful_shutdown=1,
     )
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="fake-vendor", daemon=True)
+    thread = threading.Thread(target=server.run, name=name, daemon=True)
     thread.start()
 
     def started() -> bool:
-        assert thread.is_alive(), "the fake vendor server's thread died"
+        assert thread.is_alive(), f"the {name} server's thread died"
         return server.started
 
-    until(started, timeout_s=10, why="the fake vendor server did not start", poll_s=0.01)
-    client = FakeVendor(f"http://127.0.0.1:{port}", token)
+    until(started, timeout_s=10, why=f"the {name} server did not start", poll_s=0.01)
     try:
-        yield client
+        yield f"http://127.0.0.1:{port}"
     finally:
-        client.close()
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@contextmanager
+def fake_vendor_server(token: str = TOKEN) -> Iterator[FakeVendor]:
+    """The fake vendor on a free port, until the block exits."""
+    with serving(create_fake_vendor(token), "fake-vendor") as url:
+        client = FakeVendor(url, token)
+        try:
+            yield client
+        finally:
+            client.close()

@@ -18,10 +18,13 @@ The one window no claim closes: the vendor accepted the message and the worker p
 before its first attempt to record `sent` (or, when the database failed that attempt, before
 the recording job reached the broker). The row stays `pending`; once the stale window passes,
 a redelivery takes the claim over and sends a second message. The window is the time between
-the vendor's answer and one UPDATE (or one broker command), and two things cover it: the
-vendor's delivery events are matched to our rows (by message id, else by phone within
-minutes), so a stale `pending` row whose message was delivered shows up as such; and admins
-review `pending` rows older than the stale window before forcing anything. Narrowing it further
+the vendor's answer and one UPDATE (or one broker command), and two things cover it. Meta's
+delivery statuses of that message carry an id we never stored, so they are matched by phone to
+the newest row without one, `pending` claims included (by the claim's time): the row moves to
+`sent`/`delivered` and the redelivered job, once the claim is stale, finds it done and sends
+nothing. That holds when the statuses arrive within the stale window (Meta's come within
+seconds; the fault run shows it under load). Without them, admins review `pending` rows older
+than the stale window before forcing anything. Narrowing it further
 would need the vendor to deduplicate by our reference, which the CRM does not do. The stale
 window (setting `notification_stale_claim_s`) must exceed the job time limit, so a slow
 live attempt is never taken for a dead one; the settings check enforces it.

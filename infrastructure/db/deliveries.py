@@ -3,7 +3,8 @@
 Each report is applied in its own short transaction with compare-and-set updates, so two events
 of one message racing each other (a `read` overtaking a `delivered`) cannot move a row back: the
 status update only matches rows still in an earlier status, and a phone match only takes a
-notification that has no provider id yet.
+notification that has no provider id yet: one recorded `sent`, or one still `pending` (the
+worker that claimed it may have died between the vendor's answer and recording it).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from uuid import UUID
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.notifications.deliveries import Applied, DeliveryEvent, EventStatus
@@ -23,6 +24,7 @@ from infrastructure.db.engine import SQLITE_BEGIN
 from infrastructure.db.tables import delivery_events, notifications
 
 n = notifications.c
+PENDING = NotificationStatus.PENDING.value
 STAMP = {
     NotificationStatus.SENT: "sent_at",
     NotificationStatus.DELIVERED: "delivered_at",
@@ -87,6 +89,9 @@ class SqlDeliveries:
             }
             if reported is NotificationStatus.FAILED:
                 values["failure_reason"] = report.failure_reason or "failed (no reason given)"
+            elif reported is not NotificationStatus.SENT:
+                # A `pending` row matched by phone was sent: it gets the time we learnt it.
+                values["sent_at"] = func.coalesce(n.sent_at, at)
             earlier = [s.value for s in earlier_statuses(reported)]
             moved = await conn.execute(
                 update(notifications).where(n.id == target, n.status.in_(earlier)).values(**values)
@@ -107,13 +112,18 @@ async def _match(conn: AsyncConnection, report: StatusReport, at: datetime) -> U
     if report.phone is None:
         return None
     earliest, latest = phone_window(at)
+    # When a row's message went out: `sent_at`, or for a claim still `pending` (its worker died
+    # between the vendor's answer and recording it, or has not recorded it yet) the claim's
+    # time, which is before the vendor call. Matching those is what keeps a redelivered job
+    # from sending the message a second time once the claim turns stale.
+    went_out = func.coalesce(n.sent_at, case((n.status == PENDING, n.claimed_at)))
     candidates = select(n.id).where(
-        n.phone == report.phone, n.provider_message_id.is_(None), n.sent_at.is_not(None)
+        n.phone == report.phone, n.provider_message_id.is_(None), went_out.is_not(None)
     )
     # Sent at or before the event, newest first; else just after it (the grace), nearest first.
     for query in (
-        candidates.where(n.sent_at >= earliest, n.sent_at <= at).order_by(n.sent_at.desc()),
-        candidates.where(n.sent_at > at, n.sent_at <= latest).order_by(n.sent_at.asc()),
+        candidates.where(went_out >= earliest, went_out <= at).order_by(went_out.desc()),
+        candidates.where(went_out > at, went_out <= latest).order_by(went_out.asc()),
     ):
         candidate: UUID | None = await conn.scalar(query.limit(1))
         if candidate is None:

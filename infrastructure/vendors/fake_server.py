@@ -4,7 +4,9 @@ CBB: `GET /contacts/{phone}` (`{}` when unknown), `POST /contacts`, `POST /conta
 custom_fields/{field_id}` (form `value=`), `POST /contacts/{phone}/send_content`; each checks
 `X-ACCESS-TOKEN` (401 otherwise). Slack: `POST /slack/{path}`. Control under `/_fake/`:
 `POST script` ({operation, outcome, times, status, retry_after, delay, message}), `GET requests
-?operation=` (the token redacted), `GET contacts`, `GET messages`, `POST fields`, `POST reset`.
+?operation=` (the token redacted), `GET contacts`, `GET messages`, `POST fields`, `POST reset`,
+and `POST statuses` / `GET statuses`: Meta's delivery webhooks for accepted messages
+(fake_statuses.py).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from infrastructure.vendors.fake_state import FakeVendorState, Scripted, ScriptError
+from infrastructure.vendors.fake_statuses import StatusHook, StatusHookError, StatusReporter
 
 Handler = Callable[[Request, Any, bool], Awaitable[Response]]
 
@@ -45,8 +48,8 @@ def _headers(request: Request) -> dict[str, str]:
 
 
 def create_fake_vendor(token: str) -> Starlette:
-    state = FakeVendorState(token)
-    cbb, control = _Cbb(state, token), _Control(state)
+    state, reporter = FakeVendorState(token), StatusReporter()
+    cbb, control = _Cbb(state, token, reporter), _Control(state, reporter)
     app = Starlette(
         routes=[
             Route(
@@ -76,6 +79,7 @@ def create_fake_vendor(token: str) -> Starlette:
             Route("/_fake/messages", control.messages, methods=["GET"]),
             Route("/_fake/fields", control.fields, methods=["POST"]),
             Route("/_fake/reset", control.reset, methods=["POST"]),
+            Route("/_fake/statuses", control.statuses, methods=["GET", "POST"]),
         ]
     )
     app.state.fake = state
@@ -85,9 +89,10 @@ def create_fake_vendor(token: str) -> Starlette:
 class _Cbb:
     """The vendor's side: every request recorded, then answered as scripted or as CBB would."""
 
-    def __init__(self, state: FakeVendorState, token: str) -> None:
+    def __init__(self, state: FakeVendorState, token: str, reporter: StatusReporter) -> None:
         self._state = state
         self._token = token
+        self._reporter = reporter
 
     def endpoint(
         self, operation: str, handle: Handler, *, checks_token: bool = True
@@ -167,6 +172,8 @@ class _Cbb:
         if any(p is None for p in parsed):
             return _refuse(400, "each message needs a template with a name and a language code")
         ids = [self._state.add_message({"phone": phone, **p})["id"] for p in parsed if p]
+        for id in ids:
+            self._reporter.accepted(id, phone)
         if omit_id:
             return JSONResponse({"success": True})
         return JSONResponse({"success": True, "messages": [{"id": i} for i in ids]})
@@ -175,8 +182,9 @@ class _Cbb:
 class _Control:
     """The test's side under /_fake/: script the next answers, read what was received."""
 
-    def __init__(self, state: FakeVendorState) -> None:
+    def __init__(self, state: FakeVendorState, reporter: StatusReporter) -> None:
         self._state = state
+        self._reporter = reporter
 
     async def script(self, request: Request) -> Response:
         try:
@@ -203,8 +211,17 @@ class _Control:
         self._state.add_fields(given)
         return JSONResponse({"success": True})
 
+    async def statuses(self, request: Request) -> Response:
+        if request.method == "POST":
+            try:
+                self._reporter.configure(StatusHook.parse(await _body(request)))
+            except StatusHookError as exc:
+                return _refuse(400, str(exc))
+        return JSONResponse(self._reporter.summary())
+
     async def reset(self, request: Request) -> Response:
         self._state.reset()
+        self._reporter.configure(None)
         return JSONResponse({"success": True})
 
 

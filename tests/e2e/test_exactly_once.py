@@ -2,11 +2,14 @@
 deliveries consumed by two workers at once, and a worker SIGKILLed after the send was recorded
 but before the acknowledgement all end with one message per order at the vendor. And the one
 window no claim can close (the vendor accepted, the worker died before recording `sent`),
-which sends twice, as DOMAIN.md ("WhatsApp notifications") documents."""
+which sends twice unless the vendor's delivery status reaches us before the claim turns stale:
+then the status is matched to the `pending` row by phone and the redelivered job sends nothing,
+as DOMAIN.md ("WhatsApp notifications") documents."""
 
 from __future__ import annotations
 
 import sys
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -129,7 +132,8 @@ async def test_the_window_no_claim_closes_sends_twice(
     `pending`, its claim turns stale, and the redelivered job sends a second message. This is
     the documented window (DOMAIN.md "WhatsApp notifications", app/notifications/handlers.py):
     no claim can close it without the vendor deduplicating by our reference; delivery-status
-    matching and admin review of stale `pending` rows cover it. The test pins that behaviour."""
+    matching (the next test) and admin review of stale `pending` rows cover it. Here no status
+    arrives: the test pins what happens then."""
     settings = e2e_settings(postgres_url, redis_url, fake_vendor)
     async with e2e_run(settings, fake_vendor, tmp_path) as run:
         first = run.procs.worker("first")
@@ -150,6 +154,41 @@ async def test_the_window_no_claim_closes_sends_twice(
         assert after["attempts"] == 2
         assert after["provider_message_id"] == again["id"]
         assert per_phone(fake_vendor) == {il_phone(): 2}
+
+
+async def test_a_delivery_status_closes_the_window_before_the_claim_turns_stale(
+    postgres_url: str, redis_url: str, fake_vendor: FakeVendor, tmp_path: Path
+) -> None:
+    """The same death after the vendor accepted, but Meta's `sent` and `delivered` statuses of
+    the message (an id we never recorded) arrive while the row is `pending`: they are matched to
+    it by phone, the row takes the provider id and moves to `delivered`, and the redelivered job,
+    once the claim is stale, finds it done and sends nothing. One message."""
+    settings = e2e_settings(postgres_url, redis_url, fake_vendor)
+    async with e2e_run(settings, fake_vendor, tmp_path) as run:
+        first = run.procs.worker("first")
+        fake_vendor.script("message.send", "slow", delay=2.0, times=1)
+        order = uuid.UUID((await run.post_order(order_body("il-uk-eta.json")))["id"])
+        await run.until(lambda: fake_vendor.requests("message.send"), "the send to reach the CRM")
+        run.procs.kill(first)
+        [message] = await run.until(fake_vendor.messages, "the CRM to accept the message")
+        [note] = await run.notes(order)
+        assert note["status"] == "pending"
+
+        at = str(int(time.time()))
+        reports = [
+            {"id": message["id"], "status": s, "timestamp": at, "recipient_id": message["phone"]}
+            for s in ("sent", "delivered")
+        ]
+        assert (await run.whatsapp(*reports)).status_code == 200
+        [matched] = await run.notes(order)
+        assert (matched["status"], matched["provider_message_id"]) == ("delivered", message["id"])
+        assert matched["sent_at"] is not None
+
+        run.procs.worker("second")
+        await run.until(run.idle, "the redelivered send to be done with")
+        assert len(fake_vendor.messages()) == 1
+        [after] = await run.notes(order)
+        assert (after["status"], after["attempts"]) == ("delivered", 1)
 
 
 async def sent_notes(run: Run, order: uuid.UUID) -> list[dict[str, Any]]:

@@ -131,6 +131,26 @@ async def test_a_status_without_our_id_matches_by_phone_within_five_minutes(
         assert (await notification(container, id))["status"] == "read"
 
 
+async def test_a_pending_claim_is_matched_by_phone_and_counts_as_sent(
+    app_settings: Settings,
+) -> None:
+    """The worker died between the vendor's answer and recording `sent`: the message's statuses
+    (an id we never stored) find the `pending` row by its claim's time, so the job redelivered
+    after the claim turns stale finds it done instead of sending it again."""
+    async with meta(configured(app_settings)) as (container, http):
+        claimed = SENT - timedelta(seconds=2)
+        pending = await sent_notification(
+            container, sent_at=None, status="pending", claimed_at=claimed, item="p"
+        )
+        queued = await sent_notification(container, sent_at=None, status="queued", item="q")
+        sent, delivered = status("wamid.P", "sent", SENT), status("wamid.P", "delivered", SENT)
+        await post(http, envelope(sent, delivered))
+        row = await notification(container, pending)
+        assert (row["status"], row["provider_message_id"]) == ("delivered", "wamid.P")
+        assert (row["sent_at"], row["delivered_at"]) == (SENT, SENT)
+        assert (await notification(container, queued))["status"] == "queued"
+
+
 @pytest.mark.parametrize("offset", [timedelta(minutes=6), timedelta(minutes=-1)])
 async def test_a_status_outside_the_window_matches_nothing(
     app_settings: Settings, offset: timedelta

@@ -79,9 +79,16 @@ async def notification(container: Container, id: uuid.UUID) -> dict[str, Any]:
 
 
 async def sent_notification(
-    container: Container, *, sent_at: datetime = SENT, wamid: str | None = None, item: str = ""
+    container: Container,
+    *,
+    sent_at: datetime | None = SENT,
+    wamid: str | None = None,
+    item: str = "",
+    status: str = "sent",
+    claimed_at: datetime | None = None,
 ) -> uuid.UUID:
-    """An order confirmation our worker sent (the order made through the real command)."""
+    """An order confirmation our worker sent (the order made through the real command); with
+    `status="pending"` and no `sent_at`, one it claimed and has not recorded as sent."""
     body = json.loads((FIXTURES / "il-uk-eta.json").read_text())
     outcome = await container.bus.handle(CreateOrder(payload=body))
     assert isinstance(outcome, OrderAccepted)
@@ -96,8 +103,9 @@ async def sent_notification(
         "language": "he",
         "params": [],
         "phone": PHONE,
-        "status": "sent",
+        "status": status,
         "sent_at": sent_at,
+        "claimed_at": claimed_at,
         "provider_message_id": wamid,
     }
     async with container.engine.begin() as conn:

@@ -67,6 +67,8 @@ class FakeDeliveries:
         }
         if reported is NotificationStatus.FAILED:
             values["failure_reason"] = report.failure_reason or "failed (no reason given)"
+        elif reported is not NotificationStatus.SENT:
+            values["sent_at"] = row.sent_at or at
         self.db.notifications[target] = replace(row, **values)  # type: ignore[arg-type]
         return Applied.ADVANCED
 
@@ -83,16 +85,16 @@ class FakeDeliveries:
         candidates = [
             n
             for n in rows
-            if n.phone == report.phone and n.provider_message_id is None and n.sent_at is not None
+            if n.phone == report.phone
+            and n.provider_message_id is None
+            and _went_out(n) is not None
         ]
         before = sorted(
-            (n for n in candidates if n.sent_at and earliest <= n.sent_at <= at),
-            key=_sent_at,
+            (n for n in candidates if earliest <= _went_out_at(n) <= at),
+            key=_went_out_at,
             reverse=True,
         )
-        after = sorted(
-            (n for n in candidates if n.sent_at and at < n.sent_at <= latest), key=_sent_at
-        )
+        after = sorted((n for n in candidates if at < _went_out_at(n) <= latest), key=_went_out_at)
         for found_rows in (before, after):
             if not found_rows:
                 continue
@@ -104,6 +106,14 @@ class FakeDeliveries:
         return None
 
 
-def _sent_at(n: NotificationRow) -> datetime:
-    assert n.sent_at is not None
-    return n.sent_at
+def _went_out(n: NotificationRow) -> datetime | None:
+    """`sent_at`, or the claim's time of a row still `pending` (as the adapter's COALESCE)."""
+    if n.sent_at is not None:
+        return n.sent_at
+    return n.claimed_at if n.status == NotificationStatus.PENDING.value else None
+
+
+def _went_out_at(n: NotificationRow) -> datetime:
+    at = _went_out(n)
+    assert at is not None
+    return at

@@ -5,7 +5,10 @@ A private PostgreSQL cluster and redis-server (tests/faults/services.py), real p
 as the CRM), and a storefront posting il orders at FAULTS_RATE (20/s) for FAULTS_ORDERS (900),
 retrying a failed post with the same idempotency key until acknowledged. During the load:
 Redis stopped for 12 s, PostgreSQL crashed (immediate stop) for 6 s, the worker SIGKILLed and
-started again, the vendor stalling (answers 2 s late, within the client's timeout). Then every
+started again, the vendor stalling (answers 2 s late, within the client's timeout). The vendor
+reports each accepted message's `sent` and `delivered` statuses to the API's WhatsApp webhook a
+second later, as Meta does: that is what covers a send the killed worker made and had no time to
+record (DOMAIN.md, "WhatsApp notifications"). Then every
 acknowledged order must be stored once, synced once (one CRM contact create) and confirmed once
 (one message) within DRAIN_LIMIT_S after the last fault. Figures are printed; any violation
 exits 1. Small Dramatiq timings (heartbeat 3 s, backoff 0.2-2 s, stale claim 60 s) let it drain
@@ -42,6 +45,9 @@ RATE = float(os.environ.get("FAULTS_RATE", "20"))
 DRAIN_LIMIT_S = float(os.environ.get("FAULTS_DRAIN_LIMIT_S", "120"))
 GIVE_UP_S = 120.0  # the storefront's patience per order
 TOKEN = "faults-cbb-token"
+APP_SECRET = "faults-meta-app-secret"
+# Meta reports each accepted message's `sent` and `delivered` this long after the CRM took it.
+STATUS_DELAY_S = 1.0
 # 503 is the designed answer while Redis is away (idempotency fails closed) or the database
 # is: the storefront retries it. Any other 5xx is a fault.
 EXPECTED_5XX = frozenset({503})
@@ -77,6 +83,7 @@ def settings_env(pg: PrivatePostgres, redis_url: str, vendor_url: str) -> dict[s
         "VISAPI_REDIS_NAMESPACE": "faults",
         "VISAPI_CBB_BASE_URL": vendor_url,
         "VISAPI_CBB_TOKEN": TOKEN,
+        "VISAPI_WHATSAPP_APP_SECRET": APP_SECRET,
         "VISAPI_CBB_TIMEOUT_S": "5",
         "VISAPI_LOG_LEVEL": "WARNING",
         "VISAPI_SECRET_KEY": secrets.token_hex(32),
@@ -157,6 +164,19 @@ class Faults:
             httpx.post(f"{self._vendor_url}/_fake/script", json=body, timeout=10).raise_for_status()
 
 
+async def report_statuses(vendor_url: str, webhook_url: str) -> None:
+    """Turn on the fake vendor's delivery webhooks (Meta's statuses), once it answers."""
+    hook = {"url": webhook_url, "secret": APP_SECRET, "delay": STATUS_DELAY_S}
+    async with httpx.AsyncClient(base_url=vendor_url, timeout=5) as vendor:
+        for _ in range(100):
+            try:
+                (await vendor.post("/_fake/statuses", json=hook)).raise_for_status()
+                return
+            except httpx.TransportError:
+                await asyncio.sleep(0.1)
+    raise RuntimeError(f"the fake vendor at {vendor_url} did not answer")
+
+
 async def create_database(pg: PrivatePostgres) -> None:
     conn = await asyncpg.connect(pg.admin_dsn, timeout=10)
     try:
@@ -193,6 +213,7 @@ async def fault_run(folder: Path) -> list[str]:
         started.append(spawn("scheduler", [VISAPI, "scheduler"], env, folder))
         worker = [spawn("worker", [VISAPI, "worker"], env, folder)]
         await servers.wait_ready(api, "/api/v1/healthz", None, 2)
+        await report_statuses(vendor_url, api.url("/api/v1/webhooks/whatsapp"))
         log(f"processes up; posting {ORDERS} il orders at {RATE:.0f}/s")
 
         def kill_worker() -> None:
@@ -214,6 +235,9 @@ async def fault_run(folder: Path) -> list[str]:
             pg.dsn("visapi"), vendor_url, load.acknowledged, DRAIN_LIMIT_S
         )
         since_fault = time.monotonic() - faults.last_at
+        async with httpx.AsyncClient(timeout=10) as vendor:
+            statuses = (await vendor.get(f"{vendor_url}/_fake/statuses")).json()
+        log(f"delivery webhooks (Meta's statuses) posted: {statuses}")
         started.extend(worker)
         return report(load, tally, drained_s, since_fault, load_end - t0, folder)
     finally:

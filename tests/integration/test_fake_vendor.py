@@ -3,10 +3,19 @@ which other tests rely on."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
+
 import httpx
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
-from tests.vendor import FakeVendor
+from tests.vendor import FakeVendor, serving
+from tests.waiting import until
 
 
 def test_the_slack_webhook_accepts_text_or_blocks_and_refuses_the_rest(
@@ -52,3 +61,63 @@ def test_a_bad_script_is_refused_naming_the_value(
     answer = httpx.post(f"{fake_vendor.base_url}/_fake/script", json=script)
     assert answer.status_code == 400
     assert answer.json()["message"].startswith(named)
+
+
+def test_accepted_messages_are_reported_to_the_status_webhook_signed_and_retried(
+    fake_vendor: FakeVendor,
+) -> None:
+    """Meta's side of the fake: a `sent` and a `delivered` status of each accepted message,
+    signed with the app secret, posted again after an answer other than 2xx."""
+    received: list[tuple[bytes, str]] = []
+    answers = iter([503])  # the first post is refused, the retry accepted
+
+    async def meta_webhook(request: Request) -> Response:
+        received.append((await request.body(), request.headers["x-hub-signature-256"]))
+        return Response(status_code=next(answers, 200))
+
+    receiver = Starlette(routes=[Route("/hook", meta_webhook, methods=["POST"])])
+    with serving(receiver, "meta-webhook") as url:
+        fake_vendor.report_statuses(f"{url}/hook", "app-secret", delay=0)
+        phone = "972541112299"
+        create = {"phone": phone, "first_name": "Dana"}
+        headers = {"X-ACCESS-TOKEN": fake_vendor.token}
+        httpx.post(f"{fake_vendor.base_url}/contacts", json=create, headers=headers)
+        template = {"name": "order_confirmation_global", "language": {"code": "he"}}
+        sent = httpx.post(
+            f"{fake_vendor.base_url}/contacts/{phone}/send_content",
+            json={"messages": [{"type": "template", "template": template}]},
+            headers=headers,
+        )
+        [message] = sent.json()["messages"]
+        until(lambda: fake_vendor.statuses()["posted"] == 1, timeout_s=10, why="the retry")
+    assert len(received) == 2
+    assert received[0] == received[1]
+    raw, signed = received[1]
+    assert signed == "sha256=" + hmac.new(b"app-secret", raw, hashlib.sha256).hexdigest()
+    [change] = json.loads(raw)["entry"][0]["changes"]
+    statuses = change["value"]["statuses"]
+    assert [(s["id"], s["status"], s["recipient_id"]) for s in statuses] == [
+        (message["id"], "sent", phone),
+        (message["id"], "delivered", phone),
+    ]
+    fake_vendor.reset()
+    assert fake_vendor.statuses() == {"on": False, "posted": 1, "owed": 0, "given_up": 0}
+
+
+@pytest.mark.parametrize(
+    ("hook", "named"),
+    [
+        ({"secret": "s"}, "url"),
+        ({"url": "ftp://x", "secret": "s"}, "url"),
+        ({"url": "http://x"}, "secret"),
+        ({"url": "http://x", "secret": "s", "delay": -1}, "delay"),
+        ({"url": "http://x", "secret": "s", "retry_for": True}, "retry_for"),
+    ],
+)
+def test_a_bad_status_webhook_is_refused_naming_the_field(
+    fake_vendor: FakeVendor, hook: dict[str, object], named: str
+) -> None:
+    refused = httpx.post(f"{fake_vendor.base_url}/_fake/statuses", json=hook)
+    assert refused.status_code == 400
+    assert named in refused.json()["message"]
+    assert fake_vendor.statuses()["on"] is False

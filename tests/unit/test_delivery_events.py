@@ -3,6 +3,7 @@ forward only, matched by provider id or by phone within the window, odd bodies k
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
@@ -162,6 +163,29 @@ async def test_a_notification_sent_before_the_window_is_not_matched(
     assert store.notifications[n].status == "sent"
     assert recorded.counts == {"unmatched": 1}
     assert statuses(deliveries) == [EventStatus.UNMATCHED]
+
+
+async def test_a_pending_claim_is_matched_by_phone_and_counts_as_sent(
+    store: FakeStore, deliveries: FakeDeliveries
+) -> None:
+    """A worker died between the vendor's answer and recording it: the statuses of that message
+    (an id we never stored) find the `pending` row by its claim's time."""
+    n = notification(store, sent_at=None, status="pending")
+    store.notifications[n] = replace(store.notifications[n], claimed_at=T0 - timedelta(seconds=3))
+    await record(
+        deliveries, body(status("sent", T0, id="wamid.9"), status("delivered", T0, id="wamid.9"))
+    )
+    row = store.notifications[n]
+    assert (row.status, row.provider_message_id, row.sent_at) == ("delivered", "wamid.9", T0)
+
+
+async def test_a_queued_row_is_never_matched_by_phone(
+    store: FakeStore, deliveries: FakeDeliveries
+) -> None:
+    n = notification(store, sent_at=None, status="queued")
+    recorded = await record(deliveries, body(status("delivered", T0, id="wamid.9")))
+    assert store.notifications[n].status == "queued"
+    assert recorded.counts == {"unmatched": 1}
 
 
 async def test_a_phone_match_skips_a_notification_that_has_its_provider_id(
