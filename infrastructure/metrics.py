@@ -28,6 +28,7 @@ from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from app.metrics import FIXED_OPERATION_LABELS, OTHER
+from infrastructure.metrics_batch import Batched
 
 log = logging.getLogger("visapi.metrics")
 
@@ -93,16 +94,19 @@ class PrometheusMetrics:
         self._workflows = Counter(
             "visapi_workflow_runs", "Workflow runs reaching a status.", ["status"], registry=r
         )
+        self._batch = Batched()  # the request path's records (metrics_batch.py)
         self._operations: set[str] = set()
         self._lock = threading.Lock()
         self._depths: QueueDepths | None = None
         if self.multiprocess_dir is None:
             r.register(_QueueDepthCollector(self))
 
-    # The Metrics port. `labels()` is cached by prometheus-client per label tuple.
+    # The Metrics port. The request path's records are batched; jobs', vendors' and runs' are
+    # seconds apart and written at once.
 
     def http_request(self, method: str, route: str, status: int, seconds: float) -> None:
-        self._http.labels(method, route, f"{status // 100}xx").observe(seconds)
+        batch = self._batch
+        batch.observe(batch.child(self._http, (method, route, f"{status // 100}xx")), seconds)
 
     def graphql_operation(self, name: str, kind: str, ok: bool, seconds: float) -> None:
         if name not in self._operations and name not in FIXED_OPERATION_LABELS:
@@ -111,16 +115,19 @@ class PrometheusMetrics:
                     self._operations.add(name)
                 else:
                     name = OTHER
-        self._graphql.labels(name, kind, "ok" if ok else "error").observe(seconds)
+        batch = self._batch
+        batch.observe(batch.child(self._graphql, (name, kind, "ok" if ok else "error")), seconds)
 
     def job(self, actor: str, outcome: str, seconds: float) -> None:
         self._jobs.labels(actor, outcome).observe(seconds)
 
     def cache_lookup(self, prefix: str, hit: bool) -> None:
-        (self._hits if hit else self._misses).labels(prefix).inc()
+        batch = self._batch
+        batch.inc(batch.child(self._hits if hit else self._misses, (prefix,)))
 
     def response_lookup(self, document: str, hit: bool) -> None:
-        self._responses.labels(document, "hit" if hit else "miss").inc()
+        batch = self._batch
+        batch.inc(batch.child(self._responses, (document, "hit" if hit else "miss")))
 
     def vendor_call(self, vendor: str, operation: str, outcome: str, seconds: float) -> None:
         self._vendors.labels(vendor, operation, outcome).observe(seconds)
@@ -153,6 +160,7 @@ class PrometheusMetrics:
     def _families(self, *counters: Counter) -> Iterable[Metric]:
         """This process's families of `counters`, or every process's (all families) when the
         values live in files."""
+        self._batch.flush()
         if self.multiprocess_dir is None:
             return [family for counter in counters for family in counter.collect()]
         merged = multiprocess.MultiProcessCollector(None, self.multiprocess_dir)  # type: ignore[no-untyped-call]
@@ -175,6 +183,7 @@ class PrometheusMetrics:
 
     def render(self) -> tuple[bytes, str]:
         """The text exposition of every metric (blocking: the broker may be asked over Redis)."""
+        self._batch.flush()
         registry = self.registry
         if self.multiprocess_dir is not None:
             registry = CollectorRegistry()
@@ -184,6 +193,7 @@ class PrometheusMetrics:
 
     def retire(self) -> None:
         """At process exit: drop this process's live-gauge files (its counters stay counted)."""
+        self._batch.flush()
         if self.multiprocess_dir is not None:
             multiprocess.mark_process_dead(os.getpid(), self.multiprocess_dir)  # type: ignore[no-untyped-call]
 
