@@ -32,6 +32,7 @@ from starlette.types import Scope
 
 from app.documents.ports import DocumentsMode
 from app.responses import PREFETCHED, Lookup, Probe, ResponseCache, caller_key, entry_key
+from domain.auth.permissions import Principal
 from graph.cache_control import Plan, plan_of
 from graph.document_refs import Reference, reference_of, with_document_id
 from graph.errors import CodedError
@@ -139,20 +140,53 @@ class Responses:
 
     def _cached(self, request: Request, lookup: Lookup, body: bytes) -> Response:
         """A hit's answer, its headers built at once (the hot path)."""
-        media = self.negotiate(request.headers.get("accept", ""))
-        if request.method != "GET":
-            headers = {"cache-control": NO_STORE, "content-type": f"{media}; charset=utf-8"}
-            return Response(body, 200, headers=headers)
+        headers = request.headers
+        status, fields, body = self._hit(
+            request.method, headers.get("accept", ""), headers.get("if-none-match"), lookup, body
+        )
+        return Response(body, status, headers=fields)
+
+    def answer_hit(
+        self,
+        scope: Scope,
+        probe: Probe,
+        principal: Principal,
+        body: bytes,
+        generations: str,
+        started: float,
+    ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        """The answer of a hit the admission found for `principal` (rest.cached_answers, in
+        front of the stack): status, raw headers and body, counted as `answer` counts one."""
+        assert self.cache is not None
+        held = [p.value for p in principal.permissions]
+        lookup = self.cache.looked_up(probe, caller_key(probe.key, held), body, generations)
+        accept, etag = b"", None
+        for name, value in scope["headers"]:
+            if name == b"accept":
+                accept = value
+            elif name == b"if-none-match":
+                etag = value.decode("latin-1")
+        method = scope["method"]
+        status, fields, body = self._hit(method, accept.decode("latin-1"), etag, lookup, body)
+        self.cache.served(lookup, time.perf_counter() - started)
+        return status, [(k.encode(), v.encode("latin-1")) for k, v in fields.items()], body
+
+    def _hit(
+        self, method: str, accept: str, if_none_match: str | None, lookup: Lookup, body: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        media = self.negotiate(accept)
+        if method != "GET":
+            return 200, {"cache-control": NO_STORE, "content-type": f"{media}; charset=utf-8"}, body
         control = f"private, max-age={int(lookup.max_age)}"
         etag = etag_of(body)
-        if matches(request.headers.get("if-none-match"), etag):
-            return Response(status_code=304, headers={"etag": etag, "cache-control": control})
+        if matches(if_none_match, etag):
+            return 304, {"etag": etag, "cache-control": control}, b""
         headers = {
             "cache-control": control,
             "etag": etag,
             "content-type": f"{media}; charset=utf-8",
         }
-        return Response(body, 200, headers=headers)
+        return 200, headers, body
 
     async def _lookup(self, request: Request) -> Lookup | None:
         state = request.scope.get("state") or {}

@@ -67,9 +67,9 @@ class Batched:
         for child, slots in observed.items():
             # prometheus-client's own observe() does these writes, one observation at a time.
             child._sum.inc(slots[0])
-            for i, n in enumerate(slots[1:]):
-                if n:
-                    child._buckets[i].inc(n)
+            for i, count in enumerate(slots[1:]):
+                if count:
+                    child._buckets[i].inc(count)
 
 
 class _Flusher:

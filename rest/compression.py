@@ -90,10 +90,10 @@ class CompressionMiddleware:
         if scope["type"] != "http" or not _accepts(scope):
             await self.app(scope, receive, send)
             return
-        await self.app(scope, receive, _Gzip(send))
+        await self.app(scope, receive, Gzip(send))
 
 
-class _Gzip:
+class Gzip:
     """The send of one response: holds its start, then compresses or steps aside."""
 
     __slots__ = ("compressor", "send", "start")

@@ -41,6 +41,9 @@ MAX_CREDENTIAL = 4096
 CHALLENGE = (b"www-authenticate", b'Bearer realm="visapi"')
 JSON = "application/json; charset=utf-8"
 FAILED = "Too many failed authentications."
+# Where rest.cached_answers leaves an admission it made (a cached answer it did not hold, or a
+# caller over its limit): the gate goes on from it instead of admitting again.
+ADMITTED = "admitted"
 
 
 def credential_of(headers: dict[bytes, bytes]) -> Credential | None:
@@ -155,8 +158,8 @@ class GateMiddleware:
             raise
         if credential is None:
             return None, None
-        admitted: Admitted | None = None
-        if access.admit is not None:  # one backend call when the check is cached
+        admitted: Admitted | None = (scope.get("state") or {}).get(ADMITTED)
+        if admitted is None and access.admit is not None:  # one call when the check is cached
             probe = self._probe(scope) if self._probe is not None else None
             try:
                 admitted = await access.admit(credential, probe)

@@ -123,7 +123,7 @@ class CorrelationIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        cid = _incoming(scope) or uuid.uuid4().hex
+        cid = sane_correlation_id(dict(scope["headers"])) or uuid.uuid4().hex
         scope.setdefault("state", {})["correlation_id"] = cid
         echoed = (b"x-correlation-id", cid.encode())
 
@@ -139,8 +139,8 @@ class CorrelationIdMiddleware:
             correlation_id.reset(token)
 
 
-def _incoming(scope: Scope) -> str | None:
-    headers = dict(scope["headers"])
+def sane_correlation_id(headers: dict[bytes, bytes]) -> str | None:
+    """The request's own id (`X-Correlation-Id`, else `X-Request-Id`) when it is sane."""
     for name in CORRELATION_HEADERS:
         value = headers.get(name)
         if value is not None:

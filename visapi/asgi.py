@@ -33,6 +33,7 @@ from infrastructure.cache.responses import MemoryResponses, RedisResponses
 from infrastructure.db.revision import Migrations, SchemaCheck
 from infrastructure.metrics import PrometheusMetrics
 from infrastructure.queue.broker import close_broker
+from rest.cached_answers import CachedAnswers
 from rest.compression import PrecompressedStaticFiles
 from rest.cors import parse_origins
 from rest.gate import GateMiddleware
@@ -61,6 +62,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
     container = bootstrap(settings, metrics=metrics)
     routes = _routes(settings, container, metrics)
     services = container.services
+    responses = _graphql_view(routes).responses
+    # A cached GraphQL answer is sent before the stack, in the admission's round trip.
+    edge = [
+        Middleware(
+            CachedAnswers,
+            access=services.access,
+            probe=responses.prefetch,
+            answer_hit=responses.answer_hit,
+            metrics=metrics,
+        )
+    ]
     gate = Middleware(
         GateMiddleware,
         access=services.access,
@@ -69,11 +81,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
         per_ip=settings.rate_limit_per_ip,
         trusted_proxies=settings.trusted_proxies,
         # The response cache's probe: a cached GET answer rides on the admission's round trip.
-        probe=_graphql_view(routes).responses.prefetch,
+        probe=responses.prefetch,
     )
     return Starlette(
         routes=routes,
         middleware=[
+            *(edge if responses.cache is not None else []),
             Middleware(HttpMetricsMiddleware, metrics=metrics, routes=routes),
             *build_middleware(
                 timeout_s=settings.request_timeout_s,

@@ -239,6 +239,16 @@ async def test_a_get_hit_is_looked_up_with_the_admission(app_settings: Settings)
         return await real_lookup(key, prefixes)
 
     store.lookup = counted
+    # A hit found by the admission is sent before the stack (rest.cached_answers): the view
+    # never sees it.
+    views: list[str] = []
+    real_answer = view.responses.answer
+
+    async def seen(request: Any, run: Any) -> Any:
+        views.append(request.method)
+        return await real_answer(request, run)
+
+    view.responses.answer = seen
     transport = httpx.ASGITransport(app)
     async with (
         app.router.lifespan_context(app),
@@ -252,6 +262,7 @@ async def test_a_get_hit_is_looked_up_with_the_admission(app_settings: Settings)
         for _ in range(3):  # the key's check is cached from the first on
             assert (await client.get("/graphql", params=params, headers=headers)).status_code == 200
         assert counts(await scrape(client)) == (2, 1)
+        assert views.count("GET") == 1  # the miss; the two hits were answered at the edge
         # Only the first: the gate parses no document, so until the view has planned this one
         # (on that first request) the gate cannot probe it.
         assert len(own_lookups) == 1
