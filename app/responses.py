@@ -14,6 +14,7 @@ this module keeps the rules that do not depend on GraphQL:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
 from collections.abc import Iterable, Sequence
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from app.metrics import NO_METRICS, OTHER, Metrics
+from domain.auth.permissions import Permission, Principal
 
 # The request state's key of an answer the gate looked up with the admission: (probe, (answer
 # or None, generations)).
@@ -80,8 +82,22 @@ def caller_key(key: str, permissions: Iterable[str]) -> str:
     """`key` for a caller holding `permissions`: the SHA-1 of their sorted, comma-joined
     values (what the admission script computes from a cached check, so that it can look an
     answer up in the same round trip)."""
-    held = ",".join(sorted(permissions))
-    return f"{key}:{hashlib.sha1(held.encode(), usedforsecurity=False).hexdigest()}"
+    return f"{key}:{_held_digest(','.join(sorted(permissions)))}"
+
+
+def principal_key(key: str, principal: Principal) -> str:
+    """`caller_key` of `principal`'s permissions, their digest computed once per set."""
+    return f"{key}:{_digest_of(principal.permissions)}"
+
+
+@functools.lru_cache(maxsize=1024)
+def _held_digest(held: str) -> str:
+    return hashlib.sha1(held.encode(), usedforsecurity=False).hexdigest()
+
+
+@functools.lru_cache(maxsize=1024)
+def _digest_of(permissions: frozenset[Permission]) -> str:
+    return _held_digest(",".join(sorted(p.value for p in permissions)))
 
 
 class ResponseCache:

@@ -31,7 +31,15 @@ from starlette.responses import Response
 from starlette.types import Scope
 
 from app.documents.ports import DocumentsMode
-from app.responses import PREFETCHED, Lookup, Probe, ResponseCache, caller_key, entry_key
+from app.responses import (
+    PREFETCHED,
+    Lookup,
+    Probe,
+    ResponseCache,
+    caller_key,
+    entry_key,
+    principal_key,
+)
 from domain.auth.permissions import Principal
 from graph.cache_control import Plan, plan_of
 from graph.document_refs import Reference, reference_of, with_document_id
@@ -158,8 +166,8 @@ class Responses:
         """The answer of a hit the admission found for `principal` (rest.cached_answers, in
         front of the stack): status, raw headers and body, counted as `answer` counts one."""
         assert self.cache is not None
-        held = [p.value for p in principal.permissions]
-        lookup = self.cache.looked_up(probe, caller_key(probe.key, held), body, generations)
+        key = principal_key(probe.key, principal)
+        lookup = self.cache.looked_up(probe, key, body, generations)
         accept, etag = b"", None
         for name, value in scope["headers"]:
             if name == b"accept":

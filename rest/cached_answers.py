@@ -16,7 +16,6 @@ gate must judge itself: no credentials, bad ones, a check not cached, the limite
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -30,7 +29,7 @@ from app.responses import PREFETCHED, Probe
 from domain.auth.permissions import Principal
 from rest.compression import Gzip, accepts_gzip
 from rest.gate import ADMITTED, credential_of, limit_headers
-from rest.middleware import SECURITY_HEADERS, sane_correlation_id
+from rest.middleware import SECURITY_HEADERS, new_correlation_id, sane_correlation_id
 
 Headers = list[tuple[bytes, bytes]]
 # The hit's own answer: status, headers (content type, caching) and body, from the response
@@ -115,7 +114,7 @@ class CachedAnswers:
         headers: Headers,
         body: bytes,
     ) -> None:
-        cid = sane_correlation_id(request) or uuid.uuid4().hex
+        cid = sane_correlation_id(request) or new_correlation_id()
         # As Starlette's Response: no length on a 304 (RFC 9110 8.6).
         length = [] if status == 304 else [(b"content-length", str(len(body)).encode())]
         headers = [

@@ -4,9 +4,10 @@ timeouts, body size caps."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import re
-import uuid
+import secrets
 from collections.abc import Sequence
 from typing import Any
 
@@ -123,7 +124,7 @@ class CorrelationIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        cid = sane_correlation_id(dict(scope["headers"])) or uuid.uuid4().hex
+        cid = sane_correlation_id(dict(scope["headers"])) or new_correlation_id()
         scope.setdefault("state", {})["correlation_id"] = cid
         echoed = (b"x-correlation-id", cid.encode())
 
@@ -137,6 +138,16 @@ class CorrelationIdMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             correlation_id.reset(token)
+
+
+# A made id: 16 random hex digits per process, then a counter (32 hex digits, as a UUID's hex):
+# unique across processes and restarts without uuid4's cost on every request.
+_PROCESS_ID = secrets.token_hex(8)
+_made = itertools.count(1)
+
+
+def new_correlation_id() -> str:
+    return f"{_PROCESS_ID}{next(_made):016x}"
 
 
 def sane_correlation_id(headers: dict[bytes, bytes]) -> str | None:

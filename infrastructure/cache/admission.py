@@ -17,6 +17,7 @@ from infrastructure.cache.memory import MemoryCache
 from infrastructure.cache.rate_limits import MemoryRateLimiter, RedisRateLimiter, verdict_of
 from infrastructure.cache.redis import RedisCache
 from infrastructure.cache.responses import RESPONSE_STEM, RESPONSES
+from infrastructure.cache.scripts import LuaScript
 
 log = logging.getLogger("visapi.admission")
 
@@ -60,7 +61,7 @@ class RedisAdmissions:
         self._rl_stem = f"{limiter.namespace}:rl:"
         self._usage_key = usage.key
         self._rc_stem = RESPONSE_STEM.format(namespace=cache.namespace)
-        self._admit = cache.client.register_script(_ADMIT)
+        self._admit = LuaScript(cache.client, _ADMIT)
         self._guard = FailOpen("authentication", log)
 
     @property

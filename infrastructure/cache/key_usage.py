@@ -11,6 +11,7 @@ from uuid import UUID
 import redis.asyncio
 
 from infrastructure.cache.failopen import FailOpen
+from infrastructure.cache.scripts import LuaScript
 
 log = logging.getLogger("visapi.key_usage")
 
@@ -28,7 +29,7 @@ class RedisKeyUsage:
 
     def __init__(self, client: redis.asyncio.Redis, namespace: str = "visapi") -> None:
         self.key = f"{namespace}:key-usage"
-        self._drain = client.register_script(_DRAIN)
+        self._drain = LuaScript(client, _DRAIN)
         self._guard = FailOpen("key usage", log)
         self._zadd_gt = partial(client.zadd, gt=True)
 

@@ -7,10 +7,10 @@ import time
 from collections.abc import Callable
 
 import redis.asyncio
-from redis.commands.core import AsyncScript
 
 from app.auth.ports import Verdict
 from infrastructure.cache.failopen import FailOpen
+from infrastructure.cache.scripts import LuaScript
 
 log = logging.getLogger("visapi.ratelimit")
 
@@ -45,9 +45,9 @@ class RedisRateLimiter:
 
     def __init__(self, client: redis.asyncio.Redis, namespace: str = "visapi") -> None:
         self.namespace = namespace
-        self._hit = client.register_script(_HIT)
-        self._peek = client.register_script(_PEEK)
-        self._release = client.register_script(_RELEASE)
+        self._hit = LuaScript(client, _HIT)
+        self._peek = LuaScript(client, _PEEK)
+        self._release = LuaScript(client, _RELEASE)
         self._guard = FailOpen("rate limits", log)
 
     @property
@@ -65,7 +65,7 @@ class RedisRateLimiter:
         await self._guard(self._release, [f"{self.namespace}:rl:{bucket}"], [])
 
     async def _run(
-        self, script: AsyncScript, bucket: str, limit: int, window_s: float, *, counted: bool
+        self, script: LuaScript, bucket: str, limit: int, window_s: float, *, counted: bool
     ) -> Verdict | None:
         window_ms = max(1, round(window_s * 1000))
         args = [window_ms] if counted else []

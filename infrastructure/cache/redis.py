@@ -17,6 +17,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from app.metrics import NO_METRICS, Metrics
 from app.ports import SEAL_LEASE_S, CacheUnavailable
+from infrastructure.cache.scripts import LuaScript
 
 log = logging.getLogger("visapi.cache")
 
@@ -99,11 +100,11 @@ class RedisCache:
         self.client = client
         self.namespace = namespace
         self._metrics = metrics
-        self._get = client.register_script(_GET)
-        self._set = client.register_script(_SET)
-        self._del = client.register_script(_DEL)
-        self._seal = client.register_script(_SEAL)
-        self._unseal = client.register_script(_UNSEAL)
+        self._get = LuaScript(client, _GET)
+        self._set = LuaScript(client, _SET)
+        self._del = LuaScript(client, _DEL)
+        self._seal = LuaScript(client, _SEAL)
+        self._unseal = LuaScript(client, _UNSEAL)
         self._hits: Counter[str] = Counter()
         self._misses: Counter[str] = Counter()
         self._errors: Counter[str] = Counter()

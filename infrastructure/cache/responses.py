@@ -11,6 +11,7 @@ from app.ports import SEAL_LEASE_S
 from infrastructure.cache.failopen import FailOpen
 from infrastructure.cache.memory import MemoryCache
 from infrastructure.cache.redis import RedisCache
+from infrastructure.cache.scripts import LuaScript
 
 log = logging.getLogger("visapi.cache")
 
@@ -53,8 +54,8 @@ class RedisResponses:
     def __init__(self, cache: RedisCache) -> None:
         self._cache = cache
         self._stem = RESPONSE_STEM.format(namespace=cache.namespace)
-        self._lookup = cache.client.register_script(_LOOKUP)
-        self._store = cache.client.register_script(_STORE)
+        self._lookup = LuaScript(cache.client, _LOOKUP)
+        self._store = LuaScript(cache.client, _STORE)
         self._guard = FailOpen("response cache", log)
 
     @property

@@ -3,11 +3,21 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from graphql import parse
 
 from app.metrics import OTHER
-from app.responses import MAX_DOCUMENT_LABELS, Probe, ResponseCache, caller_key, entry_key
+from app.responses import (
+    MAX_DOCUMENT_LABELS,
+    Probe,
+    ResponseCache,
+    caller_key,
+    entry_key,
+    principal_key,
+)
+from domain.auth.permissions import Permission, Principal, PrincipalKind
 from graph.cache_control import Plan, cache_control, hinted_fields, plan_of
 from graph.schema import schema
 from infrastructure.cache.memory import MemoryCache
@@ -128,3 +138,9 @@ def test_the_response_cache_setting_is_a_boolean() -> None:
     assert load_settings({"VISAPI_RESPONSE_CACHE": "false"}).response_cache is False
     with pytest.raises(SettingsError, match="VISAPI_RESPONSE_CACHE"):
         load_settings({"VISAPI_RESPONSE_CACHE": "maybe"})
+
+
+def test_a_principal_key_is_the_caller_key_of_its_permissions() -> None:
+    held = frozenset({Permission.ORDERS_READ, Permission.LOGS_READ})
+    principal = Principal(kind=PrincipalKind.API_KEY, id=uuid.uuid4(), name="k", permissions=held)
+    assert principal_key("base", principal) == caller_key("base", ["logs:read", "orders:read"])
