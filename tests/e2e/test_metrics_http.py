@@ -148,6 +148,8 @@ async def test_queue_depth_is_read_from_redis_at_scrape(production_settings: Set
         for _ in range(2):
             await create_order(client, admin, order_body())
         await create_order(client, admin, order_body("se-india-uppercase-branch-extra-keys.json"))
+        # The answer does not wait for the broker: the relay publishes committed jobs just after.
+        await container.relay.flush()
         samples = await scrape(client)
         assert samples.get_value("visapi_queue_depth", queue="default", state="ready") == 2
         assert samples.get_value("visapi_queue_depth", queue="critical", state="ready") == 0
