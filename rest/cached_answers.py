@@ -1,5 +1,6 @@
 """A cached GraphQL answer sent from the edge: `GET /graphql` by persisted document, whose answer
-the response cache holds, answered in front of the middleware stack.
+the response cache holds, answered in front of the whole stack (visapi.asgi.Api runs this before
+Starlette's own error middleware).
 
 The gate already reads such an answer in the admission's one Redis call (cached key check,
 rate-limit hit, response-cache lookup). What was left was the stack around it: eight ASGI
@@ -10,11 +11,13 @@ correlation id, rate-limit headers, gzip from 1 KB, HTTP metrics), anything else
 the stack carrying the admission, so nothing is counted twice (rest.gate reads it).
 
 Requests with an `Origin` take the stack (CORS decides their headers), and so does anything the
-gate must judge itself: no credentials, bad ones, a check not cached, the limiter down.
+gate must judge itself: no credentials, bad ones, a check not cached, the limiter down. An error
+here before anything was sent hands the request to the stack too, with its admission.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -30,6 +33,8 @@ from domain.auth.permissions import Principal
 from rest.compression import Gzip, accepts_gzip
 from rest.gate import ADMITTED, credential_of, limit_headers
 from rest.middleware import SECURITY_HEADERS, new_correlation_id, sane_correlation_id
+
+log = logging.getLogger("visapi.http")
 
 Headers = list[tuple[bytes, bytes]]
 # The hit's own answer: status, headers (content type, caching) and body, from the response
@@ -66,15 +71,26 @@ class CachedAnswers:
             return
         started = time.perf_counter()
         headers = dict(scope["headers"])
-        admitted = await self._admitted(scope, headers)
-        body, generations = (None, "") if admitted is None else admitted.answer or (None, "")
-        if admitted is None or body is None:
+        admitted: Admitted | None = None
+        try:
+            admitted = await self._admitted(scope, headers)
+            body, generations = (None, "") if admitted is None else admitted.answer or (None, "")
+            if admitted is None or body is None:
+                answer = None
+            else:
+                probe: Probe = scope["state"][PREFETCHED][0]
+                answer = self._answer_hit(
+                    scope, probe, admitted.principal, body, generations, started
+                )
+        except Exception:
+            # Nothing sent yet: the stack answers (its error middleware, if it fails too),
+            # going on from an admission already made.
+            log.exception("cached answer failed; the request takes the stack")
+            answer = None
+        if admitted is None or answer is None:
             await self.app(scope, receive, send)
             return
-        probe: Probe = scope["state"][PREFETCHED][0]
-        status, extra, body = self._answer_hit(
-            scope, probe, admitted.principal, body, generations, started
-        )
+        status, extra, body = answer
         await self._send(send, headers, admitted, status, extra, body)
         self._metrics.http_request("GET", self._path, status, time.perf_counter() - started)
 

@@ -21,6 +21,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.documents.ports import DocumentsMode
 from app.responses import ResponseCache, ResponseStore
@@ -63,16 +64,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
     routes = _routes(settings, container, metrics)
     services = container.services
     responses = _graphql_view(routes).responses
-    # A cached GraphQL answer is sent before the stack, in the admission's round trip.
-    edge = [
-        Middleware(
-            CachedAnswers,
-            access=services.access,
-            probe=responses.prefetch,
-            answer_hit=responses.answer_hit,
-            metrics=metrics,
-        )
-    ]
     gate = Middleware(
         GateMiddleware,
         access=services.access,
@@ -83,10 +74,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         # The response cache's probe: a cached GET answer rides on the admission's round trip.
         probe=responses.prefetch,
     )
-    return Starlette(
+    app = Api(
         routes=routes,
         middleware=[
-            *(edge if responses.cache is not None else []),
             Middleware(HttpMetricsMiddleware, metrics=metrics, routes=routes),
             *build_middleware(
                 timeout_s=settings.request_timeout_s,
@@ -99,6 +89,30 @@ def create_app(settings: Settings | None = None) -> Starlette:
         exception_handlers={HTTPException: _http_error},
         lifespan=partial(_lifespan, container=container),
     )
+    if responses.cache is not None:
+        # A cached GraphQL answer is sent before the whole stack, in the admission's round trip.
+        app.edge = CachedAnswers(
+            partial(Starlette.__call__, app),
+            access=services.access,
+            probe=responses.prefetch,
+            answer_hit=responses.answer_hit,
+            metrics=metrics,
+        )
+    return app
+
+
+class Api(Starlette):
+    """Starlette with rest.cached_answers in front of everything, its error middleware
+    included (the edge hands what it cannot answer to the stack, errors of its own too)."""
+
+    edge: ASGIApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.edge is None:
+            await super().__call__(scope, receive, send)
+        else:
+            scope["app"] = self
+            await self.edge(scope, receive, send)
 
 
 @asynccontextmanager

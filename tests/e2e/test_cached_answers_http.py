@@ -7,8 +7,13 @@ import gzip
 import json
 from dataclasses import replace
 
-from tests.auth import key, running
+import httpx
+import pytest
+
+from rest.cached_answers import CachedAnswers
+from tests.auth import drop_namespace, key, running
 from tests.scrape import create_order, order_body, scrape
+from visapi.asgi import Api, create_app
 from visapi.settings import Settings
 
 FIELDS = "id orderId branch orderStatus amount currency clientName clientEmail createdAt"
@@ -131,3 +136,36 @@ async def test_requests_the_edge_cannot_judge_take_the_stack(app_settings: Setti
         other = await client.get("/graphql", params=query, headers={"X-API-Key": narrow})
         assert other.json()["data"]["order"]["id"] == order_id
         assert (await scrape(client)).get_value(lookups, document="other", result="miss") == 2
+
+
+async def test_an_edge_that_fails_hands_the_request_to_the_stack(
+    app_settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A bug in the edge's answer: the stack answers it, counted once against the limit."""
+    app = create_app(replace(app_settings, rate_limit_per_key=50))
+    assert isinstance(app, Api)
+    assert isinstance(app.edge, CachedAnswers)
+
+    def broken(*args: object) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        raise RuntimeError("a bug in the edge")
+
+    transport = httpx.ASGITransport(app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://test") as client,
+    ):
+        try:
+            container = app.state.container
+            headers = {"X-API-Key": await key(container, "orders:read", "orders:write")}
+            order_id = await create_order(client, headers, order_body())  # the first hit
+            query = params(ORDER, order_id)
+            first = await client.get("/graphql", params=query, headers=headers)
+            app.edge._answer_hit = broken  # the next one is a hit the edge fails to answer
+            second = await client.get("/graphql", params=query, headers=headers)
+        finally:
+            if app_settings.redis_url:
+                await drop_namespace(app_settings.redis_url, app_settings.redis_namespace)
+    assert (second.status_code, second.content) == (200, first.content)
+    remaining = [int(a.headers["x-ratelimit-remaining"]) for a in (first, second)]
+    assert remaining == [48, 47]
+    assert "cached answer failed; the request takes the stack" in caplog.text
