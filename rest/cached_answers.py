@@ -52,8 +52,12 @@ class CachedAnswers:
         answer_hit: HitAnswer,
         metrics: Metrics,
         path: str = "/graphql",
+        cors: bool = False,
     ) -> None:
         self.app = app
+        # With CORS configured, the stack's CORS middleware adds `Vary: Origin` to an answer
+        # to a request without an Origin too: so does the edge.
+        self._vary = [(b"vary", b"Origin")] if cors else []
         self._admit = access.admit
         self._probe = probe
         self._answer_hit = answer_hit
@@ -137,6 +141,7 @@ class CachedAnswers:
             *length,
             *headers,
             *limit_headers(admitted.verdict),
+            *self._vary,
             (b"x-correlation-id", cid.encode()),
             *SECURITY_HEADERS,
         ]

@@ -97,6 +97,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             probe=responses.prefetch,
             answer_hit=responses.answer_hit,
             metrics=metrics,
+            cors=bool(parse_origins(settings.cors_origins)),
         )
     return app
 

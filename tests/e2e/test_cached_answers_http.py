@@ -33,24 +33,32 @@ def params(query: str, order_id: str) -> dict[str, str]:
     return {"query": query, "variables": json.dumps({"id": order_id})}
 
 
-async def test_a_hit_at_the_edge_answers_as_the_stack_does(app_settings: Settings) -> None:
-    async with running(app_settings) as (container, client):
+@pytest.mark.parametrize("cors", ["", "https://app.example"])
+async def test_a_hit_at_the_edge_answers_as_the_stack_does(
+    app_settings: Settings, cors: str
+) -> None:
+    async with running(replace(app_settings, cors_origins=cors)) as (container, client):
         headers = {"X-API-Key": await key(container, "orders:read", "orders:write")}
         order_id = await create_order(client, headers, order_body())
         query = params(ORDER, order_id)
         miss = await client.get("/graphql", params=query, headers=headers)
         edge = await client.get("/graphql", params=query, headers=headers)
-        # An Origin takes the stack (CORS decides its headers; none are configured here).
+        # An Origin takes the stack (CORS decides its headers; an unlisted origin gets none).
         stack = await client.get(
-            "/graphql", params=query, headers={**headers, "Origin": "https://app.example"}
+            "/graphql", params=query, headers={**headers, "Origin": "https://other.example"}
         )
         assert miss.status_code == edge.status_code == stack.status_code == 200
         assert miss.content == edge.content == stack.content
         assert "clientName" in edge.json()["data"]["order"]
-        for answer in (miss, stack):
-            assert sorted(answer.headers.keys()) == sorted(edge.headers.keys())
-            same = {k: v for k, v in answer.headers.items() if k not in PER_REQUEST}
-            assert same == {k: v for k, v in edge.headers.items() if k not in PER_REQUEST}
+        # The miss took the stack without an Origin: the same headers, `Vary: Origin` included
+        # when CORS is configured.
+        assert sorted(miss.headers.keys()) == sorted(edge.headers.keys())
+        same = {k: v for k, v in miss.headers.items() if k not in PER_REQUEST}
+        assert same == {k: v for k, v in edge.headers.items() if k not in PER_REQUEST}
+        assert ("vary" in edge.headers) == bool(cors)
+        # An Origin the stack judged: what CORS adds, and nothing else differs.
+        cors_only = {"access-control-expose-headers"} if cors else set()
+        assert set(stack.headers.keys()) - cors_only == set(edge.headers.keys())
         assert edge.headers["content-security-policy"].startswith("default-src 'none'")
         assert edge.headers["etag"] == stack.headers["etag"]
 
