@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,7 +43,6 @@ from graphql import (
     get_operation_ast,
     is_leaf_type,
 )
-from strawberry.extensions import SchemaExtension
 
 from graph.errors import CodedError
 from graph.pagination import DEFAULT_PAGE_SIZE
@@ -247,15 +246,15 @@ class Costs:
         return len(self._plans)
 
 
-class CostLimit(SchemaExtension):
-    """INVALID_INPUT naming the cost and the limit, before execution, for a costly request."""
+class CostLimit:
+    """INVALID_INPUT naming the cost and the limit, before execution, for a costly request
+    (run by graph.checks.ExecutionChecks)."""
 
     def __init__(self, *, costs: Costs, max_cost: int) -> None:
         self.costs = costs
         self.max_cost = max_cost
 
-    def on_execute(self) -> Iterator[None]:
-        ctx = self.execution_context
+    def check(self, ctx: Any) -> None:
         document = ctx.graphql_document
         if document is not None:
             plan = self.costs.plan(ctx.schema._schema, document, ctx.operation_name)
@@ -269,4 +268,3 @@ class CostLimit(SchemaExtension):
                     cost=cost,
                     maxCost=self.max_cost,
                 )
-        yield

@@ -18,7 +18,7 @@ from graphql import (
     SelectionSetNode,
     get_operation_ast,
 )
-from strawberry.extensions import FieldExtension, SchemaExtension
+from strawberry.extensions import FieldExtension
 from strawberry.types import Info
 from strawberry.types.field import StrawberryField
 
@@ -129,29 +129,24 @@ def _root_fields(
                 yield from _root_fields(fragment.selection_set, fragments, seen)
 
 
-class AuthenticationGate(SchemaExtension):
+def require_authentication(ctx: Any) -> None:
     """HTTP 401 (graph.view maps the code) when an anonymous caller's operation selects any
-    protected root field; `{ __typename }` and introspection stay open."""
+    protected root field; `{ __typename }` and introspection stay open. Run before execution
+    by graph.checks.ExecutionChecks; `ctx` is Strawberry's execution context."""
+    if getattr(ctx.context, "principal", None) is None and _selects_protected(ctx):
+        raise CodedError(UNAUTHENTICATED_MESSAGE, "UNAUTHENTICATED")
 
-    def on_execute(self) -> Iterator[None]:
-        ctx = self.execution_context
-        if getattr(ctx.context, "principal", None) is None and self._selects_protected(ctx):
-            raise CodedError(UNAUTHENTICATED_MESSAGE, "UNAUTHENTICATED")
-        yield
 
-    @staticmethod
-    def _selects_protected(ctx: Any) -> bool:
-        document = ctx.graphql_document
-        operation = get_operation_ast(document, ctx.operation_name) if document else None
-        if operation is None:
-            return False  # graphql-core reports the missing operation itself
-        root = ctx.schema._schema.get_root_type(operation.operation)
-        if root is None:
-            return False
-        fragments = {
-            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-        }
-        names = _root_fields(operation.selection_set, fragments, set())
-        return any(
-            name in root.fields and declared(root.fields[name]) is not None for name in names
-        )
+def _selects_protected(ctx: Any) -> bool:
+    document = ctx.graphql_document
+    operation = get_operation_ast(document, ctx.operation_name) if document else None
+    if operation is None:
+        return False  # graphql-core reports the missing operation itself
+    root = ctx.schema._schema.get_root_type(operation.operation)
+    if root is None:
+        return False
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    names = _root_fields(operation.selection_set, fragments, set())
+    return any(name in root.fields and declared(root.fields[name]) is not None for name in names)

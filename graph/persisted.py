@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from graphql import DocumentNode, parse
+from graphql import ASTValidationRule, DocumentNode, parse
 from strawberry.extensions import SchemaExtension
 
 from app.documents.commands import RegisterDocument
@@ -124,8 +124,9 @@ def refusal(
 
 
 class PersistedDocuments(SchemaExtension):
-    """Before the limiters and the document cache in the extension list: it resolves the
-    document they see. One hook only: Strawberry wraps every hook an extension defines on every
+    """Before the document cache in the extension list: it resolves the document the cache,
+    the parser and the validation see, and sets the token limit and the validation rules they
+    apply. One hook only: Strawberry wraps every hook an extension defines on every
     request (~50 function calls each), whatever the request sends.
 
     A refusal is answered as a request error (`_refuse`), never raised from the hook: Strawberry
@@ -133,11 +134,25 @@ class PersistedDocuments(SchemaExtension):
     streaming path (WebSocket, SSE) lets it escape the operation.
     """
 
-    def __init__(self, *, registry: RegisteredDocuments, mode: DocumentsMode) -> None:
+    def __init__(
+        self,
+        *,
+        registry: RegisteredDocuments,
+        mode: DocumentsMode,
+        max_tokens: int,
+        rules: Sequence[type[ASTValidationRule]] = (),
+    ) -> None:
         self.registry = registry
         self.mode = mode
+        self.max_tokens = max_tokens
+        self.rules = tuple(rules)
 
     async def on_operation(self) -> AsyncIterator[None]:
+        # The rules the document is parsed and validated under (what Strawberry's
+        # MaxTokensLimiter and AddValidationRules do, each in a hook of its own).
+        ctx = self.execution_context
+        ctx.parse_options["max_tokens"] = self.max_tokens
+        ctx.validation_rules = ctx.validation_rules + self.rules
         try:
             await self._resolve_request()
         except CodedError as refused:

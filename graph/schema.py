@@ -14,10 +14,8 @@ from graphql import (
     specified_rules,
 )
 from strawberry.extensions import (
-    AddValidationRules,
     DisableIntrospection,
     MaxAliasesLimiter,
-    MaxTokensLimiter,
     QueryDepthLimiter,
     SchemaExtension,
 )
@@ -29,6 +27,7 @@ from strawberry.types.base import get_object_definition
 from app.documents.ports import DocumentsMode
 from app.metrics import NO_METRICS, Metrics
 from graph.cache_control import describe_arguments
+from graph.checks import ExecutionChecks
 from graph.cost import CostLimit, Costs
 from graph.documents import CachedDocuments, Documents
 from graph.errors import CodedMaskErrors
@@ -40,7 +39,6 @@ from graph.logs import LogQuery
 from graph.metrics import OperationMetrics
 from graph.operations import OperationsMutation, OperationsQuery
 from graph.orders import OrderMutation, OrderQuery
-from graph.permissions import AuthenticationGate
 from graph.persisted import PersistedDocuments, RegisteredDocuments
 from graph.repairs import RepairMutation
 from graph.sandbox import SandboxQuery
@@ -138,19 +136,24 @@ def build_schema(
         *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
     ]
     registered = RegisteredDocuments(registered_documents)
+    cost = CostLimit(costs=Costs(max_page_size=max_page_size), max_cost=max_cost)
     # Factories, not instances: strawberry builds each extension per request.
     extensions: list[Callable[[], SchemaExtension]] = [
         partial(OperationMetrics, metrics=metrics),  # first: it times the others too
-        partial(PersistedDocuments, registry=registered, mode=documents_mode),
-        partial(MaxTokensLimiter, max_token_count=max_tokens),
+        partial(
+            PersistedDocuments,
+            registry=registered,
+            mode=documents_mode,
+            max_tokens=max_tokens,
+            rules=rules,
+        ),
         partial(
             CachedDocuments,
             documents=Documents(document_cache_bytes),
             max_fragments=max_fragments,
         ),
-        partial(AddValidationRules, rules),
-        AuthenticationGate,  # before the cost: an anonymous caller hears 401 whatever it asks
-        partial(CostLimit, costs=Costs(max_page_size=max_page_size), max_cost=max_cost),
+        # The authentication gate, then the cost limit: an anonymous caller hears 401 first.
+        partial(ExecutionChecks, cost=cost),
         CodedMaskErrors,
     ]
     if not introspection:
