@@ -5,10 +5,9 @@ against the schema, every id compared with what is stored. One bad entry fails t
 it, and nothing is stored. A push is idempotent: a document already stored under its id is left
 as it is, except that an APQ registration of the same text becomes trusted.
 
-The per-caller cap is checked by counting inside the registration's unit: on SQLite the unit
-holds the write lock, so it is exact; on PostgreSQL two registrations of one caller racing at
-the cap may both pass (one over, at most the caller's concurrency), which a cap on memory and
-rows tolerates.
+The per-caller cap is checked by counting inside the registration's unit, and the count holds
+until the unit ends (SQLite's write lock; on PostgreSQL an advisory lock on the caller, taken by
+the repository): two registrations of one caller racing at the cap cannot both pass.
 """
 
 from __future__ import annotations

@@ -47,6 +47,13 @@ class SqlDocuments:
         return found
 
     async def count_owned(self, owner: str) -> int:
+        """The owner's APQ documents, counted so that the count holds until the unit ends: two
+        registrations of one caller racing at the cap must not both pass. SQLite's unit holds
+        the write lock already; on PostgreSQL a transaction-scoped advisory lock on the owner
+        serialises that caller's registrations (other callers' run on)."""
+        if self._conn.dialect.name == "postgresql":
+            key = func.hashtextextended(f"persisted_documents:{owner}", 0)
+            await self._conn.execute(select(func.pg_advisory_xact_lock(key)))
         stmt = select(func.count()).where(docs.c.owner == owner, docs.c.source == Source.APQ)
         return int((await self._conn.execute(stmt)).scalar_one())
 
