@@ -16,9 +16,13 @@ here resolvers are what reads data: a field that reads nothing cannot be staler 
 
 from __future__ import annotations
 
+import hashlib
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import strawberry
 from graphql import (
@@ -26,6 +30,7 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLError,
     GraphQLField,
     GraphQLNamedType,
     GraphQLSchema,
@@ -35,6 +40,8 @@ from graphql import (
     SelectionSetNode,
     get_named_type,
     get_operation_ast,
+    parse,
+    print_schema,
 )
 from strawberry.schema_directive import Location
 from strawberry.types.field import StrawberryField
@@ -193,3 +200,42 @@ def hinted_fields(schema: GraphQLSchema) -> Iterable[tuple[str, str, CacheContro
             hint = declared_hint(field)
             if hint is not None:
                 yield type_name, field_name, hint
+
+
+# Plans a process keeps, by document hash and operation name (a plan is a few dozen bytes).
+MAX_PLANS = 4096
+_UNKNOWN: Any = object()
+
+
+class Plans:
+    """Each document's plan, computed once per document hash and operation name."""
+
+    def __init__(self, schema: GraphQLSchema, *, max_tokens: int, max_bytes: int) -> None:
+        self.schema = schema
+        self.max_tokens = max_tokens
+        self.max_bytes = max_bytes
+        self._plans: OrderedDict[tuple[str, str | None], Plan | None] = OrderedDict()
+        self._lock = threading.Lock()
+        # Answers depend on the schema too: a deploy that changes it starts afresh.
+        self.schema_digest = hashlib.sha256(print_schema(schema).encode()).hexdigest()[:16]
+
+    def known(self, document_hash: str, operation: str | None) -> tuple[bool, Plan | None]:
+        """Whether the plan was computed, and the plan (None: not cacheable)."""
+        plan = self._plans.get((document_hash, operation), _UNKNOWN)
+        return (False, None) if plan is _UNKNOWN else (True, plan)
+
+    def of(self, document_hash: str, query: str, operation: str | None) -> Plan | None:
+        found, plan = self.known(document_hash, operation)
+        if found:
+            return plan
+        if len(query) > self.max_bytes:
+            return None  # refused by the view anyway; not parsed here
+        try:
+            plan = plan_of(self.schema, parse(query, max_tokens=self.max_tokens), operation)
+        except GraphQLError:
+            plan = None  # unparsable: the view answers the error, uncached
+        with self._lock:
+            self._plans[(document_hash, operation)] = plan
+            while len(self._plans) > MAX_PLANS:
+                self._plans.popitem(last=False)
+        return plan

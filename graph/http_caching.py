@@ -48,3 +48,18 @@ def matches(if_none_match: str | None, etag: str) -> bool:
         if tag == "*" or tag.removeprefix("W/") == etag:
             return True
     return False
+
+
+def hit_answer(
+    method: str, media: str, if_none_match: str | None, max_age: float, body: bytes
+) -> tuple[int, dict[str, str], bytes]:
+    """A cached answer's status, headers and body: `no-store` for a POST; for a GET, private
+    caching for `max_age` seconds with an ETag, and 304 when `If-None-Match` matches it."""
+    if method != "GET":
+        return 200, {"cache-control": NO_STORE, "content-type": f"{media}; charset=utf-8"}, body
+    control = f"private, max-age={int(max_age)}"
+    etag = etag_of(body)
+    if matches(if_none_match, etag):
+        return 304, {"etag": etag, "cache-control": control}, b""
+    headers = {"cache-control": control, "etag": etag, "content-type": f"{media}; charset=utf-8"}
+    return 200, headers, body

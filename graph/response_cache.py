@@ -24,7 +24,6 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import orjson
-from graphql import GraphQLError, GraphQLSchema, parse, print_schema
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
@@ -41,21 +40,18 @@ from app.responses import (
     principal_key,
 )
 from domain.auth.permissions import Principal
-from graph.cache_control import Plan, plan_of
+from graph.cache_control import Plans
 from graph.document_refs import Reference, reference_of, with_document_id
 from graph.errors import CodedError
-from graph.http_caching import NO_STORE, etag_of, matches, storable, with_http_caching
+from graph.http_caching import hit_answer, storable, with_http_caching
 from graph.persisted import RegisteredDocuments
 
-# Plans a process keeps, by document hash and operation name (a plan is a few dozen bytes).
-MAX_PLANS = 4096
 # Probes a process keeps by raw request, and the longest request remembered (bytes).
 MAX_PROBES = 1024
 MAX_REMEMBERED_BYTES = 4096
 JSON = "application/json"
 
 Answer = Callable[[Request], Awaitable[Response]]
-_UNKNOWN: Any = object()
 
 
 def sent_by_hash(data: Mapping[str, Any]) -> Reference | None:
@@ -68,40 +64,6 @@ def sent_by_hash(data: Mapping[str, Any]) -> Reference | None:
         return reference_of(with_document_id(dict(data), extensions))
     except CodedError:
         return None
-
-
-class Plans:
-    """Each document's plan, computed once per document hash and operation name."""
-
-    def __init__(self, schema: GraphQLSchema, *, max_tokens: int, max_bytes: int) -> None:
-        self.schema = schema
-        self.max_tokens = max_tokens
-        self.max_bytes = max_bytes
-        self._plans: OrderedDict[tuple[str, str | None], Plan | None] = OrderedDict()
-        self._lock = threading.Lock()
-        # Answers depend on the schema too: a deploy that changes it starts afresh.
-        self.schema_digest = hashlib.sha256(print_schema(schema).encode()).hexdigest()[:16]
-
-    def known(self, document_hash: str, operation: str | None) -> tuple[bool, Plan | None]:
-        """Whether the plan was computed, and the plan (None: not cacheable)."""
-        plan = self._plans.get((document_hash, operation), _UNKNOWN)
-        return (False, None) if plan is _UNKNOWN else (True, plan)
-
-    def of(self, document_hash: str, query: str, operation: str | None) -> Plan | None:
-        found, plan = self.known(document_hash, operation)
-        if found:
-            return plan
-        if len(query) > self.max_bytes:
-            return None  # refused by the view anyway; not parsed here
-        try:
-            plan = plan_of(self.schema, parse(query, max_tokens=self.max_tokens), operation)
-        except GraphQLError:
-            plan = None  # unparsable: the view answers the error, uncached
-        with self._lock:
-            self._plans[(document_hash, operation)] = plan
-            while len(self._plans) > MAX_PLANS:
-                self._plans.popitem(last=False)
-        return plan
 
 
 class Responses:
@@ -149,8 +111,12 @@ class Responses:
     def _cached(self, request: Request, lookup: Lookup, body: bytes) -> Response:
         """A hit's answer, its headers built at once (the hot path)."""
         headers = request.headers
-        status, fields, body = self._hit(
-            request.method, headers.get("accept", ""), headers.get("if-none-match"), lookup, body
+        status, fields, body = hit_answer(
+            request.method,
+            self.negotiate(headers.get("accept", "")),
+            headers.get("if-none-match"),
+            lookup.max_age,
+            body,
         )
         return Response(body, status, headers=fields)
 
@@ -175,26 +141,10 @@ class Responses:
             elif name == b"if-none-match":
                 etag = value.decode("latin-1")
         method = scope["method"]
-        status, fields, body = self._hit(method, accept.decode("latin-1"), etag, lookup, body)
+        media = self.negotiate(accept.decode("latin-1"))
+        status, fields, body = hit_answer(method, media, etag, lookup.max_age, body)
         self.cache.served(lookup, time.perf_counter() - started)
         return status, [(k.encode(), v.encode("latin-1")) for k, v in fields.items()], body
-
-    def _hit(
-        self, method: str, accept: str, if_none_match: str | None, lookup: Lookup, body: bytes
-    ) -> tuple[int, dict[str, str], bytes]:
-        media = self.negotiate(accept)
-        if method != "GET":
-            return 200, {"cache-control": NO_STORE, "content-type": f"{media}; charset=utf-8"}, body
-        control = f"private, max-age={int(lookup.max_age)}"
-        etag = etag_of(body)
-        if matches(if_none_match, etag):
-            return 304, {"etag": etag, "cache-control": control}, b""
-        headers = {
-            "cache-control": control,
-            "etag": etag,
-            "content-type": f"{media}; charset=utf-8",
-        }
-        return 200, headers, body
 
     async def _lookup(self, request: Request) -> Lookup | None:
         state = request.scope.get("state") or {}

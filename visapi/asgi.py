@@ -25,7 +25,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.documents.ports import DocumentsMode
 from app.responses import ResponseCache, ResponseStore
-from graph.response_cache import Plans, Responses
+from graph.cache_control import Plans
+from graph.response_cache import Responses
 from graph.schema import Schema, build_schema
 from graph.view import GraphQLView, negotiate
 from infrastructure.cache.memory import MemoryCache

@@ -6,9 +6,8 @@ as the CRM), and a storefront posting il orders at FAULTS_RATE (20/s) for FAULTS
 retrying a failed post with the same idempotency key until acknowledged. During the load:
 Redis stopped for 12 s, PostgreSQL crashed (immediate stop) for 6 s, the worker SIGKILLed and
 started again, the vendor stalling (answers 2 s late, within the client's timeout). The vendor
-reports each accepted message's `sent` and `delivered` statuses to the API's WhatsApp webhook a
-second later, as Meta does: that is what covers a send the killed worker made and had no time to
-record (DOMAIN.md, "WhatsApp notifications"). Then every
+posts Meta's statuses of each message a second later (what covers a send the killed worker made
+and had no time to record: README, "Faults"). Then every
 acknowledged order must be stored once, synced once (one CRM contact create) and confirmed once
 (one message) within DRAIN_LIMIT_S after the last fault. Figures are printed; any violation
 exits 1. Small Dramatiq timings (heartbeat 3 s, backoff 0.2-2 s, stale claim 60 s) let it drain
@@ -30,11 +29,16 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import asyncpg
 import httpx
 
 from tests.bench import servers
-from tests.faults.services import MissingBinary, PrivatePostgres, PrivateRedis, free_port
+from tests.faults.services import (
+    MissingBinary,
+    PrivatePostgres,
+    PrivateRedis,
+    free_port,
+    report_statuses,
+)
 from tests.faults.storefront import Load, post_orders
 from tests.faults.verdict import Tally, wait_complete
 
@@ -46,7 +50,6 @@ DRAIN_LIMIT_S = float(os.environ.get("FAULTS_DRAIN_LIMIT_S", "120"))
 GIVE_UP_S = 120.0  # the storefront's patience per order
 TOKEN = "faults-cbb-token"
 APP_SECRET = "faults-meta-app-secret"
-# Meta reports each accepted message's `sent` and `delivered` this long after the CRM took it.
 STATUS_DELAY_S = 1.0
 # 503 is the designed answer while Redis is away (idempotency fails closed) or the database
 # is: the storefront retries it. Any other 5xx is a fault.
@@ -164,27 +167,6 @@ class Faults:
             httpx.post(f"{self._vendor_url}/_fake/script", json=body, timeout=10).raise_for_status()
 
 
-async def report_statuses(vendor_url: str, webhook_url: str) -> None:
-    """Turn on the fake vendor's delivery webhooks (Meta's statuses), once it answers."""
-    hook = {"url": webhook_url, "secret": APP_SECRET, "delay": STATUS_DELAY_S}
-    async with httpx.AsyncClient(base_url=vendor_url, timeout=5) as vendor:
-        for _ in range(100):
-            try:
-                (await vendor.post("/_fake/statuses", json=hook)).raise_for_status()
-                return
-            except httpx.TransportError:
-                await asyncio.sleep(0.1)
-    raise RuntimeError(f"the fake vendor at {vendor_url} did not answer")
-
-
-async def create_database(pg: PrivatePostgres) -> None:
-    conn = await asyncpg.connect(pg.admin_dsn, timeout=10)
-    try:
-        await conn.execute('CREATE DATABASE "visapi"')
-    finally:
-        await conn.close()
-
-
 async def fault_run(folder: Path) -> list[str]:
     """The run; returns the violations (empty: every invariant held)."""
     pg = PrivatePostgres()
@@ -197,7 +179,7 @@ async def fault_run(folder: Path) -> list[str]:
     try:
         pg.start()
         redis.start()
-        await create_database(pg)
+        await pg.create_database("visapi")
         vendor_port = free_port()
         vendor_url = f"http://127.0.0.1:{vendor_port}"
         env = settings_env(pg, redis.url, vendor_url)
@@ -213,7 +195,8 @@ async def fault_run(folder: Path) -> list[str]:
         started.append(spawn("scheduler", [VISAPI, "scheduler"], env, folder))
         worker = [spawn("worker", [VISAPI, "worker"], env, folder)]
         await servers.wait_ready(api, "/api/v1/healthz", None, 2)
-        await report_statuses(vendor_url, api.url("/api/v1/webhooks/whatsapp"))
+        webhook = api.url("/api/v1/webhooks/whatsapp")
+        await report_statuses(vendor_url, webhook, APP_SECRET, STATUS_DELAY_S)
         log(f"processes up; posting {ORDERS} il orders at {RATE:.0f}/s")
 
         def kill_worker() -> None:
@@ -236,8 +219,7 @@ async def fault_run(folder: Path) -> list[str]:
         )
         since_fault = time.monotonic() - faults.last_at
         async with httpx.AsyncClient(timeout=10) as vendor:
-            statuses = (await vendor.get(f"{vendor_url}/_fake/statuses")).json()
-        log(f"delivery webhooks (Meta's statuses) posted: {statuses}")
+            log(f"Meta's statuses: {(await vendor.get(f'{vendor_url}/_fake/statuses')).json()}")
         started.extend(worker)
         return report(load, tally, drained_s, since_fault, load_end - t0, folder)
     finally:

@@ -1,5 +1,6 @@
 """The fault run's own PostgreSQL cluster and redis-server: made in a temporary directory, crashed
 and restarted at will, removed at the end. Nothing here touches the machine's shared services.
+And the fake vendor's Meta status webhooks, turned on once it answers.
 
 PostgreSQL's server binaries (in `pg_config --bindir`, not on PATH) refuse to run as root, so
 as root they run as the `postgres` user, in a directory that user owns.
@@ -7,6 +8,7 @@ as root they run as the `postgres` user, in a directory that user owns.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import pwd
@@ -18,9 +20,25 @@ import tempfile
 import time
 from pathlib import Path
 
+import asyncpg
+import httpx
+
 
 class MissingBinary(RuntimeError):
     """A server binary the run needs is not installed."""
+
+
+async def report_statuses(vendor_url: str, webhook_url: str, secret: str, delay_s: float) -> None:
+    """Turn on the fake vendor's delivery webhooks (Meta's statuses), once it answers."""
+    hook = {"url": webhook_url, "secret": secret, "delay": delay_s}
+    async with httpx.AsyncClient(base_url=vendor_url, timeout=5) as vendor:
+        for _ in range(100):
+            try:
+                (await vendor.post("/_fake/statuses", json=hook)).raise_for_status()
+                return
+            except httpx.TransportError:
+                await asyncio.sleep(0.1)
+    raise RuntimeError(f"the fake vendor at {vendor_url} did not answer")
 
 
 def free_port() -> int:
@@ -73,6 +91,13 @@ class PrivatePostgres:
 
     def dsn(self, database: str) -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+
+    async def create_database(self, name: str) -> None:
+        conn = await asyncpg.connect(self.admin_dsn, timeout=10)
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
 
     def _run(self, tool: str, *args: str) -> None:
         done = subprocess.run(
