@@ -13,6 +13,7 @@ from app.auth.ports import ApiKeys, Users
 from app.contacts.ports import ContactSyncs
 from app.documents.ports import Documents
 from app.jobs import Job
+from app.live import Notice
 from app.logs.ports import UnitLogs
 from app.notifications.ports import MessageTexts, Notifications
 from app.orders.side_views import ContactSyncView, NotificationView
@@ -93,6 +94,10 @@ class UnitOfWork(Protocol):
 
     def record(self, events: Sequence[Any]) -> None:
         """Events not tied to one loaded aggregate (batch operations)."""
+        ...
+
+    def announce(self, notices: Sequence[Notice]) -> None:
+        """Live notices to publish once the unit has committed (never on a rollback)."""
         ...
 
     async def commit(self) -> None: ...

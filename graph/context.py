@@ -38,12 +38,24 @@ class Context:
     # This request's document (its sha256, its registered id if any), set by graph.persisted
     # at the start of execution: a response cache keys by it, metrics label by it.
     document: DocumentIdentity | None = None
+    # This process's subscriptions (graph.live.Subscribers) and open connections
+    # (graph.live_socket.Connections); on a WebSocket, its connection_init payload and its
+    # registered connection.
+    live: Any = None
+    connections: Any = None
+    connection_params: Any = None
+    connection: Any = None
 
     def __post_init__(self) -> None:
         if self.principal is not None and self.actor is None:
             self.actor = self.principal.actor
         # Built per request: a DataLoader caches by key, and must never serve one request's
         # rows to another after a write.
+        self.loaders = Loaders(self.services.orders)
+
+    def fresh_loaders(self) -> None:
+        """New loaders: a subscription's context lives as long as its connection, and each
+        event must read its children as they are now."""
         self.loaders = Loaders(self.services.orders)
 
     # The services resolvers use, by name: `ctx.orders.order_page(...)` is the read handler.

@@ -26,7 +26,7 @@ from typing import Any
 import orjson
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.types import Scope
 
 from app.documents.ports import DocumentsMode
@@ -104,6 +104,8 @@ class Responses:
             self.cache.served(lookup, time.perf_counter() - started)
             return response
         response = await run(request)
+        if isinstance(response, StreamingResponse):
+            return response  # a subscription over SSE: nothing to cache or validate
         if self.cache is not None and lookup is not None and storable(response):
             await self.cache.keep(lookup, bytes(response.body))
         return with_http_caching(request, response, lookup)

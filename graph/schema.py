@@ -35,6 +35,7 @@ from graph.execution import LeanExecutionContext
 from graph.introspection import AdminIntrospection
 from graph.jobs import JobMutation, JobQuery
 from graph.keys import KeyMutation, KeyQuery
+from graph.live import Subscription
 from graph.logs import LogQuery
 from graph.metrics import OperationMetrics
 from graph.operations import OperationsMutation, OperationsQuery
@@ -165,6 +166,7 @@ def build_schema(
     built = Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=not suggestions, scalar_map=SCALAR_MAP),
         execution_context_class=LeanExecutionContext,

@@ -3,77 +3,52 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
-from decimal import Decimal
-from functools import lru_cache
+from collections.abc import AsyncIterator, Callable, Mapping
+from datetime import timedelta
 from typing import Any
 
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
-from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import MissingQueryError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema.base import BaseSchema
-from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.subscriptions import GRAPHQL_SSE_PROTOCOL, GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from app.services import Services
-from graph import document_refs, persisted
+from graph import document_refs
 from graph.context import Context
+from graph.http_answers import (
+    GRAPHQL_RESPONSE,
+    HTTP_CODES,
+    JSON,
+    REFUSAL_STATUS,
+    SUBSCRIPTIONS_STREAM,
+    code_of,
+    coded,
+    content_type,
+    default,
+    is_request_error,
+    negotiate,
+    too_long,
+)
+from graph.subscribers import Subscribers
+from graph.live_socket import Connections, LiveSocketHandler, accept, sse_stream
 from graph.response_cache import Responses
-
-JSON = "application/json"
-GRAPHQL_RESPONSE = "application/graphql-response+json"
-# Codes of errors answered before or instead of GraphQL execution, by HTTP status.
-HTTP_CODES = {
-    400: "INVALID_INPUT",
-    401: "UNAUTHENTICATED",
-    403: "FORBIDDEN",
-    404: "NOT_FOUND",
-    405: "METHOD_NOT_ALLOWED",
-    413: "PAYLOAD_TOO_LARGE",
-    415: "UNSUPPORTED_MEDIA_TYPE",
-    429: "RATE_LIMITED",
-}
-# The status of a request error (nothing executed) by its code, in either media type: an
-# extension refusing the whole operation (credentials, rate limit) picks the HTTP answer.
-REFUSAL_STATUS = {
-    "UNAUTHENTICATED": 401,
-    "FORBIDDEN": 403,
-    "RATE_LIMITED": 429,
-    "UNAVAILABLE": 503,
-    **persisted.STATUS,
-}
-
-
-@lru_cache(maxsize=64)
-def negotiate(accept: str) -> str:
-    """The response media type: graphql-response+json when asked for, else application/json."""
-    for part in accept.split(","):
-        media, _, params = part.partition(";")
-        if media.strip().lower() == GRAPHQL_RESPONSE:
-            q = next((p.strip()[2:] for p in params.split(";") if p.strip().startswith("q=")), "1")
-            return JSON if q.strip() in ("0", "0.0", "0.00", "0.000") else GRAPHQL_RESPONSE
-    return JSON
-
-
-def _default(value: object) -> object:
-    # Strawberry serialises scalars itself; this is for a Decimal an extension might report.
-    if isinstance(value, Decimal):
-        return str(value)
-    raise TypeError(f"cannot encode {type(value).__name__} as JSON")
-
-
-def _content_type(media: str) -> str:
-    return f"{media}; charset=utf-8"
 
 
 class GraphQLView(GraphQL[Context, None]):
-    """GET (queries only) and POST with JSON bodies; GraphiQL for browsers when enabled.
+    """GET (queries only) and POST with JSON bodies; GraphiQL for browsers when enabled;
+    subscriptions over WebSocket (graphql-transport-ws) and SSE (graphql-sse, POST) when
+    `subscribers` is given.
 
     Well-formed requests answered as application/json get 200 whatever their GraphQL errors (the
     spec's legacy rules); as application/graphql-response+json a request error (parse,
@@ -90,10 +65,25 @@ class GraphQLView(GraphQL[Context, None]):
         max_query_bytes: int = 32_768,
         graphiql_html: str | None = None,
         responses: Responses | None = None,
+        subscribers: Subscribers | None = None,
+        connections: Connections | None = None,
+        subscriptions_per_connection: int = 20,
+        allowed_origins: tuple[str, ...] = (),
     ) -> None:
+        live = subscribers is not None and connections is not None
         super().__init__(
-            schema, graphql_ide="graphiql" if graphiql_html else None, subscription_protocols=()
+            schema,
+            graphql_ide="graphiql" if graphiql_html else None,
+            subscription_protocols=(
+                (GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_SSE_PROTOCOL) if live else ()
+            ),
+            connection_init_wait_timeout=timedelta(seconds=10),
+            max_subscriptions_per_connection=subscriptions_per_connection,
+            # A page on another origin may open a socket only where CORS lets it call us.
+            allowed_origins=allowed_origins,
         )
+        self.subscribers = subscribers
+        self.connections = connections
         self.services = services
         self.max_page_size = max_page_size
         self.max_query_bytes = max_query_bytes
@@ -101,8 +91,17 @@ class GraphQLView(GraphQL[Context, None]):
         # The response cache and the HTTP caching headers (graph.response_cache).
         self.responses = responses or Responses(negotiate)
 
+    graphql_transport_ws_handler_class = LiveSocketHandler
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":  # Starlette routes only send HTTP here
+        if scope["type"] == "websocket":
+            socket = WebSocket(scope, receive, send)
+            if self.connections is None:
+                await socket.close(code=1008, reason="Subscriptions are off here.")
+                return
+            await self.run(socket)
+            return
+        if scope["type"] != "http":
             raise ValueError(f"unsupported scope type {scope['type']!r}")
         request = Request(scope, receive)
         response = await self.responses.answer(request, self._answer)
@@ -123,7 +122,26 @@ class GraphQLView(GraphQL[Context, None]):
             max_page_size=self.max_page_size,
             request=request,
             response=response,
+            live=self.subscribers,
+            connections=self.connections,
         )
+
+    async def on_ws_connect(self, context: Context) -> None:
+        scope = context.request.scope
+        ip = (scope.get("state") or {}).get("client_ip") or (scope.get("client") or ("?",))[0]
+        await accept(context, ip)
+
+    async def create_streaming_response(
+        self,
+        request: Any,
+        stream: Callable[[], AsyncIterator[str]],
+        sub_response: Response,
+        headers: Mapping[str, str],
+    ) -> Response:
+        # An SSE subscription: registered as a connection while it streams (revocation).
+        state = request.scope.get("state") or {}
+        guarded = sse_stream(stream, self.connections, state.get("principal"))
+        return await super().create_streaming_response(request, guarded, sub_response, headers)
 
     async def get_sub_response(self, request: Any) -> Response:
         sub_response = await super().get_sub_response(request)
@@ -133,9 +151,9 @@ class GraphQLView(GraphQL[Context, None]):
     async def execute_single(  # type: ignore[override]
         self, *, request: Request, sub_response: Response, **kwargs: Any
     ) -> ExecutionResult:
-        result = await super().execute_single(request=request, sub_response=sub_response, **kwargs)
-        if sub_response.status_code is None and _is_request_error(result):
-            code = _code(result.errors[0]) if result.errors else None
+        result = await self._execute(kwargs["request_adapter"].method, kwargs)
+        if sub_response.status_code is None and is_request_error(result):
+            code = code_of(result.errors[0]) if result.errors else None
             if code in REFUSAL_STATUS:
                 sub_response.status_code = REFUSAL_STATUS[code]
                 if code == "UNAUTHENTICATED":  # RFC 9110: a 401 names how to authenticate
@@ -144,6 +162,30 @@ class GraphQLView(GraphQL[Context, None]):
                 sub_response.status_code = 500 if code == "INTERNAL" else 400
             # application/json: 200 for any well-formed request (the spec's legacy rules)
         return result
+
+    async def _execute(self, method: Any, kwargs: dict[str, Any]) -> ExecutionResult:
+        """Strawberry's execute_single, refusing subscriptions: a plain HTTP answer cannot
+        carry a stream (they run over WebSocket or SSE, `execute_operation`'s streaming path)."""
+        data = kwargs["request_data"]
+        allowed = OperationType.from_http(method) - {OperationType.SUBSCRIPTION}
+        try:
+            return await self.schema.execute(
+                data.query,
+                root_value=kwargs["root_value"],
+                variable_values=data.variables,
+                context_value=kwargs["context"],
+                operation_name=data.operation_name,
+                allowed_operation_types=allowed,
+                operation_extensions=data.extensions,
+            )
+        except CannotGetOperationTypeError as e:
+            raise HTTPException(400, e.as_http_error_reason()) from e
+        except InvalidOperationTypeError as e:
+            if e.operation_type is OperationType.SUBSCRIPTION:
+                raise HTTPException(400, SUBSCRIPTIONS_STREAM) from None
+            raise HTTPException(400, e.as_http_error_reason(method)) from e
+        except MissingQueryError as e:
+            raise HTTPException(400, "No GraphQL query found in the request") from e
 
     def is_request_allowed(self, request: Any) -> bool:
         return request.method in ("GET", "POST")
@@ -165,18 +207,19 @@ class GraphQLView(GraphQL[Context, None]):
         return orjson.loads(data)  # orjson.JSONDecodeError is a json.JSONDecodeError
 
     def encode_json(self, data: object) -> bytes:
-        return orjson.dumps(data, default=_default)
+        return orjson.dumps(data, default=default)
 
     async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> GraphQLRequestData:
         if request.method == "GET":
             data: object = self.parse_query_params(request.query_params)
         else:
-            content_type, params = parse_content_type(request.content_type or "")
-            if content_type != JSON or params.get("charset", "utf-8").lower() != "utf-8":
+            media, params = parse_content_type(request.content_type or "")
+            if media != JSON or params.get("charset", "utf-8").lower() != "utf-8":
                 raise HTTPException(415, "POST bodies must be application/json (utf-8).")
             data = self.parse_json(await request.get_body())
         if not isinstance(data, dict):
             raise HTTPException(400, "The request body must be a JSON object.")
+        transport = self._get_stream_transport_from_headers(request.headers)
         for name, kind, label in (
             ("query", str, "a string"),
             ("operationName", str, "a string"),
@@ -186,7 +229,7 @@ class GraphQLView(GraphQL[Context, None]):
             if data.get(name) is not None and not isinstance(data[name], kind):
                 raise HTTPException(400, f"`{name}` must be {label} or null.")
         query = data.get("query")
-        if query is not None and _too_long(query, self.max_query_bytes):
+        if query is not None and too_long(query, self.max_query_bytes):
             # Before parsing: the parsed form of a document is many times its text, and
             # parsing runs before authentication. 413 like an oversized body (RFC 9110 15.5.14:
             # content larger than the server will process), so clients do not retry it as is.
@@ -198,6 +241,7 @@ class GraphQLView(GraphQL[Context, None]):
             variables=data.get("variables"),
             operation_name=data.get("operationName"),
             extensions=document_refs.with_document_id(data, data.get("extensions")),
+            protocol=transport.protocol if transport is not None else "http",
         )
 
     async def process_result(
@@ -208,9 +252,9 @@ class GraphQLView(GraphQL[Context, None]):
             response["extensions"] = result.extensions
         if not result.errors:
             return response
-        response["errors"] = [_coded(error.formatted) for error in result.errors]
+        response["errors"] = [coded(error.formatted) for error in result.errors]
         if (
-            _is_request_error(result)
+            is_request_error(result)
             and negotiate(request.headers.get("accept", "")) == GRAPHQL_RESPONSE
         ):
             del response["data"]  # the new media type's mark of a request error
@@ -227,7 +271,7 @@ class GraphQLView(GraphQL[Context, None]):
         response.headers.raw.extend(
             (k, v) for k, v in sub_response.headers.raw if k != b"content-type"
         )
-        response.headers["content-type"] = _content_type(media)
+        response.headers["content-type"] = content_type(media)
         if sub_response.background:
             response.background = sub_response.background
         return response
@@ -241,32 +285,5 @@ class GraphQLView(GraphQL[Context, None]):
             status, headers = 405, {"allow": "POST"}
         code = HTTP_CODES.get(status, "INVALID_INPUT" if status < 500 else "INTERNAL")
         body = {"errors": [{"message": exc.reason, "extensions": {"code": code}}]}
-        headers["content-type"] = _content_type(negotiate(request.headers.get("accept", "")))
+        headers["content-type"] = content_type(negotiate(request.headers.get("accept", "")))
         return Response(self.encode_json(body), status_code=status, headers=headers)
-
-
-def _too_long(query: str, limit: int) -> bool:
-    # A character is 1-4 bytes in UTF-8: encode only when the length alone cannot tell.
-    if len(query) > limit:
-        return True
-    return len(query) * 4 > limit and len(query.encode("utf-8", "surrogatepass")) > limit
-
-
-def _coded(error: Mapping[str, Any]) -> dict[str, Any]:
-    """Give every error an `extensions.code`: pathless ones are the client's, the rest ours."""
-    extensions = error.get("extensions") or {}
-    if "code" in extensions:
-        return dict(error)
-    code = "INVALID_INPUT" if "path" not in error else "INTERNAL"
-    return {**error, "extensions": {**extensions, "code": code}}
-
-
-def _is_request_error(result: ExecutionResult) -> bool:
-    """Nothing was executed (parse, validation, variables, an extension refusing): no paths."""
-    errors = result.errors or ()
-    return bool(errors) and result.data is None and all(e.path is None for e in errors)
-
-
-def _code(error: GraphQLError) -> str | None:
-    code = (error.extensions or {}).get("code")
-    return code if isinstance(code, str) else None

@@ -20,6 +20,7 @@ from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
     multiprocess,
@@ -94,6 +95,33 @@ class PrometheusMetrics:
         self._workflows = Counter(
             "visapi_workflow_runs", "Workflow runs reaching a status.", ["status"], registry=r
         )
+        # Subscriptions (app.live): gauges summed over the live processes only.
+        self._live_connections = Gauge(
+            "visapi_live_connections",
+            "Open subscription connections by transport (ws, sse).",
+            ["transport"],
+            multiprocess_mode="livesum",
+            registry=r,
+        )
+        self._live_subscriptions = Gauge(
+            "visapi_live_subscriptions",
+            "Active subscriptions by field.",
+            ["field"],
+            multiprocess_mode="livesum",
+            registry=r,
+        )
+        self._live_fanned_out = Counter(
+            "visapi_live_events_fanned_out",
+            "Notices handed to local subscribers, by topic.",
+            ["topic"],
+            registry=r,
+        )
+        self._live_dropped = Counter(
+            "visapi_live_events_dropped",
+            "Subscribers dropped for falling behind their buffer, by topic.",
+            ["topic"],
+            registry=r,
+        )
         self._batch = Batched()  # the request path's records (metrics_batch.py)
         self._operations: set[str] = set()
         self._lock = threading.Lock()
@@ -134,6 +162,20 @@ class PrometheusMetrics:
 
     def workflow_run(self, status: str) -> None:
         self._workflows.labels(status).inc()
+
+    # app.live.LiveMetrics
+
+    def live_connections(self, transport: str, delta: int) -> None:
+        self._live_connections.labels(transport).inc(delta)
+
+    def live_subscriptions(self, field: str, delta: int) -> None:
+        self._live_subscriptions.labels(field).inc(delta)
+
+    def live_fanned_out(self, topic: str, count: int) -> None:
+        self._live_fanned_out.labels(topic).inc(count)
+
+    def live_dropped(self, topic: str) -> None:
+        self._live_dropped.labels(topic).inc()
 
     def cache_counts(self) -> dict[str, tuple[int, int]]:
         counts: defaultdict[str, list[int]] = defaultdict(lambda: [0, 0])

@@ -26,12 +26,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.auth.access import Access
 from app.auth.admit import Admitted
+from app.auth.credentials import credential_of
 from app.errors import Unauthenticated
 from app.metrics import Metrics
 from app.responses import PREFETCHED, Probe
 from domain.auth.permissions import Principal
 from rest.compression import Gzip, accepts_gzip
-from rest.gate import ADMITTED, credential_of, limit_headers
+from rest.gate import ADMITTED, limit_headers
 from rest.middleware import SECURITY_HEADERS, new_correlation_id, sane_correlation_id
 
 log = logging.getLogger("visapi.http")

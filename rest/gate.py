@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.auth.access import Access
 from app.auth.admit import Admitted
-from app.auth.authenticate import Credential, CredentialKind
+from app.auth.credentials import credential_of
 from app.auth.lockout import LockedOut
 from app.auth.ports import Verdict
 from app.errors import Unauthenticated
@@ -37,38 +37,12 @@ EXEMPT = frozenset(
         "/api/v1/webhooks/whatsapp",
     }
 )
-MAX_CREDENTIAL = 4096
 CHALLENGE = (b"www-authenticate", b'Bearer realm="visapi"')
 JSON = "application/json; charset=utf-8"
 FAILED = "Too many failed authentications."
 # Where rest.cached_answers leaves an admission it made (a cached answer it did not hold, or a
 # caller over its limit): the gate goes on from it instead of admitting again.
 ADMITTED = "admitted"
-
-
-def credential_of(headers: dict[bytes, bytes]) -> Credential | None:
-    """`X-API-Key`, else `Authorization: Bearer …` (a JWT when it has a JWT's three parts).
-
-    None without either header; Unauthenticated for a header that cannot be a credential.
-    """
-    raw = headers.get(b"x-api-key")
-    if raw is not None:
-        return Credential(CredentialKind.API_KEY, _text(raw))
-    raw = headers.get(b"authorization")
-    if raw is None:
-        return None
-    scheme, _, value = _text(raw).partition(" ")
-    value = value.strip()
-    if scheme.lower() != "bearer" or not value:
-        raise Unauthenticated("Authorization must be `Bearer <API key or token>`")
-    is_jwt = value.count(".") == 2 and value.startswith("eyJ")  # base64url of '{"'
-    return Credential(CredentialKind.TOKEN if is_jwt else CredentialKind.API_KEY, value)
-
-
-def _text(raw: bytes) -> str:
-    if not raw.strip() or len(raw) > MAX_CREDENTIAL or not raw.isascii():
-        raise Unauthenticated("malformed credentials")
-    return raw.decode("ascii").strip()
 
 
 def limit_headers(verdict: Verdict | None) -> list[tuple[bytes, bytes]]:
@@ -117,6 +91,9 @@ class GateMiddleware:
         self._trusted = parse_networks(trusted_proxies)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await self._upgrade(scope, receive, send)
+            return
         if scope["type"] != "http" or scope["path"] in EXEMPT:
             await self.app(scope, receive, send)
             return
@@ -145,6 +122,19 @@ class GateMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_limits)
+
+    async def _upgrade(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A WebSocket handshake: its credentials come later (graph.live_socket authenticates
+        `connection_init`), but the handshake counts against the caller's per-IP limit, and
+        the caller's address (behind trusted proxies) is kept for the lockout."""
+        ip = client_address(scope, self._trusted)
+        scope.setdefault("state", {})["client_ip"] = ip
+        verdict = await self._access.limiter.hit(f"ip:{ip}", self._per_ip, self._window)
+        if verdict is not None and not verdict.allowed:
+            # Closing before accepting answers the handshake with HTTP 403.
+            await send({"type": "websocket.close", "code": 1008, "reason": "Rate limit exceeded."})
+            return
+        await self.app(scope, receive, send)
 
     async def _authenticate(
         self, access: Access, scope: Scope, ip: str

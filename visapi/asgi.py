@@ -20,15 +20,18 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.documents.ports import DocumentsMode
 from app.responses import ResponseCache, ResponseStore
 from graph.cache_control import Plans
+from graph.http_answers import negotiate
+from graph.subscribers import Subscribers
+from graph.live_socket import Connections
 from graph.response_cache import Responses
 from graph.schema import Schema, build_schema
-from graph.view import GraphQLView, negotiate
+from graph.view import GraphQLView
 from infrastructure.cache.memory import MemoryCache
 from infrastructure.cache.redis import RedisCache
 from infrastructure.cache.responses import MemoryResponses, RedisResponses
@@ -170,6 +173,14 @@ def _routes(
         max_query_bytes=settings.max_query_bytes,
         graphiql_html=_graphiql_page() if graphiql else None,
         responses=_responses(settings, container, metrics, schema),
+        subscribers=Subscribers(
+            hub=container.live, per_caller=settings.subscriptions_per_caller, metrics=metrics
+        ),
+        connections=Connections(
+            access=services.access, recheck_s=settings.subscription_recheck_s, metrics=metrics
+        ),
+        subscriptions_per_connection=settings.subscriptions_per_connection,
+        allowed_origins=parse_origins(settings.cors_origins),
     )
     return [
         *(
@@ -178,6 +189,7 @@ def _routes(
             else []
         ),
         Route("/graphql", view),
+        WebSocketRoute("/graphql", view),  # subscriptions (graphql-transport-ws)
         *health_routes(
             readiness_checks(container),
             # The head this code expects, read from the migration scripts once (not per probe).

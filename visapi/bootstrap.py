@@ -138,7 +138,7 @@ def bootstrap(
         idempotency_policy=idempotency_policy(settings),
     )
     # Handlers that tell operators what happened take this; it redacts before storing.
-    business_log = p.replaced.business_log or SqlBusinessLog(p.engine, now=now)
+    business_log = p.replaced.business_log or SqlBusinessLog(p.engine, now=now, feed=p.live)
     platform = {f.name: getattr(p, f.name) for f in fields(Platform)}
     platform["closers"] = p.closers + [close for s in slices for close in s.closers]
     return Container(**platform, services=services, business_log=business_log)

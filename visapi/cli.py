@@ -65,6 +65,12 @@ def serve(host: str, port: int, workers: int) -> None:
             # trusted proxies X-Forwarded-For is not read at all (rest.proxies).
             proxy_headers=bool(trusted),
             forwarded_allow_ips=trusted,
+            # Subscriptions: pings, a pong deadline, 1001 at shutdown, messages no larger
+            # than a request body.
+            ws="visapi.websockets:GoingAwayProtocol",
+            ws_ping_interval=settings.subscription_ping_s,
+            ws_ping_timeout=settings.subscription_pong_timeout_s,
+            ws_max_size=settings.max_body_bytes,
         )
 
 

@@ -17,6 +17,7 @@ from app.actors import actor_registry
 from app.contacts.ports import ContactSync
 from app.idempotency import IdempotencyPolicy
 from app.jobs import ActorSpec, JobPolicy
+from app.live import Feed
 from app.logs.ports import BusinessLog
 from app.notifications.ports import Messaging
 from app.ports import Cache, OrderReads, UnitOfWorkFactory
@@ -25,6 +26,8 @@ from infrastructure.cache.memory import MemoryCache
 from infrastructure.cache.redis import RedisCache, redis_client
 from infrastructure.db.engine import create_engine
 from infrastructure.db.uow import SqlUnitOfWork
+from infrastructure.live.memory import MemoryLive
+from infrastructure.live.redis import RedisLive
 from infrastructure.metrics import PrometheusMetrics
 from infrastructure.queue.broker import create_broker
 from infrastructure.queue.metrics import queue_depths
@@ -62,6 +65,7 @@ class Replacements:
     contacts: ContactSync | None = None
     messaging: Messaging | None = None
     metrics: PrometheusMetrics | None = None
+    live: MemoryLive | RedisLive | None = None
 
 
 @dataclass
@@ -76,6 +80,8 @@ class Platform:
     broker: dramatiq.Broker
     registry: dict[str, ActorSpec]
     relay: OutboxRelay
+    # Live notices (app.live): published after commits, heard by this process's subscribers.
+    live: MemoryLive | RedisLive
     uow: UnitOfWorkFactory
     vendors: Vendors
     replaced: Replacements
@@ -108,6 +114,21 @@ def build_platform(
         else:
             cache = MemoryCache(metrics=metrics)
 
+    live = replaced.live
+    if live is None:
+        if redis is not None and settings.redis_url:
+            live = RedisLive(
+                redis,
+                url=settings.redis_url,
+                channel=f"{settings.redis_namespace}:live",
+                buffer=settings.subscription_buffer,
+                metrics=metrics,
+            )
+        else:
+            live = MemoryLive(buffer=settings.subscription_buffer, metrics=metrics)
+        closers.append(live.aclose)
+    feed: Feed = live
+
     registry = actor_registry(settings)
     broker = replaced.broker or create_broker(settings, metrics)
     metrics.watch_queues(partial(queue_depths, broker))
@@ -121,6 +142,7 @@ def build_platform(
         jobs_for=jobs_for,
         registry=registry,
         after_commit=[relay.publish_committed],
+        feed=feed,
     )
     uow: UnitOfWorkFactory = replaced.uow or sql_uow
     vendors = build_vendors(
@@ -141,6 +163,7 @@ def build_platform(
         broker=broker,
         registry=registry,
         relay=relay,
+        live=live,
         uow=uow,
         vendors=vendors,
         replaced=replaced,

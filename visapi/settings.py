@@ -48,6 +48,16 @@ class Settings:
     # A document's cost: list sizes (`first`, or the default page) times the fields under them
     # (graph.cost); refused above this before any resolver runs.
     max_query_cost: int = 50_000
+    # Subscriptions (graph.live): how many one connection and one caller may hold, how many
+    # events may wait for a subscriber before it is dropped, the server's ping interval and
+    # how long a pong may take, and how often open connections re-check their credentials
+    # (a revoked key's subscriptions close within about this long).
+    subscriptions_per_connection: int = 20
+    subscriptions_per_caller: int = 100
+    subscription_buffer: int = 256
+    subscription_ping_s: float = 15.0
+    subscription_pong_timeout_s: float = 10.0
+    subscription_recheck_s: float = 2.0
     # Cache TTLs (seconds)
     cache_order_ttl_s: float = 300.0
     cache_unprocessed_ttl_s: float = 30.0

@@ -57,6 +57,9 @@ def check(s: Settings) -> None:
         "retention_batch",
         "retention_interval_s",
         "response_cache_max_age_s",
+        "subscriptions_per_connection",
+        "subscriptions_per_caller",
+        "subscription_buffer",
     ):
         if getattr(s, name) <= 0:
             raise SettingsError(f"VISAPI_{name.upper()} must be positive")
@@ -102,6 +105,10 @@ def check(s: Settings) -> None:
         raise SettingsError("VISAPI_WORKFLOW_CRON_LOOKBACK_S must be at least the cron interval")
     _check_access(s)
     _check_browsers(s)
+    for name in ("subscription_ping_s", "subscription_pong_timeout_s", "subscription_recheck_s"):
+        # `not 0 < x < 3600` refuses NaN and infinity too.
+        if not 0 < getattr(s, name) <= 3600:
+            raise SettingsError(f"VISAPI_{name.upper()} must be between 0 and 3600 seconds")
 
 
 def _check_retention(s: Settings) -> None:

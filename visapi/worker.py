@@ -130,6 +130,7 @@ def embedded_worker(api: Container) -> EmbeddedWorker:
             metrics=api.metrics,
             contacts=api.replaced.contacts,
             messaging=api.replaced.messaging,
+            live=api.live,
         ),
         # How long a worker thread waits on an empty queue: also what a shutdown waits (x2).
         worker_timeout_ms=100,

@@ -110,6 +110,12 @@ class AccessReads(Protocol):
 
     async def count_users(self) -> int: ...
 
+    async def changed_since(self, since: datetime) -> set[UUID]:
+        """Keys revoked and users changed (role, removal) at or after `since`: the principals
+        whose open subscriptions must re-authenticate. Read from the database, the stamp that
+        survives a lost Redis message."""
+        ...
+
 
 class SecretHasher(Protocol):
     """A slow password hash (argon2). Synchronous and CPU-bound: call it off the event loop."""

@@ -12,6 +12,7 @@ from uuid import UUID
 from app.contacts.commands import ResyncContact, SyncContact, SyncOutcome
 from app.contacts.ports import Contact, ContactSync
 from app.errors import NotFound
+from app.live import OrderEventType, order_notice
 from app.notifications.confirmations import confirm_after_sync
 from app.ports import UnitOfWork, UnitOfWorkFactory
 from app.vendors import VendorError
@@ -131,6 +132,7 @@ async def _record_synced(
 ) -> None:
     async with uow(actor=ACTOR) as unit:
         await unit.contact_syncs.record_success(order.id, contact_id, created, now())
+        unit.announce([order_notice(OrderEventType.CONTACT_SYNCED, order.id, now())])
         try:
             # Same transaction: the success and the confirmation's row and job, or neither.
             outcome = await confirm_after_sync(unit, order, at=now(), new_id=new_id)
@@ -172,5 +174,6 @@ async def _record_failure(
 ) -> None:
     async with uow(actor=ACTOR) as unit:
         await unit.contact_syncs.record_failure(order_uuid, category, message, at)
+        unit.announce([order_notice(OrderEventType.CONTACT_SYNC_FAILED, order_uuid, at)])
         await unit.commit()
     log.warning("sync_contact: attempt %d for order %s failed (%s)", attempt, order_uuid, category)

@@ -17,7 +17,10 @@ from enum import StrEnum
 from typing import Any, Protocol
 from uuid import UUID
 
+from app.live import Feed, Notice, OrderEventType, order_notice
+from domain.notifications.confirmation import KIND as CONFIRMATION
 from domain.notifications.delivery import StatusReport, change_fields, status_reports
+from domain.notifications.status import NotificationStatus
 from domain.orders.text import without_nul
 
 log = logging.getLogger("visapi.deliveries")
@@ -41,9 +44,26 @@ class EventStatus(StrEnum):
 
 
 class Applied(StrEnum):
-    ADVANCED = "advanced"
     STALE = "stale"  # matched, but the notification is already as far or further
     UNMATCHED = "unmatched"
+
+
+@dataclass(frozen=True)
+class Advanced:
+    """The report moved a notification forward: of which order and kind, to what status."""
+
+    order_uuid: UUID
+    kind: str
+    status: NotificationStatus
+
+
+# What subscribers hear of an order confirmation's delivery statuses.
+CONFIRMATION_EVENTS = {
+    NotificationStatus.SENT: OrderEventType.CONFIRMATION_SENT,
+    NotificationStatus.DELIVERED: OrderEventType.CONFIRMATION_DELIVERED,
+    NotificationStatus.READ: OrderEventType.CONFIRMATION_READ,
+    NotificationStatus.FAILED: OrderEventType.CONFIRMATION_FAILED,
+}
 
 
 @dataclass(frozen=True)
@@ -62,7 +82,7 @@ class Deliveries(Protocol):
         """Insert the events with status `received`, in one transaction."""
         ...
 
-    async def apply(self, report: StatusReport, at: datetime) -> Applied:
+    async def apply(self, report: StatusReport, at: datetime) -> Applied | Advanced:
         """Match the report to a notification (provider id, else phone within the window of
         `at`, taking the id) and move it forward when the report is later than its status."""
         ...
@@ -81,6 +101,7 @@ async def record_delivery_events(
     deliveries: Deliveries,
     now: Callable[[], datetime],
     new_id: Callable[[], UUID],
+    feed: Feed | None = None,
 ) -> DeliveriesRecorded:
     received = now()
     # PostgreSQL refuses U+0000 in the JSONB payload and in the ids and phones read from it:
@@ -109,14 +130,21 @@ async def record_delivery_events(
     await deliveries.store([e for e, _ in pairs])
 
     statuses: dict[UUID, EventStatus] = {}
+    notices: list[Notice] = []
     for stored, report in pairs:
-        statuses[stored.id] = await _apply(deliveries, report, cmd.well_formed, received)
+        statuses[stored.id] = await _apply(deliveries, report, cmd.well_formed, received, notices)
     await deliveries.mark(statuses)
+    if notices and feed is not None:
+        await feed.publish(notices)  # each status is committed by `apply` itself
     return DeliveriesRecorded(counts=dict(Counter(s.value for s in statuses.values())))
 
 
 async def _apply(
-    deliveries: Deliveries, report: StatusReport | None, well_formed: bool, received: datetime
+    deliveries: Deliveries,
+    report: StatusReport | None,
+    well_formed: bool,
+    received: datetime,
+    notices: list[Notice],
 ) -> EventStatus:
     if not well_formed:
         return EventStatus.FAILED
@@ -133,4 +161,7 @@ async def _apply(
     if applied is Applied.UNMATCHED:
         log.info("delivery status %s matched no notification", report.provider_message_id)
         return EventStatus.UNMATCHED
+    if isinstance(applied, Advanced) and applied.kind == CONFIRMATION:
+        kind = CONFIRMATION_EVENTS[applied.status]
+        notices.append(order_notice(kind, applied.order_uuid, report.at or received))
     return EventStatus.PROCESSED

@@ -39,6 +39,7 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 from app.jobs import Jobs, RetryLater
+from app.live import OrderEventType, order_notice
 from app.notifications.commands import RecordSent, SendNotification, SendOutcome
 from app.notifications.ports import ClaimState, Messaging, TemplateMessage
 from app.notifications.recording import DONE, record_accepted
@@ -127,9 +128,13 @@ async def _release(uow: UnitOfWorkFactory, nid: UUID, token: str, why: str, at: 
 
 async def _fail(uow: UnitOfWorkFactory, nid: UUID, token: str, why: str, at: datetime) -> None:
     async with uow(actor=ACTOR) as unit:
-        held = await unit.notifications.record_failed(nid, token, why, at)
+        order_uuid = await unit.notifications.record_failed(nid, token, why, at)
+        if order_uuid is not None:
+            unit.announce([order_notice(OrderEventType.CONFIRMATION_FAILED, order_uuid, at)])
         await unit.commit()
-    log.error("send_notification: %s failed for good (%s)%s", nid, why, _lost(held))
+    log.error(
+        "send_notification: %s failed for good (%s)%s", nid, why, _lost(order_uuid is not None)
+    )
 
 
 def _lost(held: bool) -> str:

@@ -95,9 +95,13 @@ class Notifications(Protocol):
 
     async def record_sent(
         self, id: UUID, token: str, provider_message_id: str | None, at: datetime
-    ) -> bool: ...
+    ) -> UUID | None:
+        """`sent`, only while `token` holds the claim: the order's uuid, None when not held."""
+        ...
 
-    async def record_failed(self, id: UUID, token: str, reason: str, at: datetime) -> bool: ...
+    async def record_failed(self, id: UUID, token: str, reason: str, at: datetime) -> UUID | None:
+        """`failed`, only while `token` holds the claim: as `record_sent`."""
+        ...
 
 
 class MessageTexts(Protocol):

@@ -30,6 +30,7 @@ from uuid import UUID
 
 from app.errors import Unavailable
 from app.jobs import Job, Jobs, RetryLater
+from app.live import OrderEventType, order_notice
 from app.notifications.commands import RecordSent
 from app.ports import UnitOfWorkFactory
 from domain.notifications.status import NotificationStatus as S
@@ -120,9 +121,12 @@ async def record_notification_sent(
 async def _record(uow: UnitOfWorkFactory, cmd: RecordSent, at: datetime) -> bool:
     nid: UUID = cmd.notification_id
     async with uow(actor=ACTOR) as unit:
-        recorded = await unit.notifications.record_sent(
+        order_uuid = await unit.notifications.record_sent(
             nid, cmd.claim_token, cmd.provider_message_id, at
         )
+        recorded = order_uuid is not None
+        if order_uuid is not None:
+            unit.announce([order_notice(OrderEventType.CONFIRMATION_SENT, order_uuid, at)])
         state = None if recorded else await unit.notifications.state(nid)
         await unit.commit()
     if recorded:

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from app.live import run_notice
 from app.metrics import NO_METRICS, Metrics
 from app.ports import UnitOfWorkFactory
 from app.vendors import ErrorKind, VendorError
@@ -224,9 +225,11 @@ class _Saver:
                 mine = {r.id: r for r in run.steps if r.status is not StepStatus.PENDING}
                 stored.steps = [mine.get(r.id, r) for r in stored.steps]
                 await unit.runs.save(stored, at)
+                unit.announce([run_notice(stored.id, stored.status.value, at)])
                 await unit.commit()
                 return False
             await unit.runs.save(run, at)
+            unit.announce([run_notice(run.id, run.status.value, at)])
             await unit.commit()
         run.updated_at = at
         if run.status in _FINAL:

@@ -106,6 +106,11 @@ class SqlAccessReads:
     async def count_users(self) -> int:
         return await self._count(users)
 
+    async def changed_since(self, since: datetime) -> set[UUID]:
+        keys = select(api_keys.c.id).where(api_keys.c.revoked_at >= since)
+        people = select(users.c.id).where(users.c.updated_at >= since)
+        return {row[0] for row in await self._rows(keys.union_all(people))}
+
 
 async def write_last_used(engine: AsyncEngine, usage: Mapping[UUID, datetime]) -> int:
     """`last_used_at` of every key in `usage`, in one UPDATE per 1000 keys (a CASE on id)."""

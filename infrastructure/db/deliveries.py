@@ -17,7 +17,7 @@ from uuid import UUID
 from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from app.notifications.deliveries import Applied, DeliveryEvent, EventStatus
+from app.notifications.deliveries import Advanced, Applied, DeliveryEvent, EventStatus
 from domain.notifications.delivery import StatusReport, earlier_statuses, phone_window
 from domain.notifications.status import NotificationStatus
 from infrastructure.db.engine import SQLITE_BEGIN
@@ -74,7 +74,7 @@ class SqlDeliveries:
                     .values(processing_status=status.value)
                 )
 
-    async def apply(self, report: StatusReport, at: datetime) -> Applied:
+    async def apply(self, report: StatusReport, at: datetime) -> Applied | Advanced:
         reported = report.status
         if reported is None:
             return Applied.UNMATCHED
@@ -93,10 +93,17 @@ class SqlDeliveries:
                 # A `pending` row matched by phone was sent: it gets the time we learnt it.
                 values["sent_at"] = func.coalesce(n.sent_at, at)
             earlier = [s.value for s in earlier_statuses(reported)]
-            moved = await conn.execute(
-                update(notifications).where(n.id == target, n.status.in_(earlier)).values(**values)
-            )
-            return Applied.ADVANCED if moved.rowcount == 1 else Applied.STALE
+            moved = (
+                await conn.execute(
+                    update(notifications)
+                    .where(n.id == target, n.status.in_(earlier))
+                    .values(**values)
+                    .returning(n.order_uuid, n.kind)
+                )
+            ).first()
+            if moved is None:
+                return Applied.STALE
+            return Advanced(moved.order_uuid, moved.kind, reported)
 
 
 async def _match(conn: AsyncConnection, report: StatusReport, at: datetime) -> UUID | None:

@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, Select, case, func, insert, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import context
+from app.live import Feed, Notice, Topic
 from app.logs.ports import LogAfter, LogFilter, LogLevel, LogPage, LogStats, LogView
 from domain.logs.redaction import redact, redact_text
 from infrastructure.db.tables import logs
@@ -72,12 +73,30 @@ def log_row(
     }
 
 
+def log_notice(row: Mapping[str, Any]) -> Notice:
+    """The live notice of a stored line: the line itself, as stored (redacted)."""
+    data = {
+        **row,
+        "id": str(row["id"]),
+        "workflow_id": str(row["workflow_id"]) if row["workflow_id"] else None,
+        "created_at": row["created_at"].isoformat(),
+    }
+    return Notice(Topic.LOGS, row["level"], data["id"], row["created_at"], data)
+
+
 class SqlBusinessLog:
     """The BusinessLog port: one short INSERT per entry, on its own connection."""
 
-    def __init__(self, engine: AsyncEngine, *, now: Callable[[], datetime] = _utcnow) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        now: Callable[[], datetime] = _utcnow,
+        feed: Feed | None = None,
+    ) -> None:
         self._engine = _autocommit(engine)
         self._now = now
+        self._feed = feed
 
     async def write(
         self,
@@ -105,6 +124,9 @@ class SqlBusinessLog:
             # The work this log describes is done (or failed on its own): losing the log is
             # better than failing it. The line below still carries the correlation id.
             log.exception("could not store business log %r", row["message"][:200])
+            return
+        if self._feed is not None:
+            await self._feed.publish([log_notice(row)])
 
 
 class SqlUnitLogs:

@@ -93,13 +93,14 @@ class SqlNotifications:
 
     async def release(self, id: UUID, token: str, reason: str, at: datetime) -> bool:
         # The reason stays visible while the row waits for its retry.
-        return await self._held(
+        held = await self._held(
             id, token, status=S.QUEUED.value, failure_reason=reason[:MAX_REASON_CHARS], at=at
         )
+        return held is not None
 
     async def record_sent(
         self, id: UUID, token: str, provider_message_id: str | None, at: datetime
-    ) -> bool:
+    ) -> UUID | None:
         return await self._held(
             id,
             token,
@@ -110,7 +111,7 @@ class SqlNotifications:
             at=at,
         )
 
-    async def record_failed(self, id: UUID, token: str, reason: str, at: datetime) -> bool:
+    async def record_failed(self, id: UUID, token: str, reason: str, at: datetime) -> UUID | None:
         return await self._held(
             id,
             token,
@@ -120,12 +121,14 @@ class SqlNotifications:
             at=at,
         )
 
-    async def _held(self, id: UUID, token: str, *, at: datetime, **values: object) -> bool:
+    async def _held(self, id: UUID, token: str, *, at: datetime, **values: object) -> UUID | None:
         """Update only while `token` holds the claim: an attempt whose stale claim was taken
-        over must not overwrite what the newer attempt records."""
+        over must not overwrite what the newer attempt records. The order's uuid, or None."""
         result = await self._conn.execute(
             update(n)
             .where(n.c.id == id, n.c.claim_token == token, n.c.status == S.PENDING.value)
             .values(claim_token=None, updated_at=at, **values)
+            .returning(n.c.order_uuid)
         )
-        return result.rowcount == 1
+        order_uuid: UUID | None = result.scalar_one_or_none()
+        return order_uuid

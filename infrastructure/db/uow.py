@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.errors import Unavailable
 from app.jobs import ActorSpec, Job, check_jobs
+from app.live import Feed, Notice, notices_of
 from app.ports import OrderAlreadyExists
 from domain.events import DomainEvent
 from infrastructure.db.access import SqlApiKeys, SqlUsers
@@ -23,7 +24,7 @@ from infrastructure.db.contact_syncs import SqlContactSyncs
 from infrastructure.db.documents import SqlDocuments
 from infrastructure.db.engine import SQLITE_BEGIN
 from infrastructure.db.failed_jobs import SqlFailedJobs
-from infrastructure.db.logs import SqlUnitLogs
+from infrastructure.db.logs import SqlUnitLogs, log_notice
 from infrastructure.db.message_texts import SqlMessageTexts
 from infrastructure.db.notifications import SqlNotifications
 from infrastructure.db.orders import SqlOrders, SqlWebhookPayloads
@@ -57,6 +58,7 @@ class SqlUnitOfWork:
         jobs_for: Callable[[Any], list[Job]],
         registry: Mapping[str, ActorSpec],
         after_commit: Sequence[AfterCommit] = (),
+        feed: Feed | None = None,
         actor: str | None = None,
         correlation_id: str | None = None,
     ) -> None:
@@ -64,6 +66,8 @@ class SqlUnitOfWork:
         self._jobs_for = jobs_for
         self._registry = registry
         self._after_commit = after_commit
+        self._feed = feed
+        self._announced: list[Notice] = []
         self.actor = actor
         self.correlation_id = correlation_id
         self._conn: AsyncConnection | None = None
@@ -127,6 +131,9 @@ class SqlUnitOfWork:
     def record(self, events: Sequence[Any]) -> None:
         self._recorded.extend(events)
 
+    def announce(self, notices: Sequence[Notice]) -> None:
+        self._announced.extend(notices)
+
     async def commit(self) -> None:
         conn = self.connection
         new_events = [e for o in self.orders.added for e in o.events] + self._recorded
@@ -161,6 +168,7 @@ class SqlUnitOfWork:
         # come free (the pool deadlocked at 50 concurrent createOrder under load).
         await conn.close()
         self._conn = None
+        lines = list(self.logs.added)
         self.orders.added.clear()
         self.payloads.added.clear()
         self.logs.added.clear()
@@ -171,6 +179,10 @@ class SqlUnitOfWork:
             except Exception:
                 # The change is durable; the sweeper publishes what the fast path could not.
                 log.exception("after-commit hook %s failed", hook)
+        notices = self._announced + notices_of(new_events) + [log_notice(r) for r in lines]
+        self._announced = []
+        if notices and self._feed is not None:
+            await self._feed.publish(notices)  # never raises: a lost notice is only logged
 
     async def rollback(self) -> None:
         if self._conn is not None and self._conn.in_transaction():

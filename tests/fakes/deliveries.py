@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from uuid import UUID
 
-from app.notifications.deliveries import Applied, DeliveryEvent, EventStatus
+from app.notifications.deliveries import Advanced, Applied, DeliveryEvent, EventStatus
 from domain.notifications.delivery import StatusReport, earlier_statuses, phone_window
 from domain.notifications.status import NotificationStatus
 from tests.fakes.messaging import DuplicateRow
@@ -50,7 +50,7 @@ class FakeDeliveries:
             if row is not None:
                 self.events[id] = replace(row, processing_status=status)
 
-    async def apply(self, report: StatusReport, at: datetime) -> Applied:
+    async def apply(self, report: StatusReport, at: datetime) -> Applied | Advanced:
         reported = report.status
         if reported is None:
             return Applied.UNMATCHED
@@ -70,7 +70,7 @@ class FakeDeliveries:
         elif reported is not NotificationStatus.SENT:
             values["sent_at"] = row.sent_at or at
         self.db.notifications[target] = replace(row, **values)  # type: ignore[arg-type]
-        return Applied.ADVANCED
+        return Advanced(row.order_uuid, row.kind, reported)
 
     def _match(self, report: StatusReport, at: datetime) -> UUID | None:
         rows = list(self.db.notifications.values())

@@ -139,13 +139,14 @@ class FakeNotifications:
         return Claimed(id, token, row.phone, row.template, row.language, list(row.params))
 
     async def release(self, id: UUID, token: str, reason: str, at: datetime) -> bool:
-        return self._held(
+        held = self._held(
             id, token, at, status=S.QUEUED.value, failure_reason=reason[:MAX_REASON_CHARS]
         )
+        return held is not None
 
     async def record_sent(
         self, id: UUID, token: str, provider_message_id: str | None, at: datetime
-    ) -> bool:
+    ) -> UUID | None:
         return self._held(
             id,
             token,
@@ -156,7 +157,7 @@ class FakeNotifications:
             failure_reason=None,
         )
 
-    async def record_failed(self, id: UUID, token: str, reason: str, at: datetime) -> bool:
+    async def record_failed(self, id: UUID, token: str, reason: str, at: datetime) -> UUID | None:
         return self._held(
             id,
             token,
@@ -166,12 +167,12 @@ class FakeNotifications:
             failure_reason=reason[:MAX_REASON_CHARS],
         )
 
-    def _held(self, id: UUID, token: str, at: datetime, **values: Any) -> bool:
+    def _held(self, id: UUID, token: str, at: datetime, **values: Any) -> UUID | None:
         row = self.rows.get(id)
         if row is None or row.claim_token != token or row.status != S.PENDING.value:
-            return False
+            return None
         self.rows.put(id, replace(row, claim_token=None, updated_at=at, **values))
-        return True
+        return row.order_uuid
 
 
 class FakeMessageTexts:

@@ -13,6 +13,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from app.jobs import Job
+from app.live import notices_of
 from app.ports import OrderAlreadyExists
 from tests.fakes.access import FakeApiKeys, FakeUsers
 from tests.fakes.documents import FakeDocuments
@@ -37,6 +38,7 @@ class FakeUnitOfWork:
         self.correlation_id = correlation_id
         self._jobs_for = jobs_for
         self._recorded: list[Any] = []
+        self._announced: list[Any] = []
         self._closed = False
         runs = runs_table(store)
         self.orders = FakeOrders(store)
@@ -84,6 +86,9 @@ class FakeUnitOfWork:
     def record(self, events: Sequence[Any]) -> None:
         self._recorded.extend(events)
 
+    def announce(self, notices: Sequence[Any]) -> None:
+        self._announced.extend(notices)
+
     async def commit(self) -> None:
         if self._closed:
             raise RuntimeError("unit of work used after its commit")
@@ -105,6 +110,7 @@ class FakeUnitOfWork:
         ]
         self.store.outbox += jobs
         self.store.logs += self.logs.added
+        self.store.notices += self._announced + notices_of(new_events)
         self.store.commits += 1
         self._closed = True
         self._clear()
@@ -119,6 +125,7 @@ class FakeUnitOfWork:
         self.payloads.added = []
         self.logs.added = []
         self._recorded = []
+        self._announced = []
 
 
 class FakeUnitOfWorkFactory:

@@ -7,10 +7,11 @@ import orjson
 import pytest
 
 from app.auth.authenticate import CredentialKind
+from app.auth.credentials import credential_of
 from app.auth.ports import Verdict
 from app.errors import Unauthenticated
 from domain.auth.permissions import Permission
-from rest.gate import credential_of, limit_headers, require
+from rest.gate import limit_headers, require
 from tests.unit.rest_support import caller, request
 
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln"

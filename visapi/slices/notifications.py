@@ -42,7 +42,11 @@ def build(p: Platform) -> Slice[None]:
             RecordSent: partial(record_notification_sent, uow=uow, now=now),
             ResendConfirmation: partial(resend_confirmation, uow=uow, now=now, new_id=new_id),
             RecordDeliveryEvents: partial(
-                record_delivery_events, deliveries=SqlDeliveries(p.engine), now=now, new_id=new_id
+                record_delivery_events,
+                deliveries=SqlDeliveries(p.engine),
+                now=now,
+                new_id=new_id,
+                feed=p.live,
             ),
         },
     )

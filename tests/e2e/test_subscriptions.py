@@ -1,0 +1,263 @@
+"""Subscriptions against a real `visapi serve` on the embedded default: graphql-transport-ws and
+GraphQL over SSE clients, the order pipeline's events in commit order, filters, permissions per
+field, the persisted-documents rule, caps, revocation, shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.live import (
+    REVOKE,
+    closed_with,
+    create_order,
+    gql,
+    issued,
+    listening,
+    message,
+    new_key,
+    order_body,
+    socket,
+    sse_events,
+    subscribe,
+)
+from tests.processes import CLI, ROOT, base_env, servers, wait_until_up
+from tests.services import free_port
+
+ORDER_EVENTS = """subscription($f: OrderFilter) {
+  orderEvents(filter: $f) { type occurredAt order { orderId clientName } } }"""
+PIPELINE = ["CREATED", "CONTACT_SYNCED", "CONFIRMATION_QUEUED", "CONFIRMATION_SENT"]
+
+
+@pytest.fixture
+def env(sqlite_url: str) -> dict[str, str]:
+    return base_env(VISAPI_DATABASE_URL=sqlite_url, VISAPI_SUBSCRIPTION_RECHECK_S="0.5")
+
+
+@pytest.fixture
+def server(env: dict[str, str], tmp_path: Path) -> Iterator[tuple[str, str]]:
+    admin = new_key(env, "admin")
+    with servers(env, tmp_path, 1) as (base,):
+        yield base, admin
+
+
+async def events_of(ws, id: str, count: int) -> list[dict]:
+    got = []
+    while len(got) < count:
+        found = await message(ws)
+        assert found["type"] == "next", found
+        assert found["id"] == id, found
+        got.append(found["payload"]["data"]["orderEvents"])
+    return got
+
+
+async def test_an_order_s_pipeline_reaches_a_websocket_subscriber_in_commit_order(
+    server: tuple[str, str],
+) -> None:
+    base, admin = server
+    async with socket(base, {"X-API-Key": admin}) as ws:
+        await subscribe(ws, "a", ORDER_EVENTS)
+        await listening(base, "orderEvents")
+        order = await create_order(base, admin)
+        seen = await events_of(ws, "a", len(PIPELINE))
+    assert [e["type"] for e in seen] == PIPELINE
+    assert {e["order"]["orderId"] for e in seen} == {order["orderId"]}
+    assert seen[0]["order"]["clientName"] == "Avi Cohen"  # personal data, held permission
+    stamps = [e["occurredAt"] for e in seen]
+    assert stamps == sorted(stamps)
+
+
+async def test_a_filter_passes_only_matching_orders(server: tuple[str, str]) -> None:
+    base, admin = server
+    async with socket(base, {"Authorization": f"Bearer {admin}"}) as ws:
+        await subscribe(ws, "one", ORDER_EVENTS, {"f": {"clientEmail": "wanted@example.com"}})
+        await listening(base, "orderEvents")
+        await create_order(base, admin, order_body("other@example.com"))
+        wanted = await create_order(base, admin, order_body("wanted@example.com"))
+        [first] = await events_of(ws, "one", 1)
+    assert first == {**first, "type": "CREATED"}
+    assert first["order"]["orderId"] == wanted["orderId"]
+
+
+async def test_credentials_are_checked_at_connection_init(server: tuple[str, str]) -> None:
+    base, admin = server
+    for payload in ({}, {"X-API-Key": "vk_nope.wrong"}, {"Authorization": 12}):
+        async with socket(base, payload, ack=False) as ws:
+            code, _ = await closed_with(ws)
+            assert code == 4403, payload
+    async with socket(base, {"headers": {"x-api-key": admin}}) as ws:  # nested, any case
+        await subscribe(ws, "q", "subscription { queueStats { queue ready } }")
+        first = await message(ws)
+    assert first["type"] == "next"
+    assert {q["queue"] for q in first["payload"]["data"]["queueStats"]} == {
+        "critical",
+        "default",
+        "bulk",
+    }
+
+
+async def test_each_field_checks_its_own_permission(server: tuple[str, str]) -> None:
+    base, admin = server
+    reader, _ = await issued(base, admin, "logs:read")
+    async with socket(base, {"X-API-Key": reader}) as ws:
+        await subscribe(ws, "o", ORDER_EVENTS)
+        refused = await message(ws)
+        await subscribe(ws, "l", "subscription { logs { level message correlationId } }")
+        await listening(base, "logs")
+        await create_order(base, admin)
+        line = await message(ws)
+    assert refused["type"] == "error" or refused["payload"].get("errors"), refused
+    errors = refused["payload"] if refused["type"] == "error" else refused["payload"]["errors"]
+    assert errors[0]["extensions"]["code"] == "FORBIDDEN"
+    assert errors[0]["extensions"]["permission"] == "orders:read"
+    assert line["id"] == "l"
+    assert "received" in line["payload"]["data"]["logs"]["message"]
+
+
+async def test_sse_streams_a_subscription_and_refuses_without_credentials(
+    server: tuple[str, str],
+) -> None:
+    base, admin = server
+    got: list[tuple[str, object]] = []
+
+    async def listen() -> None:
+        async for event in sse_events(base, admin, "subscription { logs { message } }"):
+            got.append(event)
+            return
+
+    task = asyncio.create_task(listen())
+    await listening(base, "logs")
+    await create_order(base, admin)
+    await asyncio.wait_for(task, 15)
+    assert got[0][0] == "next"
+    assert "received" in got[0][1]["data"]["logs"]["message"]  # type: ignore[index]
+    anonymous = [e async for e in sse_events(base, None, "subscription { logs { message } }")]
+    assert anonymous[0][1]["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert anonymous[-1][0] == "complete"
+
+
+async def test_a_subscription_over_plain_http_is_refused(server: tuple[str, str]) -> None:
+    base, admin = server
+    async with httpx.AsyncClient(base_url=base) as client:
+        answer = await client.post(
+            "/graphql",
+            json={"query": "subscription { logs { message } }"},
+            headers={"X-API-Key": admin},
+        )
+    assert answer.status_code == 400
+    assert "text/event-stream" in answer.json()["errors"][0]["message"]
+
+
+async def test_a_revoked_key_s_socket_and_stream_close(server: tuple[str, str]) -> None:
+    base, admin = server
+    secret, id = await issued(base, admin, "logs:read")
+    got: list[tuple[str, object]] = []
+
+    async def listen() -> None:
+        async for event in sse_events(base, secret, "subscription { logs { message } }"):
+            got.append(event)
+
+    async with socket(base, {"X-API-Key": secret}) as ws:
+        await subscribe(ws, "l", "subscription { logs { message } }")
+        stream = asyncio.create_task(listen())
+        await listening(base, "logs", 2)
+        assert (await gql(base, admin, REVOKE, id=id))["data"]["revokeApiKey"]["revokedAt"]
+        code, reason = await closed_with(ws, timeout_s=5)
+        await asyncio.wait_for(stream, 5)
+    assert code == 4403
+    assert "revoked" in reason
+    assert got[-2][1]["errors"][0]["extensions"]["code"] == "FORBIDDEN"  # type: ignore[index]
+    assert got[-1][0] == "complete"
+
+
+async def test_caps_per_connection_and_per_caller(sqlite_url: str, tmp_path: Path) -> None:
+    env = base_env(
+        VISAPI_DATABASE_URL=sqlite_url,
+        VISAPI_SUBSCRIPTIONS_PER_CONNECTION="2",
+        VISAPI_SUBSCRIPTIONS_PER_CALLER="3",
+    )
+    admin = new_key(env, "admin")
+    query = "subscription { logs { message } }"
+    with servers(env, tmp_path, 1) as (base,):
+        async with (
+            socket(base, {"X-API-Key": admin}) as one,
+            socket(base, {"X-API-Key": admin}) as two,
+        ):
+            for n in (1, 2, 3):
+                await subscribe(one, f"s{n}", query)
+            over_connection = await message(one)
+            await subscribe(two, "t1", query)
+            await subscribe(two, "t2", query)
+            over_caller = await message(two)
+    assert over_connection["id"] == "s3"
+    assert over_connection["type"] == "error"
+    assert "limit" in over_connection["payload"][0]["message"].lower()
+    assert over_caller["id"] == "t2"
+    errors = (
+        over_caller["payload"]
+        if over_caller["type"] == "error"
+        else over_caller["payload"]["errors"]
+    )
+    assert errors[0]["extensions"]["code"] == "SUBSCRIPTION_LIMIT"
+
+
+async def test_trusted_documents_hold_over_websocket(sqlite_url: str, tmp_path: Path) -> None:
+    env = base_env(VISAPI_DATABASE_URL=sqlite_url, VISAPI_DOCUMENTS="trusted")
+    admin = new_key(env, "admin")
+    with servers(env, tmp_path, 1) as (base,):
+        reader, _ = await issued(base, admin, "logs:read")
+        async with socket(base, {"X-API-Key": reader}) as ws:
+            await subscribe(ws, "free", "subscription { logs { message } }")
+            refused = await message(ws)
+    errors = refused["payload"] if refused["type"] == "error" else refused["payload"]["errors"]
+    assert errors[0]["extensions"]["code"] == "PERSISTED_QUERY_REQUIRED"
+
+
+def start(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
+    with log.open("w") as out:
+        return subprocess.Popen(
+            [*CLI, "serve", "--port", str(port)], cwd=ROOT, env=env, stdout=out, stderr=out
+        )
+
+
+async def test_shutdown_closes_sockets_with_going_away(sqlite_url: str, tmp_path: Path) -> None:
+    env = base_env(VISAPI_DATABASE_URL=sqlite_url)
+    admin = new_key(env, "admin")
+    port, log = free_port(), tmp_path / "serve.log"
+    process = start(env, port, log)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(process, base, log)
+        async with socket(base, {"X-API-Key": admin}) as ws:
+            await subscribe(ws, "l", "subscription { logs { message } }")
+            await listening(base, "logs")
+            process.send_signal(signal.SIGTERM)
+            code, _ = await closed_with(ws)
+        assert code == 1001
+        process.wait(timeout=15)  # uvicorn re-raises the signal it handled: -15
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+async def test_metrics_count_connections_subscriptions_and_events(
+    server: tuple[str, str],
+) -> None:
+    base, admin = server
+    async with socket(base, {"X-API-Key": admin}) as ws:
+        await subscribe(ws, "o", ORDER_EVENTS)
+        await listening(base, "orderEvents")
+        await create_order(base, admin)
+        await message(ws)
+        async with httpx.AsyncClient(base_url=base) as client:
+            text = (await client.get("/metrics")).text
+    assert 'visapi_live_connections{transport="ws"} 1.0' in text
+    assert 'visapi_live_subscriptions{field="orderEvents"} 1.0' in text
+    assert 'visapi_live_events_fanned_out_total{topic="orders"}' in text
