@@ -261,3 +261,40 @@ async def test_metrics_count_connections_subscriptions_and_events(
     assert 'visapi_live_connections{transport="ws"} 1.0' in text
     assert 'visapi_live_subscriptions{field="orderEvents"} 1.0' in text
     assert 'visapi_live_events_fanned_out_total{topic="orders"}' in text
+
+
+WORKFLOW = {
+    "name": "Live run",
+    "enabled": True,
+    "triggers": [{"type": "manual"}],
+    "steps": [
+        {"id": "first", "type": "delay", "config": {"seconds": 1}},
+        {"id": "second", "type": "delay", "config": {"seconds": 1}},
+    ],
+}
+CREATE_WORKFLOW = """mutation($d: JSON!) { createWorkflow(definition: $d) {
+  ... on Workflow { id } ... on InvalidWorkflow { message } } }"""
+RUN = "mutation($id: ID!) { runWorkflow(id: $id) { id status } }"
+RUN_EVENTS = "subscription($id: ID!) { workflowRun(id: $id) { status steps { status } } }"
+
+
+async def test_a_workflow_run_is_pushed_step_by_step_and_the_stream_ends_with_it(
+    server: tuple[str, str],
+) -> None:
+    base, admin = server
+    made = await gql(base, admin, CREATE_WORKFLOW, d=WORKFLOW)
+    run = (await gql(base, admin, RUN, id=made["data"]["createWorkflow"]["id"]))["data"]
+    states = []
+    async with socket(base, {"X-API-Key": admin}) as ws:
+        await subscribe(ws, "r", RUN_EVENTS, {"id": run["runWorkflow"]["id"]})
+        while (found := await message(ws))["type"] == "next":
+            states.append(found["payload"]["data"]["workflowRun"])
+        assert found == {"id": "r", "type": "complete"}
+        await subscribe(ws, "gone", RUN_EVENTS, {"id": "00000000-0000-0000-0000-000000000000"})
+        missing = await message(ws)
+    assert states[-1]["status"] == "SUCCEEDED"
+    assert [s["status"] for s in states[-1]["steps"]] == ["SUCCEEDED", "SUCCEEDED"]
+    assert len(states) >= 2  # seen while it ran, then at its end
+    assert len({str(s) for s in states}) == len(states)  # each push is a change
+    errors = missing["payload"] if missing["type"] == "error" else missing["payload"]["errors"]
+    assert errors[0]["extensions"]["code"] == "NOT_FOUND"
