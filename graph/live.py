@@ -3,9 +3,9 @@
 Each subscription listens to one topic of the process's hub (app.live) through a bounded
 buffer, and reads what it shows through the read handlers, under the caller's permissions, like
 the query it mirrors. What a notice names is read once per process and notice, not once per
-subscriber (graph.subscribers), and from the database rather than the read cache: a notice can arrive
-before the write's cache eviction has. Every subscription counts against the caller's cap in
-this process (`Subscribers`) and in /metrics while it runs.
+subscriber (graph.subscribers), and from the database rather than the read cache: a notice can
+arrive before the write's cache eviction has. Every subscription counts against the caller's
+cap in this process and in /metrics while it runs.
 """
 
 from __future__ import annotations

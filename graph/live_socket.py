@@ -15,13 +15,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
+from starlette.websockets import WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
     Operation,
@@ -125,6 +128,19 @@ class Connections:
                     )
                     with contextlib.suppress(Exception):
                         await connection.close(REVOKED, why)
+
+
+class TextSocket(ASGIWebSocketAdapter):
+    """graphql-transport-ws messages are text frames: Strawberry's adapter sends the view's
+    bytes (orjson) as binary frames, which a browser hands over as a Blob the graphql-ws
+    client cannot read."""
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        encoded = self.view.encode_json(message)
+        try:
+            await self.ws.send_text(encoded.decode() if isinstance(encoded, bytes) else encoded)
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
 
 
 class LiveSocketHandler(BaseGraphQLTransportWSHandler[Any, None]):

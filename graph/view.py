@@ -40,9 +40,9 @@ from graph.http_answers import (
     negotiate,
     too_long,
 )
-from graph.subscribers import Subscribers
-from graph.live_socket import Connections, LiveSocketHandler, accept, sse_stream
+from graph.live_socket import Connections, LiveSocketHandler, TextSocket, accept, sse_stream
 from graph.response_cache import Responses
+from graph.subscribers import Subscribers
 
 
 class GraphQLView(GraphQL[Context, None]):
@@ -92,6 +92,7 @@ class GraphQLView(GraphQL[Context, None]):
         self.responses = responses or Responses(negotiate)
 
     graphql_transport_ws_handler_class = LiveSocketHandler
+    websocket_adapter_class = TextSocket
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":

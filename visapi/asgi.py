@@ -27,10 +27,10 @@ from app.documents.ports import DocumentsMode
 from app.responses import ResponseCache, ResponseStore
 from graph.cache_control import Plans
 from graph.http_answers import negotiate
-from graph.subscribers import Subscribers
 from graph.live_socket import Connections
 from graph.response_cache import Responses
 from graph.schema import Schema, build_schema
+from graph.subscribers import Subscribers
 from graph.view import GraphQLView
 from infrastructure.cache.memory import MemoryCache
 from infrastructure.cache.redis import RedisCache

@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -50,10 +51,16 @@ fetch(%(api)s + "/graphql", {
 @contextmanager
 def page_server(page: dict[str, str]) -> Iterator[str]:
     """A second tiny HTTP server on 127.0.0.1 serving `page["html"]` (filled in once the API's
-    address is known); yields its origin."""
+    address is known), and `/wait`, answered after `page["wait_s"]` seconds; yields its
+    origin."""
 
     class Page(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
+            if self.path == "/wait":  # held open: headless chromium's virtual time waits for it
+                time.sleep(float(page.get("wait_s", "0")))
+                self.send_response(204)
+                self.end_headers()
+                return
             body = page["html"].encode()
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")

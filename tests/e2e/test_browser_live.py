@@ -18,6 +18,9 @@ from tests.services import unavailable
 PAGE = """<!doctype html>
 <html><body><p id="result">waiting</p>
 <script>
+// Virtual time (--virtual-time-budget) waits for fetches, not for a WebSocket: this held-open
+// request gives the socket real seconds to answer in.
+fetch("/wait");
 const shown = document.getElementById("result");
 const ws = new WebSocket(%(ws)s, "graphql-transport-ws");
 const init = {type: "connection_init", payload: {"X-API-Key": %(key)s}};
@@ -75,7 +78,7 @@ def test_a_listed_origin_subscribes_over_websocket_and_another_is_refused(
         unavailable("chromium is not installed (apt-get install chromium; .ci/run does)")
     env = base_env(VISAPI_DATABASE_URL=sqlite_url)
     key = _admin(env)
-    page = {"html": ""}
+    page = {"html": "", "wait_s": "3"}
     with page_server(page) as listed, page_server(page) as other:
         env["VISAPI_CORS_ORIGINS"] = listed
         with servers(env, tmp_path, 1) as (api,):
