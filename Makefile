@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .PHONY: install run test lint typecheck contracts unit integration e2e schema clean
-.PHONY: bench bench-pipeline bench-logs bench-instructions bench-retention bench-redaction
+.PHONY: bench bench-pipeline bench-logs bench-instructions bench-retention bench-redaction bench-live
 
 $(STAMP): pyproject.toml
 	@test -n "$(PY)" || { echo "VisAPI needs Python 3.11 or newer (none found; set PY=...)"; exit 1; }
@@ -66,6 +66,11 @@ bench-instructions: $(STAMP)
 # The `logs` query over 1,000,000 log rows in PostgreSQL: p50/p95 per filter.
 bench-logs: $(STAMP)
 	$(BIN)/python -m tests.bench.logs
+
+# Subscriptions: 200 WebSocket subscribers over `serve --workers 2`, orders at 10/s (latency,
+# drops), and RSS with 1,000 idle subscribers (tests/bench/live.py).
+bench-live: $(STAMP)
+	$(BIN)/python -m tests.bench.live
 
 # Retention: purging 1,000,000 expired webhook payloads in PostgreSQL, rows/s and longest DELETE.
 bench-retention: $(STAMP)
