@@ -41,6 +41,7 @@ from graph.http_answers import (
     too_long,
 )
 from graph.live_socket import Connections, LiveSocketHandler, TextSocket, accept, sse_stream
+from graph.permissions import UNAUTHENTICATED_MESSAGE
 from graph.response_cache import Responses
 from graph.subscribers import Subscribers
 
@@ -110,6 +111,10 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def _answer(self, request: Request) -> Response:
         try:
+            if self._anonymous_stream(request):
+                # Every subscription needs credentials: refused before anything streams, as
+                # a WebSocket without them is at connection_init.
+                raise HTTPException(401, UNAUTHENTICATED_MESSAGE)
             return await self.run(request)
         except HTTPException as exc:
             return self._error_response(request, exc)
@@ -277,8 +282,15 @@ class GraphQLView(GraphQL[Context, None]):
             response.background = sub_response.background
         return response
 
+    def _anonymous_stream(self, request: Request) -> bool:
+        if self.connections is None or (request.scope.get("state") or {}).get("principal"):
+            return False
+        return self._get_stream_transport_from_headers(request.headers) is not None
+
     def _error_response(self, request: Request, exc: HTTPException) -> Response:
         status, headers = exc.status_code, {}
+        if status == 401:  # RFC 9110: a 401 names how to authenticate
+            headers["www-authenticate"] = 'Bearer realm="visapi"'
         if status == 405:
             headers["allow"] = "GET, POST"
         if request.method == "GET" and isinstance(exc.__cause__, InvalidOperationTypeError):

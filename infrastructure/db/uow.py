@@ -173,16 +173,19 @@ class SqlUnitOfWork:
         self.payloads.added.clear()
         self.logs.added.clear()
         self._recorded = []
+        # Subscribers hear of the change before its jobs can run: an order's CREATED reaches
+        # them before the CONTACT_SYNCED of the job this commit publishes next (the other way
+        # round, the job ran and announced while the relay was still marking its row sent).
+        notices = self._announced + notices_of(new_events) + [log_notice(r) for r in lines]
+        self._announced = []
+        if notices and self._feed is not None:
+            await self._feed.publish(notices)  # never raises: a lost notice is only logged
         for hook in self._after_commit:
             try:
                 await hook(new_events, messages)
             except Exception:
                 # The change is durable; the sweeper publishes what the fast path could not.
                 log.exception("after-commit hook %s failed", hook)
-        notices = self._announced + notices_of(new_events) + [log_notice(r) for r in lines]
-        self._announced = []
-        if notices and self._feed is not None:
-            await self._feed.publish(notices)  # never raises: a lost notice is only logged
 
     async def rollback(self) -> None:
         if self._conn is not None and self._conn.in_transaction():

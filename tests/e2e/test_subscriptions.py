@@ -81,7 +81,7 @@ async def test_a_filter_passes_only_matching_orders(server: tuple[str, str]) -> 
         await create_order(base, admin, order_body("other@example.com"))
         wanted = await create_order(base, admin, order_body("wanted@example.com"))
         [first] = await events_of(ws, "one", 1)
-    assert first == {**first, "type": "CREATED"}
+    assert first["type"] == "CREATED"  # the first event of the order, and only of it
     assert first["order"]["orderId"] == wanted["orderId"]
 
 
@@ -137,9 +137,15 @@ async def test_sse_streams_a_subscription_and_refuses_without_credentials(
     await asyncio.wait_for(task, 15)
     assert got[0][0] == "next"
     assert "received" in got[0][1]["data"]["logs"]["message"]  # type: ignore[index]
-    anonymous = [e async for e in sse_events(base, None, "subscription { logs { message } }")]
-    assert anonymous[0][1]["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
-    assert anonymous[-1][0] == "complete"
+    async with httpx.AsyncClient(base_url=base) as client:
+        anonymous = await client.post(
+            "/graphql",
+            json={"query": "subscription { logs { message } }"},
+            headers={"Accept": "text/event-stream"},
+        )
+    assert anonymous.status_code == 401
+    assert anonymous.headers["www-authenticate"] == 'Bearer realm="visapi"'
+    assert anonymous.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
 async def test_a_subscription_over_plain_http_is_refused(server: tuple[str, str]) -> None:
@@ -215,8 +221,11 @@ async def test_trusted_documents_hold_over_websocket(sqlite_url: str, tmp_path: 
         async with socket(base, {"X-API-Key": reader}) as ws:
             await subscribe(ws, "free", "subscription { logs { message } }")
             refused = await message(ws)
+        over_sse = [e async for e in sse_events(base, reader, "subscription { logs { message } }")]
     errors = refused["payload"] if refused["type"] == "error" else refused["payload"]["errors"]
     assert errors[0]["extensions"]["code"] == "PERSISTED_QUERY_REQUIRED"
+    assert over_sse[0][1]["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_REQUIRED"
+    assert over_sse[-1][0] == "complete"
 
 
 def start(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
@@ -298,3 +307,28 @@ async def test_a_workflow_run_is_pushed_step_by_step_and_the_stream_ends_with_it
     assert len({str(s) for s in states}) == len(states)  # each push is a change
     errors = missing["payload"] if missing["type"] == "error" else missing["payload"]["errors"]
     assert errors[0]["extensions"]["code"] == "NOT_FOUND"
+
+
+async def test_a_client_that_never_answers_pings_is_closed(sqlite_url: str, tmp_path: Path) -> None:
+    env = base_env(
+        VISAPI_DATABASE_URL=sqlite_url,
+        VISAPI_SUBSCRIPTION_PING_S="0.5",
+        VISAPI_SUBSCRIPTION_PONG_TIMEOUT_S="0.5",
+    )
+    with servers(env, tmp_path, 1) as (base,):
+        port = int(base.rsplit(":", 1)[1])
+        # A bare client: the handshake by hand, then it only reads (no library answers pings).
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(
+            b"GET /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+            b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            b"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: graphql-transport-ws\r\n\r\n"
+        )
+        await writer.drain()
+        assert (await reader.readuntil(b"\r\n\r\n")).startswith(b"HTTP/1.1 101")
+        frames = await asyncio.wait_for(reader.read(), 10)  # until the server hangs up
+        writer.close()
+    pings = frames.count(b"\x89\x04")  # unmasked ping frames with a 4-byte payload
+    close = frames[frames.index(b"\x88") :]
+    assert pings >= 1
+    assert int.from_bytes(close[2:4], "big") == 1011  # keepalive ping timeout
