@@ -6,6 +6,8 @@ import logging
 from typing import Protocol
 from uuid import UUID
 
+from app.bulk.commands import RunBulkBatch
+from app.bulk.policies import RUN_BULK_BATCH
 from app.bus import MessageBus
 from app.contacts.commands import SyncContact
 from app.contacts.policies import SYNC_CONTACT
@@ -70,6 +72,12 @@ async def record_notification_sent(
         await bus.handle(RecordSent(notification_uuid, claim_token, provider_message_id))
 
 
+async def run_bulk_batch(bus: MessageBus, *, operation_id: str, position: int) -> None:
+    operation_uuid = _uuid(operation_id, RUN_BULK_BATCH)
+    if operation_uuid is not None and isinstance(position, int):
+        await bus.handle(RunBulkBatch(operation_uuid, position))
+
+
 async def run_workflow(bus: MessageBus, *, run_id: str) -> None:
     run_uuid = _uuid(run_id, RUN_WORKFLOW)
     if run_uuid is not None:
@@ -98,6 +106,9 @@ def actor_registry(settings: JobSettings) -> dict[str, ActorSpec]:
         # A message the vendor accepted, whose recording outlived the send job's own retries
         # (app/notifications/recording.py): retried until the database answers again.
         retried(RECORD_JOB, Queue.CRITICAL, record_notification_sent),
+        # One batch of a bulk operation: behind every interactive job, retried like them
+        # (a repeated batch job finds its batch done and does nothing).
+        retried(RUN_BULK_BATCH, Queue.BULK, run_bulk_batch),
         # Steps retry inside the run (each with its own backoff and timeout); a run that still
         # fails goes straight to the dead letters, and a replay resumes at the failed step.
         ActorSpec(

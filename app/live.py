@@ -31,6 +31,7 @@ class Topic(StrEnum):
     ORDERS = "orders"  # subject: the order's uuid
     RUNS = "runs"  # subject: the workflow run's uuid
     LOGS = "logs"  # subject: the log line's id; data: the stored (redacted) line
+    BULK = "bulk"  # subject: the bulk operation's uuid
 
 
 class OrderEventType(StrEnum):

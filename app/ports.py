@@ -10,6 +10,7 @@ from typing import Any, Protocol, Self
 from uuid import UUID
 
 from app.auth.ports import ApiKeys, Users
+from app.bulk.ports import BulkOperations
 from app.contacts.ports import ContactSyncs
 from app.documents.ports import Documents
 from app.jobs import Job
@@ -82,6 +83,7 @@ class UnitOfWork(Protocol):
     runs: WorkflowRuns
     logs: UnitLogs
     documents: Documents
+    bulk: BulkOperations
 
     async def __aenter__(self) -> Self: ...
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.auth.access import Access
+from app.bulk.queries import BulkQueries
 from app.bus import MessageBus
 from app.documents.queries import DocumentQueries
 from app.idempotency import Idempotency, IdempotencyPolicy
@@ -26,6 +27,7 @@ class Services:
     sandbox_records: SandboxRecords
     access: Access
     documents: DocumentQueries
+    bulk: BulkQueries
     # HTTP-level idempotency of the webhooks (X-Idempotency-Key), beside the bus's own.
     idempotency: Idempotency
     idempotency_policy: IdempotencyPolicy

@@ -24,8 +24,11 @@ from app.live import OrderEventType as Kind
 from app.logs.live import line_of, matches
 from app.orders.views import OrderView
 from domain.auth.permissions import Permission, Principal
+from domain.orders.bulk import BulkStatus
 from domain.workflows.runs import RunStatus
 from graph.arguments import given, parse_id
+from graph.bulk import BulkOperation
+from graph.bulk import Id as BulkId
 from graph.context import Context
 from graph.errors import CodedError
 from graph.jobs import QueueStats
@@ -210,6 +213,40 @@ async def logs(
         live.leave(principal, "logs")
 
 
+async def bulk_operation(
+    info: Info[Context, None], id: BulkId
+) -> AsyncGenerator[BulkOperation | None, None]:
+    ctx, live, principal = _caller(info)
+    operation_id = parse_id(str(id), "id")
+    listener = live.hub.listen(Topic.BULK)  # before the first read: nothing falls between
+    live.enter(principal, "bulkOperation")
+    try:
+        op = await ctx.services.bulk.operation(operation_id)
+        if op is None:
+            raise CodedError(f"no bulk operation {operation_id}", "NOT_FOUND", field="id")
+        yield BulkOperation.of(op)
+        while op.status is BulkStatus.RUNNING:
+            try:
+                async for notice in listener:
+                    if notice.subject == str(operation_id):
+                        break
+                else:
+                    return
+            except Dropped:
+                # Batches of other operations filled the buffer: read this one again.
+                listener.close()
+                listener = live.hub.listen(Topic.BULK)
+            found = await ctx.services.bulk.operation(operation_id)
+            if found is None:
+                return
+            if (found.position, found.status) != (op.position, op.status):
+                yield BulkOperation.of(found)
+            op = found
+    finally:
+        listener.close()
+        live.leave(principal, "bulkOperation")
+
+
 @strawberry.type(
     description="Live data over WebSocket (graphql-transport-ws) or Server-Sent Events"
     " (graphql-sse). Each field names the permission it needs; events are delivered at most"
@@ -230,6 +267,11 @@ class Subscription:
         resolver=workflow_run,
         description="The run now, then again after each step; the stream ends with the run.",
         extensions=live_requires(Permission.WORKFLOWS_READ),
+    )
+    bulk_operation = strawberry.subscription(
+        resolver=bulk_operation,
+        description="The bulk operation now, then after each batch; the stream ends with it.",
+        extensions=live_requires(Permission.ORDERS_READ),
     )
     logs = strawberry.subscription(
         resolver=logs,

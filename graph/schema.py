@@ -26,6 +26,7 @@ from strawberry.types.base import get_object_definition
 
 from app.documents.ports import DocumentsMode
 from app.metrics import NO_METRICS, Metrics
+from graph.bulk import BulkMutation, BulkQuery
 from graph.cache_control import describe_arguments
 from graph.checks import ExecutionChecks
 from graph.cost import CostLimit, Costs
@@ -61,6 +62,7 @@ Query = merge_types(
         LogQuery,
         WorkflowQuery,
         WorkflowRunQuery,
+        BulkQuery,
     ),
 )
 Mutation = merge_types(
@@ -74,6 +76,7 @@ Mutation = merge_types(
         OperationsMutation,
         WorkflowMutation,
         WorkflowRunMutation,
+        BulkMutation,
     ),
 )
 # merge_types takes no description: the roots' are set on their definitions.

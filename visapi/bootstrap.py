@@ -26,6 +26,7 @@ from visapi.settings import Settings
 from visapi.slices import (
     Slice,
     access,
+    bulk,
     contacts,
     documents,
     logs,
@@ -47,6 +48,7 @@ FEATURES = (
     logs,
     operations,
     documents,
+    bulk,
 )
 # The jobs each event causes, by the policies of the feature that owns them.
 jobs_for = jobs_by_policy({e: p for f in FEATURES for e, p in f.JOBS.items()})
@@ -123,6 +125,7 @@ def bootstrap(
         log_slice := logs.build(p),
         ops := operations.build(p, orders=order_slice.queries, jobs_for=jobs_for),
         document_slice := documents.build(p),
+        bulk_slice := bulk.build(p, workflows=workflows.queries),
     ]
     bus = MessageBus({kind: h for s in slices for kind, h in s.commands.items()})
     services = Services(
@@ -134,6 +137,7 @@ def bootstrap(
         sandbox_records=ops.queries,
         access=access_slice.queries,
         documents=document_slice.queries,
+        bulk=bulk_slice.queries,
         idempotency=SqlIdempotency(p.engine),
         idempotency_policy=idempotency_policy(settings),
     )

@@ -41,32 +41,48 @@ async def resend_confirmation(
     """Queue the confirmation through the outbox; raise NotFound or InvalidInput (naming the
     field) when it cannot or must not be sent."""
     phone = _phone(cmd.phone) if cmd.phone is not None else None
-    at = now()
     async with uow(actor=cmd.actor, correlation_id=cmd.correlation_id) as unit:
-        order = await unit.orders.get(cmd.order_uuid)
-        if order is None:
-            raise NotFound(f"no order {cmd.order_uuid}", field="orderId")
-        existing = await unit.notifications.of_order(order.id, c.KIND)
-        await _refuse_if_ineligible(unit, order, existing, phone, force=cmd.force)
-        in_flight = [n for n in existing if n.status in IN_FLIGHT]
-        if in_flight and not cmd.force:
-            return await _queue_again(unit, in_flight[-1], phone, at, cmd.actor)
-        try:
-            params = await bound_params(unit, order)
-        except c.TemplateMismatch as exc:
-            raise InvalidInput(exc.message, field=exc.field) from None
-        item = c.resend_item([n.item for n in existing]) if existing else c.FIRST_ITEM
-        to = phone or order.client_phone
-        assert to is not None  # eligibility requires a phone
-        row = await add_confirmation(
-            unit, order, item=item, phone=to, params=params, at=at, new_id=new_id, actor=cmd.actor
-        )
-        if row is None:
-            # A concurrent resend took the same item: the caller may simply try again.
-            raise InvalidInput(
-                "another resend of this order is in progress; retry", field="orderId"
-            )
+        queued = await resend_in(
+            unit, cmd.order_uuid, force=cmd.force, phone=phone, at=now(), new_id=new_id,
+            actor=cmd.actor,
+        )  # fmt: skip
         await unit.commit()
+    return queued
+
+
+async def resend_in(
+    unit: UnitOfWork,
+    order_uuid: UUID,
+    *,
+    force: bool,
+    phone: str | None,
+    at: datetime,
+    new_id: Callable[[], UUID],
+    actor: str | None,
+) -> ConfirmationQueued:
+    """The resend inside `unit` (the caller commits); `phone` already normalised. NotFound or
+    InvalidInput (naming the field) when it cannot or must not be sent."""
+    order = await unit.orders.get(order_uuid)
+    if order is None:
+        raise NotFound(f"no order {order_uuid}", field="orderId")
+    existing = await unit.notifications.of_order(order.id, c.KIND)
+    await _refuse_if_ineligible(unit, order, existing, phone, force=force)
+    in_flight = [n for n in existing if n.status in IN_FLIGHT]
+    if in_flight and not force:
+        return _queue_again(unit, in_flight[-1], phone, at, actor)
+    try:
+        params = await bound_params(unit, order)
+    except c.TemplateMismatch as exc:
+        raise InvalidInput(exc.message, field=exc.field) from None
+    item = c.resend_item([n.item for n in existing]) if existing else c.FIRST_ITEM
+    to = phone or order.client_phone
+    assert to is not None  # eligibility requires a phone
+    row = await add_confirmation(
+        unit, order, item=item, phone=to, params=params, at=at, new_id=new_id, actor=actor
+    )
+    if row is None:
+        # A concurrent resend took the same item: the caller may simply try again.
+        raise InvalidInput("another resend of this order is in progress; retry", field="orderId")
     return ConfirmationQueued(queued_view(row), created=True)
 
 
@@ -118,7 +134,7 @@ def queued_view(row: NewNotification) -> NotificationView:
     )
 
 
-async def _queue_again(
+def _queue_again(
     unit: UnitOfWork, row: NotificationView, phone: str | None, at: datetime, actor: str | None
 ) -> ConfirmationQueued:
     """An unsent confirmation exists (its job may have been dead-lettered): queue its job again
@@ -130,7 +146,6 @@ async def _queue_again(
             field="phone",
         )
     unit.record([queued_event(row.order_id, row.id, row.item, at, actor)])
-    await unit.commit()
     return ConfirmationQueued(row, created=False)
 
 

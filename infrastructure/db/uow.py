@@ -20,6 +20,7 @@ from app.ports import OrderAlreadyExists
 from domain.events import DomainEvent
 from infrastructure.db.access import SqlApiKeys, SqlUsers
 from infrastructure.db.batch_insert import insert_all
+from infrastructure.db.bulk import SqlBulkOperations
 from infrastructure.db.contact_syncs import SqlContactSyncs
 from infrastructure.db.documents import SqlDocuments
 from infrastructure.db.engine import SQLITE_BEGIN
@@ -98,6 +99,7 @@ class SqlUnitOfWork:
         self.runs = SqlWorkflowRuns(conn)
         self.logs = SqlUnitLogs(self.correlation_id)
         self.documents = SqlDocuments(conn)
+        self.bulk = SqlBulkOperations(conn)
         return self
 
     async def __aexit__(

@@ -332,3 +332,27 @@ async def test_a_client_that_never_answers_pings_is_closed(sqlite_url: str, tmp_
     close = frames[frames.index(b"\x88") :]
     assert pings >= 1
     assert int.from_bytes(close[2:4], "big") == 1011  # keepalive ping timeout
+
+
+BULK = """mutation($f: OrderFilter!) { markOrdersProcessedWhere(filter: $f) { id } }"""
+BULK_EVENTS = "subscription($id: ID!) { bulkOperation(id: $id) { status total done } }"
+BULK_LIST = "{ bulkOperations(first: 5) { edges { node { id kind status } } } }"
+
+
+async def test_a_bulk_operation_s_progress_is_pushed_until_it_ends(
+    server: tuple[str, str],
+) -> None:
+    base, admin = server
+    for _ in range(3):
+        await create_order(base, admin, order_body("bulk-live@example.com"))
+    started = await gql(base, admin, BULK, f={"clientEmail": "bulk-live@example.com"})
+    id = started["data"]["markOrdersProcessedWhere"]["id"]
+    states = []
+    async with socket(base, {"X-API-Key": admin}) as ws:
+        await subscribe(ws, "b", BULK_EVENTS, {"id": id})
+        while (found := await message(ws))["type"] == "next":
+            states.append(found["payload"]["data"]["bulkOperation"])
+    listed = (await gql(base, admin, BULK_LIST))["data"]["bulkOperations"]["edges"]
+    assert found == {"id": "b", "type": "complete"}
+    assert states[-1] == {"status": "FINISHED", "total": 3, "done": 3}
+    assert listed[0]["node"] == {"id": id, "kind": "MARK_PROCESSED", "status": "FINISHED"}

@@ -66,6 +66,8 @@ class FakeStore:
         self.schedule_ticks: dict[tuple[str, datetime], str] = {}
         self.documents: dict[str, StoredDocument] = {}  # persisted documents by id
         self.notices: list[Any] = []  # live notices published after commits
+        self.bulk_operations: dict[UUID, Any] = {}
+        self.bulk_orders: dict[UUID, list[UUID]] = {}  # each operation's orders, in order
         self.commits = 0
         # Scripted outages: each unit entering takes the head; an exception is raised as the
         # SQL unit of work raises `Unavailable` when it cannot connect, None lets it in.

@@ -16,6 +16,7 @@ from app.jobs import Job
 from app.live import notices_of
 from app.ports import OrderAlreadyExists
 from tests.fakes.access import FakeApiKeys, FakeUsers
+from tests.fakes.bulk import FakeBulkOperations
 from tests.fakes.documents import FakeDocuments
 from tests.fakes.messaging import FakeContactSyncs, FakeMessageTexts, FakeNotifications
 from tests.fakes.operations import FakeFailedJobs, FakeWorkflowRuns, FakeWorkflows, runs_table
@@ -53,6 +54,7 @@ class FakeUnitOfWork:
         self.runs = FakeWorkflowRuns(store, runs)
         self.logs = FakeUnitLogs(correlation_id)
         self.documents = FakeDocuments(store)
+        self.bulk = FakeBulkOperations(store)
 
     def _tables(self) -> list[Staged[Any, Any]]:
         return [
@@ -66,6 +68,8 @@ class FakeUnitOfWork:
             self.runs.rows,
             self.runs.ticks,
             self.documents.rows,
+            self.bulk.rows,
+            self.bulk.items,
         ]
 
     async def __aenter__(self) -> Self:

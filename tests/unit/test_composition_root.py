@@ -23,6 +23,7 @@ from app.jobs import check_jobs
 from domain.contacts.events import ContactResyncRequested
 from domain.jobs import FailedJobReplayed
 from domain.notifications.events import NotificationQueued
+from domain.orders.bulk import BulkBatchDue
 from domain.orders.model import OrderCreated, OrderRetriggered
 from domain.workflows.model import WorkflowRunQueued
 from infrastructure.cache.memory import MemoryCache
@@ -201,6 +202,7 @@ SAMPLES: dict[type, Any] = {
         queue="default",
         arguments={"order_id": str(uuid4())},
     ),
+    BulkBatchDue: BulkBatchDue(aggregate_id=uuid4(), occurred_at=AT, position=50),
 }
 
 

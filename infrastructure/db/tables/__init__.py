@@ -2,6 +2,7 @@
 
 from infrastructure.db.tables.access import api_keys, users
 from infrastructure.db.tables.base import metadata
+from infrastructure.db.tables.bulk import bulk_operation_orders, bulk_operations
 from infrastructure.db.tables.documents import persisted_documents
 from infrastructure.db.tables.messaging import (
     contact_syncs,
@@ -24,6 +25,8 @@ from infrastructure.db.tables.workflows import workflow_runs, workflows
 
 __all__ = [
     "api_keys",
+    "bulk_operation_orders",
+    "bulk_operations",
     "contact_syncs",
     "delivery_events",
     "events",
