@@ -7,26 +7,24 @@ import asyncio
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
 from visapi.cli_documents import documents
+from visapi.cli_keys import keys
+from visapi.cli_migrate import migrate
 from visapi.cli_support import (
     first_key_notice,
     require_redis,
     require_schema,
-    run_with_container,
     settings_or_exit,
     start_logging,
 )
 from visapi.metrics_dir import MULTIPROC_ENV, metrics_directory
 
-if TYPE_CHECKING:
-    from app.auth.commands import IssuedKey
-
 
 @click.group()
+@click.version_option(package_name="visapi", prog_name="visapi")
 def main() -> None:
     """VisAPI: the visa agency's back office (GraphQL API, jobs, periodic runs)."""
 
@@ -136,17 +134,6 @@ def scheduler() -> None:
     run_scheduler(settings)
 
 
-@main.command()
-def migrate() -> None:
-    """Upgrade the database to the latest schema."""
-    from infrastructure.db.migrate import upgrade
-
-    settings = settings_or_exit()
-    start_logging(settings)
-    upgrade(settings.database_url)
-    click.echo("database is at the latest revision", err=True)
-
-
 @main.command("export-schema")
 @click.option(
     "--write",
@@ -230,41 +217,9 @@ def fake_vendors(host: str, port: int, token: str) -> None:
     uvicorn.run(create_fake_vendor(token), host=host, port=port, log_level="warning")
 
 
-@main.group()
-def keys() -> None:
-    """API keys."""
-
-
-@keys.command("create")
-@click.option("--name", required=True, help="What the key is for, e.g. storefront.")
-@click.option(
-    "--scopes",
-    required=True,
-    help="Comma-separated permissions: orders:read,orders:write or admin.",
-)
-@click.option("--expires-in-days", type=click.IntRange(1, 3650), default=None, help="Default 90.")
-def create_key(name: str, scopes: str, expires_in_days: int | None) -> None:
-    """Create an API key and print it (the full key is shown this once)."""
-    from app.auth.commands import CreateApiKey
-
-    settings = settings_or_exit()
-    command = CreateApiKey(
-        name=name,
-        scopes=tuple(s for s in scopes.split(",") if s.strip()),
-        expires_in_days=expires_in_days,
-        actor="cli",
-    )
-    issued: IssuedKey = run_with_container(settings, lambda c: c.bus.handle(command))
-    key = issued.key
-    click.echo(
-        f"created API key {key.prefix} ({key.name}): scopes {','.join(key.scopes)}, "
-        f"expires {key.expires_at:%Y-%m-%d}. It is shown once:",
-        err=True,
-    )
-    click.echo(issued.secret)  # stdout carries the key alone, for scripts
-
-
 main.add_command(documents)
+main.add_command(keys)
+main.add_command(migrate)
 
 if __name__ == "__main__":
     main()
