@@ -15,7 +15,8 @@ from app.auth.commands import CreateApiKey, IssuedKey, RevokeApiKey, RotateApiKe
 from app.auth.ports import KeyUsage, KeyView, SecretHasher
 from app.cache import invalidating
 from app.errors import Forbidden, NotFound
-from app.ports import Cache, UnitOfWorkFactory
+from app.logs.ports import LogLevel
+from app.ports import Cache, UnitOfWork, UnitOfWorkFactory
 from domain.auth.keys import ApiKey, full_key, lifetime, new_key_material
 from domain.auth.permissions import Permission, lacking, parse_scopes
 
@@ -73,8 +74,17 @@ async def create_api_key(
     async with uow(actor=cmd.actor, correlation_id=cmd.correlation_id) as unit:
         await unit.api_keys.add(key)
         unit.record(key.events)
+        _logged(unit, key, "created", cmd.actor)
         await unit.commit()
     return IssuedKey(key=key_view(key), secret=full_key(prefix, secret))
+
+
+def _logged(unit: UnitOfWork, key: ApiKey, what: str, actor: str | None) -> None:
+    unit.logs.add(
+        LogLevel.INFO,
+        f"API key {key.prefix} ({key.name}) {what} by {actor or 'the system'}",
+        metadata={"key_id": str(key.id), "prefix": key.prefix, "scopes": list(key.scopes)},
+    )
 
 
 def _may_manage(key: ApiKey, held: frozenset[Permission] | None, verb: str) -> None:
@@ -103,6 +113,7 @@ async def revoke_api_key(
             if key.revoke(now=now(), actor=cmd.actor):
                 await unit.api_keys.save(key)
                 unit.record(key.events)
+                _logged(unit, key, "revoked", cmd.actor)
                 await unit.commit()
         return key_view(key)
 
@@ -134,6 +145,7 @@ async def rotate_api_key(
             key.rotate(hashed_secret=hashed, lifetime=life, now=now(), actor=cmd.actor)
             await unit.api_keys.save(key)
             unit.record(key.events)
+            _logged(unit, key, "rotated", cmd.actor)
             await unit.commit()
         return IssuedKey(key=key_view(key), secret=full_key(key.prefix, secret))
 

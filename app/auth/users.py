@@ -13,6 +13,7 @@ from app.auth.commands import SetUserRole
 from app.auth.ports import AccessReads, Claims, UserAlreadyExists, UserView
 from app.cache import invalidating
 from app.errors import Forbidden, NotFound, Unauthenticated
+from app.logs.ports import LogLevel
 from app.ports import Cache, UnitOfWorkFactory
 from domain.auth.permissions import ROLE_PERMISSIONS, Permission, Role, lacking, parse_role
 from domain.auth.users import User
@@ -52,6 +53,11 @@ async def ensure_user(
         async with uow(actor=f"user:{user.id}") as unit:
             await unit.users.add(user)
             unit.record(user.events)
+            unit.logs.add(
+                LogLevel.INFO,
+                f"user {user.id} first seen, role {user.role.value}",
+                metadata={"user_id": str(user.id), "role": user.role.value},
+            )
             await unit.commit()
     except UserAlreadyExists:
         # Either a concurrent first request won (then the row is theirs and ours), or the
@@ -93,9 +99,16 @@ async def set_user_role(
                 raise NotFound("no user has this id", field="userId")
             _may_change(user, role, cmd)
             # Unchanged still confirms the eviction (see app.auth.keys.revoke_api_key).
+            before = user.role
             if user.set_role(role, now=now(), actor=cmd.actor):
                 await unit.users.save(user)
                 unit.record(user.events)
+                unit.logs.add(
+                    LogLevel.INFO,
+                    f"user {user.id} role changed from {before.value} to {role.value}"
+                    f" by {cmd.actor or 'the system'}",
+                    metadata={"user_id": str(user.id), "from": before.value, "to": role.value},
+                )
                 await unit.commit()
         return user_view(user)
 

@@ -13,6 +13,7 @@ from app.contacts.commands import ResyncContact, SyncContact, SyncOutcome
 from app.contacts.ports import Contact, ContactSync
 from app.errors import NotFound
 from app.live import OrderEventType, order_notice
+from app.logs.ports import LogLevel
 from app.notifications.confirmations import confirm_after_sync
 from app.ports import UnitOfWork, UnitOfWorkFactory
 from app.vendors import VendorError
@@ -133,6 +134,12 @@ async def _record_synced(
     async with uow(actor=ACTOR) as unit:
         await unit.contact_syncs.record_success(order.id, contact_id, created, now())
         unit.announce([order_notice(OrderEventType.CONTACT_SYNCED, order.id, now())])
+        unit.logs.add(
+            LogLevel.INFO,
+            f"contact of order {order.order_id} synced to the CRM"
+            f" ({'created' if created else 'updated'})",
+            metadata={"order_id": order.order_id, "order_uuid": str(order.id)},
+        )
         try:
             # Same transaction: the success and the confirmation's row and job, or neither.
             outcome = await confirm_after_sync(unit, order, at=now(), new_id=new_id)
@@ -175,5 +182,10 @@ async def _record_failure(
     async with uow(actor=ACTOR) as unit:
         await unit.contact_syncs.record_failure(order_uuid, category, message, at)
         unit.announce([order_notice(OrderEventType.CONTACT_SYNC_FAILED, order_uuid, at)])
+        unit.logs.add(
+            LogLevel.WARN,
+            f"contact sync of order {order_uuid} failed ({category}): {message}",
+            metadata={"order_uuid": str(order_uuid), "category": category, "attempt": attempt},
+        )
         await unit.commit()
     log.warning("sync_contact: attempt %d for order %s failed (%s)", attempt, order_uuid, category)

@@ -81,8 +81,16 @@ class UnitLogs(Protocol):
     exists exactly when the change does. Redacted like BusinessLog's."""
 
     def add(
-        self, level: LogLevel, message: str, *, metadata: Mapping[str, Any] | None = None
-    ) -> None: ...
+        self,
+        level: LogLevel,
+        message: str,
+        *,
+        metadata: Mapping[str, Any] | None = None,
+        workflow_id: UUID | None = None,
+        job_id: str | None = None,
+    ) -> None:
+        """A line stored with the unit's commit; `job_id` defaults to the running job's."""
+        ...
 
 
 class LogReads(Protocol):

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from uuid import UUID
 
+from app.logs.ports import LogLevel
 from app.notifications.ports import NewNotification
 from app.ports import UnitOfWork
 from domain.notifications import confirmation as c
@@ -59,6 +60,11 @@ async def add_confirmation(
     if not await unit.notifications.add(row):
         return None
     unit.record([queued_event(row.order_uuid, row.id, item, at, actor)])
+    unit.logs.add(
+        LogLevel.INFO,
+        f"confirmation{f' {item}' if item else ''} of order {order.order_id} queued",
+        metadata={"order_id": order.order_id, "notification_id": str(row.id)},
+    )
     return row
 
 

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from app.live import Feed, Notice, OrderEventType, order_notice
+from app.logs.ports import BusinessLog, LogLevel
 from domain.notifications.confirmation import KIND as CONFIRMATION
 from domain.notifications.delivery import StatusReport, change_fields, status_reports
 from domain.notifications.status import NotificationStatus
@@ -102,6 +103,7 @@ async def record_delivery_events(
     now: Callable[[], datetime],
     new_id: Callable[[], UUID],
     feed: Feed | None = None,
+    business_log: BusinessLog | None = None,
 ) -> DeliveriesRecorded:
     received = now()
     # PostgreSQL refuses U+0000 in the JSONB payload and in the ids and phones read from it:
@@ -136,6 +138,14 @@ async def record_delivery_events(
     await deliveries.mark(statuses)
     if notices and feed is not None:
         await feed.publish(notices)  # each status is committed by `apply` itself
+    if business_log is not None:
+        for notice in notices:
+            what = notice.kind.removeprefix("confirmation_")
+            await business_log.write(
+                LogLevel.INFO if what != "failed" else LogLevel.WARN,
+                f"confirmation of order {notice.subject} {what} (Meta)",
+                metadata={"order_uuid": notice.subject, "status": what},
+            )
     return DeliveriesRecorded(counts=dict(Counter(s.value for s in statuses.values())))
 
 

@@ -40,6 +40,7 @@ from uuid import UUID
 
 from app.jobs import Jobs, RetryLater
 from app.live import OrderEventType, order_notice
+from app.logs.ports import LogLevel
 from app.notifications.commands import RecordSent, SendNotification, SendOutcome
 from app.notifications.ports import ClaimState, Messaging, TemplateMessage
 from app.notifications.recording import DONE, record_accepted
@@ -131,6 +132,11 @@ async def _fail(uow: UnitOfWorkFactory, nid: UUID, token: str, why: str, at: dat
         order_uuid = await unit.notifications.record_failed(nid, token, why, at)
         if order_uuid is not None:
             unit.announce([order_notice(OrderEventType.CONFIRMATION_FAILED, order_uuid, at)])
+            unit.logs.add(
+                LogLevel.ERROR,
+                f"confirmation {nid} of order {order_uuid} failed for good: {why}",
+                metadata={"order_uuid": str(order_uuid), "notification_id": str(nid)},
+            )
         await unit.commit()
     log.error(
         "send_notification: %s failed for good (%s)%s", nid, why, _lost(order_uuid is not None)

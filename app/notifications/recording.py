@@ -31,6 +31,7 @@ from uuid import UUID
 from app.errors import Unavailable
 from app.jobs import Job, Jobs, RetryLater
 from app.live import OrderEventType, order_notice
+from app.logs.ports import LogLevel
 from app.notifications.commands import RecordSent
 from app.ports import UnitOfWorkFactory
 from domain.notifications.status import NotificationStatus as S
@@ -127,6 +128,11 @@ async def _record(uow: UnitOfWorkFactory, cmd: RecordSent, at: datetime) -> bool
         recorded = order_uuid is not None
         if order_uuid is not None:
             unit.announce([order_notice(OrderEventType.CONFIRMATION_SENT, order_uuid, at)])
+            unit.logs.add(
+                LogLevel.INFO,
+                f"confirmation {nid} of order {order_uuid} sent",
+                metadata={"order_uuid": str(order_uuid), "notification_id": str(nid)},
+            )
         state = None if recorded else await unit.notifications.state(nid)
         await unit.commit()
     if recorded:

@@ -11,6 +11,7 @@ from datetime import datetime
 from uuid import UUID
 
 from app.errors import InvalidInput, NotFound
+from app.logs.ports import LogLevel
 from app.notifications.commands import ConfirmationQueued, ResendConfirmation
 from app.notifications.confirmations import DELIVERED, add_confirmation, bound_params, queued_event
 from app.notifications.ports import NewNotification
@@ -146,6 +147,11 @@ def _queue_again(
             field="phone",
         )
     unit.record([queued_event(row.order_id, row.id, row.item, at, actor)])
+    unit.logs.add(
+        LogLevel.INFO,
+        f"confirmation {row.item} of order {row.order_id} queued again ({row.status})",
+        metadata={"order_uuid": str(row.order_id), "notification_id": str(row.id)},
+    )
     return ConfirmationQueued(row, created=False)
 
 

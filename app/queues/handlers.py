@@ -15,7 +15,8 @@ from datetime import datetime
 
 from app.errors import InvalidInput, NotFound
 from app.jobs import ActorSpec
-from app.ports import UnitOfWorkFactory
+from app.logs.ports import LogLevel
+from app.ports import UnitOfWork, UnitOfWorkFactory
 from app.queues.commands import (
     ActorUnknown,
     AlreadyReplayed,
@@ -46,6 +47,16 @@ def _replayed(
     )
 
 
+def _log_replays(unit: UnitOfWork, jobs: list[FailedJobView], actor: str | None) -> None:
+    for job in jobs:
+        unit.logs.add(
+            LogLevel.INFO,
+            f"dead letter {job.id} ({job.actor}) replayed by {actor or 'the system'}",
+            metadata={"failed_job_id": str(job.id), "actor": job.actor},
+            job_id=job.message_id,
+        )
+
+
 async def replay_failed_job(
     cmd: ReplayFailedJob,
     *,
@@ -66,6 +77,7 @@ async def replay_failed_job(
         if not await unit.failed_jobs.mark_replayed([job.id], at):
             return AlreadyReplayed(job)  # a concurrent replay won (SQLite without row locks)
         unit.record([_replayed(job, spec, at, cmd.actor)])
+        _log_replays(unit, [job], cmd.actor)
         await unit.commit()
     return JobReplayed(dataclasses.replace(job, replayed_at=at))
 
@@ -93,6 +105,7 @@ async def replay_failed_jobs(
         changed = set(await unit.failed_jobs.mark_replayed([j.id for j in known], at))
         done = [j for j in known if j.id in changed]
         unit.record([_replayed(j, registry[j.actor], at, cmd.actor) for j in done])
+        _log_replays(unit, done, cmd.actor)
         await unit.commit()
     return JobsReplayed(
         replayed=[dataclasses.replace(j, replayed_at=at) for j in done],

@@ -17,8 +17,9 @@ from typing import Any
 from uuid import UUID
 
 from app.live import run_notice
+from app.logs.ports import LogLevel
 from app.metrics import NO_METRICS, Metrics
-from app.ports import UnitOfWorkFactory
+from app.ports import UnitOfWork, UnitOfWorkFactory
 from app.vendors import ErrorKind, VendorError
 from app.workflows.commands import ExecuteRun
 from app.workflows.ports import WorkflowView, step_list
@@ -128,9 +129,17 @@ async def _claim(
         for result in run.steps:
             if result.status in (StepStatus.FAILED, StepStatus.RUNNING):
                 result.status, result.error = StepStatus.PENDING, None  # a replay tries again
+        again = run.started_at is not None
         run.status, run.finished_at = RunStatus.RUNNING, None
         run.started_at = run.started_at or at
         await unit.runs.save(run, at)
+        unit.logs.add(
+            LogLevel.INFO,
+            f"workflow run {run.id} of {workflow.name!r} {'resumed' if again else 'started'}"
+            f" ({run.trigger_type})",
+            metadata={"run_id": str(run.id), "trigger": run.trigger_type},
+            workflow_id=run.workflow_id,
+        )
         await unit.commit()
     return run, workflow
 
@@ -196,6 +205,8 @@ async def _run_step(
     return StepStatus.FAILED
 
 
+# Step results worth a log line, and runs' ends.
+_STEP_ENDS = frozenset({StepStatus.SUCCEEDED, StepStatus.FAILED})
 # The statuses an executor ends a run in; canceled is counted where a run is canceled (runs.py).
 _FINAL = frozenset({RunStatus.SUCCEEDED, RunStatus.FAILED})
 
@@ -213,6 +224,28 @@ class _Saver:
         self._uow = uow
         self._now = now
         self._metrics = metrics
+        self._logged: dict[str, StepStatus] = {}  # the step results already logged
+
+    def _log(self, unit: UnitOfWork, run: WorkflowRun) -> None:
+        """A line for each step result not logged yet, and for the run's end."""
+        for result in run.steps:
+            if result.status in _STEP_ENDS and self._logged.get(result.id) is not result.status:
+                self._logged[result.id] = result.status
+                error = f": {result.error}" if result.error else ""
+                unit.logs.add(
+                    LogLevel.INFO if result.status is StepStatus.SUCCEEDED else LogLevel.WARN,
+                    f"workflow run {run.id} step {result.id!r} {result.status.value}"
+                    f" after {result.attempts} attempt(s){error}",
+                    metadata={"run_id": str(run.id), "step": result.id},
+                    workflow_id=run.workflow_id,
+                )
+        if run.status in _FINAL:
+            unit.logs.add(
+                LogLevel.INFO if run.status is RunStatus.SUCCEEDED else LogLevel.ERROR,
+                f"workflow run {run.id} {run.status.value}",
+                metadata={"run_id": str(run.id)},
+                workflow_id=run.workflow_id,
+            )
 
     async def save(self, run: WorkflowRun) -> bool:
         at = self._now()
@@ -230,6 +263,7 @@ class _Saver:
                 return False
             await unit.runs.save(run, at)
             unit.announce([run_notice(run.id, run.status.value, at)])
+            self._log(unit, run)
             await unit.commit()
         run.updated_at = at
         if run.status in _FINAL:

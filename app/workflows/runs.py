@@ -13,6 +13,7 @@ from uuid import UUID
 
 from app.errors import Conflict, InvalidInput, NotFound
 from app.idempotency import Answer, Idempotency, IdempotencyPolicy, run_once
+from app.logs.ports import LogLevel
 from app.metrics import NO_METRICS, Metrics
 from app.ports import UnitOfWork, UnitOfWorkFactory
 from app.workflows.commands import CancelRun, StartRun, TriggerWebhook
@@ -181,6 +182,12 @@ async def cancel_run(
                     workflow_id=str(run.workflow_id),
                 )
             ]
+        )
+        unit.logs.add(
+            LogLevel.INFO,
+            f"workflow run {run.id} canceled by {cmd.actor or 'the system'}",
+            metadata={"run_id": str(run.id)},
+            workflow_id=run.workflow_id,
         )
         await unit.commit()
     # The run's final status; its executor, if any, stops without counting it again.

@@ -143,7 +143,13 @@ class SqlUnitLogs:
         self.added: list[dict[str, Any]] = []
 
     def add(
-        self, level: LogLevel, message: str, *, metadata: Mapping[str, Any] | None = None
+        self,
+        level: LogLevel,
+        message: str,
+        *,
+        metadata: Mapping[str, Any] | None = None,
+        workflow_id: UUID | None = None,
+        job_id: str | None = None,
     ) -> None:
         self.added.append(
             log_row(
@@ -152,7 +158,8 @@ class SqlUnitLogs:
                 metadata,
                 at=self._now(),
                 correlation_id=self._correlation_id or context.correlation_id.get(),
-                job_id=context.job_id.get(),
+                workflow_id=workflow_id,
+                job_id=job_id or context.job_id.get(),
             )
         )
 

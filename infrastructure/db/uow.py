@@ -13,6 +13,7 @@ from typing import Any, Self
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from app import context as app_context
 from app.errors import Unavailable
 from app.jobs import ActorSpec, Job, check_jobs
 from app.live import Feed, Notice, notices_of
@@ -70,7 +71,9 @@ class SqlUnitOfWork:
         self._feed = feed
         self._announced: list[Notice] = []
         self.actor = actor
-        self.correlation_id = correlation_id
+        # A job's units carry the id of the request that caused it (the worker sets it per
+        # message): its events, outbox rows (the next hop) and log lines keep it.
+        self.correlation_id = correlation_id or app_context.correlation_id.get()
         self._conn: AsyncConnection | None = None
         self._recorded: list[DomainEvent] = []
 

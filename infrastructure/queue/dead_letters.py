@@ -15,7 +15,9 @@ from dramatiq.middleware import Middleware
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from infrastructure.db.tables import failed_jobs
+from app.logs.ports import LogLevel
+from infrastructure.db.logs import log_row
+from infrastructure.db.tables import failed_jobs, logs
 from infrastructure.queue.retries import attempts_of
 
 log = logging.getLogger("visapi.dead_letters")
@@ -32,6 +34,7 @@ class FailedJob:
     error: str
     attempts: int
     failed_at: datetime
+    correlation_id: str | None = None
 
 
 Writer = Callable[[FailedJob], Awaitable[None]]
@@ -78,6 +81,7 @@ class DeadLetters(Middleware):
             # Every attempt that raised was counted (retries or deferrals), this one included.
             attempts=attempts_of(message),
             failed_at=datetime.now(UTC),
+            correlation_id=message.options.get("correlation_id"),
         )
         loop_thread = get_event_loop_thread()
         if self._writer is None or loop_thread is None:
@@ -95,10 +99,22 @@ def failed_job_writer(engine: AsyncEngine) -> Writer:
     """Insert one `failed_jobs` row with `engine` (use it on the loop that owns its pool)."""
 
     async def write(job: FailedJob) -> None:
+        id = uuid.uuid4()
+        # The business log says so too, in the same transaction, with the job's id and the
+        # correlation id of the request that caused it.
+        line = log_row(
+            LogLevel.ERROR,
+            f"job {job.actor} {job.message_id} failed for good after {job.attempts} attempt(s):"
+            f" {job.error}",
+            {"failed_job_id": str(id), "queue": job.queue, "actor": job.actor},
+            at=job.failed_at,
+            correlation_id=job.correlation_id,
+            job_id=job.message_id,
+        )
         async with engine.begin() as conn:
             await conn.execute(
                 insert(failed_jobs).values(
-                    id=uuid.uuid4(),
+                    id=id,
                     message_id=job.message_id,
                     queue=job.queue,
                     actor=job.actor,
@@ -108,6 +124,7 @@ def failed_job_writer(engine: AsyncEngine) -> Writer:
                     failed_at=job.failed_at,
                 )
             )
+            await conn.execute(insert(logs), line)
 
     return write
 

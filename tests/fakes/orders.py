@@ -61,12 +61,22 @@ class FakeUnitLogs:
         self.correlation_id = correlation_id
         self.added: list[dict[str, Any]] = []
 
-    def add(self, level: Any, message: str, *, metadata: Mapping[str, Any] | None = None) -> None:
+    def add(
+        self,
+        level: Any,
+        message: str,
+        *,
+        metadata: Mapping[str, Any] | None = None,
+        workflow_id: Any = None,
+        job_id: str | None = None,
+    ) -> None:
         self.added.append(
             {
                 "level": str(level),
                 "message": message,
                 "metadata": dict(metadata or {}),
                 "correlation_id": self.correlation_id,
+                "workflow_id": workflow_id,
+                "job_id": job_id,
             }
         )

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any, Self
 
+from app import context as app_context
 from app.jobs import Job
 from app.live import notices_of
 from app.ports import OrderAlreadyExists
@@ -36,7 +37,7 @@ class FakeUnitOfWork:
     ) -> None:
         self.store = store
         self.actor = actor
-        self.correlation_id = correlation_id
+        self.correlation_id = correlation_id or app_context.correlation_id.get()
         self._jobs_for = jobs_for
         self._recorded: list[Any] = []
         self._announced: list[Any] = []

@@ -12,6 +12,7 @@ from app.notifications.policies import JOB_POLICIES as JOBS
 from app.notifications.recording import record_notification_sent
 from app.notifications.resend import resend_confirmation
 from infrastructure.db.deliveries import SqlDeliveries
+from infrastructure.db.logs import SqlBusinessLog
 from infrastructure.queue.jobs import BrokerJobs
 from visapi.platform import Platform
 from visapi.slices import Slice
@@ -47,6 +48,7 @@ def build(p: Platform) -> Slice[None]:
                 now=now,
                 new_id=new_id,
                 feed=p.live,
+                business_log=SqlBusinessLog(p.engine, now=now, feed=p.live),
             ),
         },
     )
