@@ -220,6 +220,10 @@ class StoredEvent:
 class EventLog(Protocol):
     """Reads stored events by time: `start <= occurred_at < end`, of the given types."""
 
+    async def runs_of_orders(self, order_ids: Sequence[UUID]) -> dict[UUID, list[UUID]]:
+        """The workflow runs each order started (their context names the order)."""
+        ...
+
     async def count(self, start: datetime, end: datetime, types: Sequence[str]) -> int: ...
 
     async def page(

@@ -4,10 +4,15 @@ For every stored event of the chosen types with `start <= occurred_at < end`, ol
 1. the event is rebuilt from its row (type, aggregate id, time, actor, payload);
 2. the job policies derive its jobs again (`jobs_for`, as the unit of work did at commit), and
    they are written to the outbox as new rows and published, like any job.
+3. an OrderCreated also runs the workflow runs the order started in its own transaction again
+   (`run_workflow` for each: they are not jobs of the event's policy, so step 2 misses them).
 Nothing else happens: no event row is written, no aggregate changes. Replaying is safe because
-every consumer is idempotent: `sync_contact` ends at once on a synced row, and notifications are
-claimed per (order, kind, item), so a replayed OrderCreated neither syncs nor confirms twice. It
-re-does what was lost (a sync whose job was dead-lettered, a handler that failed) and nothing more.
+every consumer is idempotent: `sync_contact` ends at once on a synced row (a forced resync is an
+upsert keyed by phone), notifications are claimed per (order, kind, item), a run that ended is
+not run again and a running one is left to its executor, a bulk batch job finds its batch done,
+a replayed dead letter's job is one of these. So a replayed OrderCreated neither syncs nor
+confirms twice. It re-does what was lost (a sync whose job was dead-lettered, a run whose job
+the broker lost) and nothing more.
 """
 
 from __future__ import annotations
@@ -22,8 +27,14 @@ from typing import Any
 from app.errors import InvalidInput
 from app.jobs import Job, JobPolicy
 from app.ports import EventLog, JobOutbox, StoredEvent
+from app.workflows.policies import RUN_WORKFLOW
+from domain.contacts.events import ContactResyncRequested
 from domain.events import DomainEvent
-from domain.orders.model import OrderCreated, OrdersProcessed
+from domain.jobs import FailedJobReplayed
+from domain.notifications.events import NotificationQueued
+from domain.orders.bulk import BulkBatchDue
+from domain.orders.model import OrderCreated, OrderRetriggered, OrdersProcessed
+from domain.workflows.model import WorkflowRunQueued
 
 log = logging.getLogger("visapi.replay")
 
@@ -32,6 +43,12 @@ log = logging.getLogger("visapi.replay")
 REPLAYABLE: Mapping[str, type[DomainEvent]] = {
     OrderCreated.type: OrderCreated,
     OrdersProcessed.type: OrdersProcessed,
+    OrderRetriggered.type: OrderRetriggered,
+    NotificationQueued.type: NotificationQueued,
+    ContactResyncRequested.type: ContactResyncRequested,
+    WorkflowRunQueued.type: WorkflowRunQueued,
+    FailedJobReplayed.type: FailedJobReplayed,
+    BulkBatchDue.type: BulkBatchDue,
 }
 MAX_EVENTS = 10_000  # per call: a larger range is refused, to be replayed in parts
 CHUNK = 500  # events read, and jobs written, per transaction
@@ -114,6 +131,8 @@ async def replay_events(
             break
         after = rows[-1].occurred_at, rows[-1].id
         jobs: list[Job] = []
+        created = [r.aggregate_id for r in rows if r.type == OrderCreated.type]
+        runs = await events.runs_of_orders(created) if created else {}
         for row in rows:
             event = decode_event(row)
             if event is None:
@@ -121,6 +140,10 @@ async def replay_events(
                 log.warning("event %s (%s) no longer decodes; not replayed", row.id, row.type)
                 continue
             derived = jobs_for(event)
+            if isinstance(event, OrderCreated):
+                derived += [
+                    Job(RUN_WORKFLOW, {"run_id": str(r)}) for r in runs.get(row.aggregate_id, [])
+                ]
             counts[row.type][0] += 1
             counts[row.type][1] += len(derived)
             jobs += derived

@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.ports import StoredEvent
-from infrastructure.db.tables import events
+from infrastructure.db.tables import events, workflow_runs
 
 
 def _window(start: datetime, end: datetime, types: Sequence[str]) -> ColumnElement[bool]:
@@ -25,6 +25,15 @@ class SqlEventLog:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+
+    async def runs_of_orders(self, order_ids: Sequence[UUID]) -> dict[UUID, list[UUID]]:
+        order = workflow_runs.c.context["order"]["id"].as_string()
+        query = select(workflow_runs.c.id, order).where(order.in_([str(i) for i in order_ids]))
+        found: dict[UUID, list[UUID]] = {}
+        async with self._engine.connect() as conn:
+            for run_id, order_id in (await conn.execute(query)).all():
+                found.setdefault(UUID(order_id), []).append(run_id)
+        return found
 
     async def count(self, start: datetime, end: datetime, types: Sequence[str]) -> int:
         query = select(func.count()).select_from(events).where(_window(start, end, types))
