@@ -12,6 +12,7 @@ from app.bus import MessageBus
 from app.contacts.commands import SyncContact
 from app.contacts.policies import SYNC_CONTACT
 from app.jobs import ActorFn, ActorSpec, Queue
+from app.maintenance import RUN_MAINTENANCE, RunMaintenance
 from app.notifications.commands import RecordSent, SendNotification
 from app.notifications.policies import SEND_NOTIFICATION
 from app.notifications.recording import RECORD_JOB
@@ -78,6 +79,10 @@ async def run_bulk_batch(bus: MessageBus, *, operation_id: str, position: int) -
         await bus.handle(RunBulkBatch(operation_uuid, position))
 
 
+async def run_maintenance(bus: MessageBus, *, task: str) -> None:
+    await bus.handle(RunMaintenance(str(task)))
+
+
 async def run_workflow(bus: MessageBus, *, run_id: str) -> None:
     run_uuid = _uuid(run_id, RUN_WORKFLOW)
     if run_uuid is not None:
@@ -109,6 +114,8 @@ def actor_registry(settings: JobSettings) -> dict[str, ActorSpec]:
         # One batch of a bulk operation: behind every interactive job, retried like them
         # (a repeated batch job finds its batch done and does nothing).
         retried(RUN_BULK_BATCH, Queue.BULK, run_bulk_batch),
+        # Key usage flush, retention and the idempotency purge, once per tick (app/maintenance.py).
+        retried(RUN_MAINTENANCE, Queue.BULK, run_maintenance),
         # Steps retry inside the run (each with its own backoff and timeout); a run that still
         # fails goes straight to the dead letters, and a replay resumes at the failed step.
         ActorSpec(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from app.auth.access import Access
@@ -14,13 +15,16 @@ from app.contacts.ports import ContactSync
 from app.idempotency import Idempotency
 from app.jobs import jobs_by_policy
 from app.logs.ports import BusinessLog
+from app.maintenance import RunMaintenance, run_maintenance
 from app.notifications.ports import Messaging
 from app.orders.queries import OrderQueries
 from app.queues.queries import QueueQueries
 from app.services import Services
+from app.workflows.commands import FireCronTriggers
 from app.workflows.queries import WorkflowQueries
 from infrastructure.db.idempotency import SqlIdempotency
 from infrastructure.db.logs import SqlBusinessLog
+from visapi.maintenance import system_jobs
 from visapi.platform import Platform, Replacements, build_platform, idempotency_policy, utcnow
 from visapi.settings import Settings
 from visapi.slices import (
@@ -127,7 +131,16 @@ def bootstrap(
         document_slice := documents.build(p),
         bulk_slice := bulk.build(p, workflows=workflows.queries),
     ]
-    bus = MessageBus({kind: h for s in slices for kind, h in s.commands.items()})
+    commands = {kind: h for s in slices for kind, h in s.commands.items()}
+    idempotency = SqlIdempotency(p.engine)
+    tasks = system_jobs(
+        p,
+        flush_key_usage=access_slice.queries.flush_usage,
+        purge_idempotency_keys=idempotency.purge,
+        fire_cron=lambda: bus.handle(FireCronTriggers("maintenance")),  # the scheduler's own
+    )
+    commands[RunMaintenance] = partial(run_maintenance, tasks={t.name: t for t in tasks})
+    bus = MessageBus(commands)
     services = Services(
         bus=bus,
         orders=order_slice.queries,
@@ -138,7 +151,7 @@ def bootstrap(
         access=access_slice.queries,
         documents=document_slice.queries,
         bulk=bulk_slice.queries,
-        idempotency=SqlIdempotency(p.engine),
+        idempotency=idempotency,
         idempotency_policy=idempotency_policy(settings),
     )
     # Handlers that tell operators what happened take this; it redacts before storing.

@@ -14,6 +14,7 @@ import dramatiq
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.actors import actor_registry
+from app.auth.ports import KeyUsage
 from app.contacts.ports import ContactSync
 from app.idempotency import IdempotencyPolicy
 from app.jobs import ActorSpec, JobPolicy
@@ -66,6 +67,8 @@ class Replacements:
     messaging: Messaging | None = None
     metrics: PrometheusMetrics | None = None
     live: MemoryLive | RedisLive | None = None
+    # The API's in-memory key usage, for its embedded worker's flush (maintenance jobs).
+    key_usage: KeyUsage | None = None
 
 
 @dataclass

@@ -13,13 +13,15 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from functools import partial
 
-from app.periodic import PeriodicJob, current_tick, periodic_jobs
+from app.jobs import Job
+from app.maintenance import RUN_MAINTENANCE, enqueued
+from app.periodic import PeriodicJob, current_tick
 from app.workflows.commands import FireCronTriggers
-from infrastructure.db.retention import prune
-from infrastructure.db.schedule import claim_tick, prune_ticks
+from infrastructure.db.schedule import claim_tick
 from infrastructure.queue.broker import close_broker
 from infrastructure.queue.maintenance import maintenance_timer
 from visapi.bootstrap import Container, bootstrap
+from visapi.maintenance import system_jobs
 from visapi.settings import Settings
 
 log = logging.getLogger("visapi.scheduler")
@@ -123,21 +125,21 @@ def periodic_runner(container: Container) -> PeriodicRunner:
     """The system's periodic jobs bound to a container (its engine claims the ticks)."""
     claimer = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
-    async def sweep_outbox(age_s: float) -> int:
-        return await container.relay.sweep(older_than_s=age_s)
-
-    jobs = periodic_jobs(
-        container.settings,
-        sweep_outbox=sweep_outbox,
-        prune_ticks=partial(prune_ticks, container.engine),
+    jobs = system_jobs(
+        container,
         flush_key_usage=container.access.flush_usage,
         purge_idempotency_keys=container.idempotency.purge,
-        prune_expired=partial(prune, container.engine),
         fire_cron=partial(container.bus.handle, FireCronTriggers(claimer)),
-        now=_utcnow,
     )
+
+    async def enqueue(task: str) -> int:
+        # Through the outbox: published now, or by a sweep if the broker is away.
+        return await container.relay.add(
+            [Job(RUN_MAINTENANCE, {"task": task})], correlation_id=None
+        )
+
     return PeriodicRunner(
-        jobs,
+        enqueued(jobs, enqueue),
         claim=partial(claim_tick, container.engine, claimer=claimer),
         tick_s=container.settings.scheduler_tick_s,
     )

@@ -131,6 +131,7 @@ def embedded_worker(api: Container) -> EmbeddedWorker:
             contacts=api.replaced.contacts,
             messaging=api.replaced.messaging,
             live=api.live,
+            key_usage=api.access.usage,
         ),
         # How long a worker thread waits on an empty queue: also what a shutdown waits (x2).
         worker_timeout_ms=100,

@@ -19,8 +19,8 @@ from app.errors import Unauthenticated
 from domain.auth.permissions import Permission, PrincipalKind, Role
 from infrastructure.db.tables import api_keys, events, users
 from tests.auth import issue, token, with_auth
+from tests.maintenance import run_maintenance
 from visapi.bootstrap import Container, bootstrap
-from visapi.scheduler import periodic_runner
 from visapi.settings import Settings
 
 
@@ -187,7 +187,7 @@ async def test_usage_is_written_by_the_flush_in_one_statement(
         stored = await rows(container.engine, select(api_keys.c.last_used_at))
         assert [r["last_used_at"] for r in stored] == [None] * 3
         seen.clear()
-        ran = await periodic_runner(container).run_due()
+        ran = await run_maintenance(container)
         assert "flush_key_usage" in ran
         updates = [s for s in seen if s.upper().startswith("UPDATE API_KEYS")]
         assert len(updates) == 1, seen

@@ -19,8 +19,8 @@ from infrastructure.db.engine import create_engine
 from infrastructure.db.logs import SqlBusinessLog, SqlLogReads, log_row
 from infrastructure.db.retention import prune
 from infrastructure.db.tables import logs
+from tests.maintenance import run_maintenance
 from visapi.bootstrap import bootstrap
-from visapi.scheduler import periodic_runner
 from visapi.settings import Settings
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -272,7 +272,7 @@ async def test_the_periodic_runner_applies_the_retention_settings(settings: Sett
             if getattr(clause, "is_delete", False) and clause.table is logs:
                 deletes.append(1)
 
-        ran = await periodic_runner(container).run_due()
+        ran = await run_maintenance(container)
         assert "log_retention" in ran
         assert len(deletes) == 3  # 3 + 3 + 1
         assert len(await stored(container.engine)) == 2

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.maintenance import IN_SCHEDULER, RunMaintenance
 from app.orders.commands import CreateOrder, OrderAccepted
 from app.periodic import PeriodicJob, current_tick
 from infrastructure.db.engine import create_engine
@@ -160,3 +161,34 @@ async def test_prune_ticks_deletes_old_claims_in_batches(engine: AsyncEngine) ->
     async with engine.connect() as conn:
         left = await conn.scalar(select(func.count()).select_from(schedule_ticks))
     assert left == 1
+
+
+async def test_maintenance_ticks_are_enqueued_once_as_bulk_jobs(settings: Settings) -> None:
+    """Two schedulers, one tick: each maintenance task is one `run_maintenance` job on the
+    bulk queue (through the outbox), run by a worker like any job."""
+    settings = dataclasses.replace(settings, scheduler_tick_s=0.01)
+    a = bootstrap(settings, broker=create_broker(settings))
+    b = bootstrap(settings, broker=create_broker(settings))
+    try:
+        ran = await asyncio.gather(periodic_runner(a).run_due(), periodic_runner(b).run_due())
+        await a.relay.flush()
+        await b.relay.flush()
+        async with a.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(outbox.c.arguments, outbox.c.queue).where(
+                        outbox.c.actor == "run_maintenance"
+                    )
+                )
+            ).all()
+        maintenance = sorted(n for n in ran[0] + ran[1] if n not in IN_SCHEDULER)
+        assert sorted(r.arguments["task"] for r in rows) == maintenance  # each tick once
+        assert "flush_key_usage" in maintenance
+        assert "log_retention" in maintenance
+        assert {r.queue for r in rows} == {"bulk"}
+        # What the worker does with one: the task, through the bus.
+        assert await a.bus.handle(RunMaintenance("purge_idempotency_keys")) == 0
+        assert await a.bus.handle(RunMaintenance("no_such_task")) is None  # acknowledged
+    finally:
+        await a.aclose()
+        await b.aclose()

@@ -22,8 +22,8 @@ from infrastructure.db.tables import (
     sandbox_messages,
     webhook_payloads,
 )
+from tests.maintenance import run_maintenance
 from visapi.bootstrap import bootstrap
-from visapi.scheduler import periodic_runner
 from visapi.settings import Settings
 
 DAY = timedelta(days=1)
@@ -164,7 +164,7 @@ async def test_the_periodic_runner_purges_each_table_and_keeps_what_is_needed(
     try:
         await seed(container.engine)
         deletes = deletes_on(container.engine)
-        ran = await periodic_runner(container).run_due()
+        ran = await run_maintenance(container)
         for table, _, kept in SEEDS:
             assert await left(container.engine, table) == ids(kept), table.name
         assert {f"retention_{r}" for r in settings.retention_days} <= set(ran)
@@ -190,7 +190,7 @@ async def test_windows_come_from_the_settings(settings: Settings) -> None:
     container = bootstrap(settings)
     try:
         await seed(container.engine)
-        await periodic_runner(container).run_due()
+        await run_maintenance(container)
         every_payload = ids({"p-old", "p-older", "p-young"})
         assert await left(container.engine, webhook_payloads) == every_payload
         assert await left(container.engine, outbox) == ids({"o-never-published"})

@@ -120,7 +120,10 @@ def _counters(p: Platform) -> tuple[RateLimiter, KeyUsage, Admissions | None]:
         if isinstance(cache, RedisCache) and cache.namespace == namespace:
             return limiter, usage, RedisAdmissions(cache, limiter, usage)
         return limiter, usage, None
-    memory_limiter, memory_usage = MemoryRateLimiter(), MemoryKeyUsage()
+    # The embedded worker flushes the API's own usage (p.replaced.key_usage).
+    shared = p.replaced.key_usage
+    memory_usage = shared if isinstance(shared, MemoryKeyUsage) else MemoryKeyUsage()
+    memory_limiter = MemoryRateLimiter()
     admissions = (
         MemoryAdmissions(cache, memory_limiter, memory_usage)
         if isinstance(cache, MemoryCache)
