@@ -19,6 +19,9 @@ from app.metrics import ANONYMOUS, INVALID, Metrics
 _NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]{0,99}")
 
 
+MAX_NAME = 100  # characters of a client's operation name in an access line
+
+
 def operation_label(ctx: ExecutionContext) -> tuple[str, str]:
     """(name, type) of the operation that ran: a name defined in the document or "anonymous"."""
     document = ctx.graphql_document
@@ -61,6 +64,9 @@ class OperationMetrics(SchemaExtension):
             name, kind = operation_label(ctx)
             if getattr(ctx.context, "principal", None) is None and name != INVALID:
                 name = ANONYMOUS
+            request = getattr(ctx.context, "request", None)
+            if request is not None:  # for the access line (rest.http_metrics)
+                request.scope.setdefault("state", {})["operation"] = name[:MAX_NAME]
             result = ctx.result
             ok = not (raised or ctx.pre_execution_errors or (result is not None and result.errors))
             self.metrics.graphql_operation(name, kind, ok, time.perf_counter() - started)

@@ -4,6 +4,7 @@ and the /metrics endpoint that exposes them (exempt from the gate, like health).
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
@@ -18,6 +19,7 @@ from app.metrics import Metrics
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 # Label of a path no route knows: raw paths would make one series per scanner probe.
 UNMATCHED = "unmatched"
+access = logging.getLogger("visapi.http")
 
 
 class HttpMetricsMiddleware:
@@ -48,7 +50,10 @@ class HttpMetricsMiddleware:
         finally:
             method = scope["method"] if scope["method"] in METHODS else "OTHER"
             seconds = time.perf_counter() - started
-            self.metrics.http_request(method, self._route(scope), status, seconds)
+            route = self._route(scope)
+            self.metrics.http_request(method, route, status, seconds)
+            if access.isEnabledFor(logging.INFO):
+                _access_line(scope, method, route, status, seconds)
 
     def _route(self, scope: Scope) -> str:
         route = scope.get("route")
@@ -56,6 +61,28 @@ class HttpMetricsMiddleware:
             route = next((r for r in self.routes if r.matches(scope)[0] is not Match.NONE), None)
         path = getattr(route, "path", None)
         return path if isinstance(path, str) else UNMATCHED
+
+
+def _access_line(scope: Scope, method: str, route: str, status: int, seconds: float) -> None:
+    """One JSON line per answer: what and how it went, who asked (a key's prefix or a user's
+    id), never the path's query, a body or a document's text (personal data)."""
+    state = scope.get("state") or {}
+    principal = state.get("principal")
+    access.info(
+        "%s %s %s",
+        method,
+        route,
+        status,
+        extra={
+            "method": method,
+            "route": route,
+            "status": status,
+            "duration_ms": round(seconds * 1000, 2),
+            "operation": state.get("operation"),
+            "caller": getattr(principal, "actor", None),
+            "correlation_id": state.get("correlation_id"),
+        },
+    )
 
 
 class Exposition(Protocol):

@@ -68,6 +68,13 @@ DOMAIN_GRANTS: dict[str, str | None] = {
     "Mutation.deleteWorkflow": "workflows:write",
     "Mutation.runWorkflow": "workflows:run",
     "Mutation.cancelWorkflowRun": "workflows:run",
+    "Query.bulkOperation": "orders:read",
+    "Query.bulkOperations": "orders:read",
+    "Mutation.markOrdersProcessedWhere": "orders:write",
+    "Mutation.resyncContactsWhere": "orders:write",
+    "Mutation.resendConfirmationsWhere": "orders:write",
+    "Mutation.retriggerOrdersWhere": "orders:write",
+    "Mutation.cancelBulkOperation": "orders:write",
 }
 
 _ANY = str(uuid.UUID(int=7))
@@ -158,6 +165,25 @@ DOCUMENTS: dict[str, tuple[str, dict[str, Any]]] = {
     "Mutation.runWorkflow": ("mutation($id: ID!) { runWorkflow(id: $id) { id } }", {"id": _ANY}),
     "Mutation.cancelWorkflowRun": (
         "mutation($id: ID!) { cancelWorkflowRun(id: $id) { id } }",
+        {"id": _ANY},
+    ),
+    "Query.bulkOperation": ("query($id: ID!) { bulkOperation(id: $id) { id } }", {"id": _ANY}),
+    "Query.bulkOperations": ("{ bulkOperations(first: 1) { edges { cursor } } }", {}),
+    # Bulk operations over no order at all: each finishes at once, changing nothing.
+    **{
+        f"Mutation.{name}": (
+            f"mutation($f: OrderFilter!) {{ {name}(filter: $f) {{ total }} }}",
+            {"f": {"clientEmail": "nobody@matrix.invalid"}},
+        )
+        for name in (
+            "markOrdersProcessedWhere",
+            "resyncContactsWhere",
+            "resendConfirmationsWhere",
+            "retriggerOrdersWhere",
+        )
+    },
+    "Mutation.cancelBulkOperation": (
+        "mutation($id: ID!) { cancelBulkOperation(id: $id) { status } }",
         {"id": _ANY},
     ),
 }
