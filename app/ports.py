@@ -19,6 +19,7 @@ from app.logs.ports import UnitLogs
 from app.notifications.ports import MessageTexts, Notifications
 from app.orders.side_views import ContactSyncView, NotificationView
 from app.orders.views import EventView, Keyset, OrderPage, OrderView, Sort, StatsBucket, StatsGroup
+from app.privacy.ports import Erasure
 from app.queues.ports import FailedJobs
 from app.workflows.ports import WorkflowRuns, Workflows
 from domain.orders.model import Order, OrderCreated
@@ -84,6 +85,7 @@ class UnitOfWork(Protocol):
     logs: UnitLogs
     documents: Documents
     bulk: BulkOperations
+    erasure: Erasure
 
     async def __aenter__(self) -> Self: ...
 

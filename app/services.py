@@ -12,6 +12,7 @@ from app.documents.queries import DocumentQueries
 from app.idempotency import Idempotency, IdempotencyPolicy
 from app.logs.queries import LogQueries
 from app.orders.queries import OrderQueries
+from app.privacy.queries import PrivacyQueries
 from app.queues.queries import QueueQueries
 from app.sandbox import SandboxRecords
 from app.workflows.queries import WorkflowQueries
@@ -28,6 +29,7 @@ class Services:
     access: Access
     documents: DocumentQueries
     bulk: BulkQueries
+    privacy: PrivacyQueries
     # HTTP-level idempotency of the webhooks (X-Idempotency-Key), beside the bus's own.
     idempotency: Idempotency
     idempotency_policy: IdempotencyPolicy

@@ -42,6 +42,10 @@ class BulkOperationKind(Enum):
         Kind.RETRIGGER_ORDERS.value,
         description="Re-runs the order's side effects from its body (retriggerOrdersWhere).",
     )
+    ERASE_CUSTOMER = strawberry.enum_value(
+        Kind.ERASE_CUSTOMER.value,
+        description="Replaces a person's personal data with markers (eraseCustomerData).",
+    )
 
 
 @strawberry.enum(description="Where a bulk operation stands.")

@@ -42,6 +42,7 @@ from graph.metrics import OperationMetrics
 from graph.operations import OperationsMutation, OperationsQuery
 from graph.orders import OrderMutation, OrderQuery
 from graph.persisted import PersistedDocuments, RegisteredDocuments
+from graph.privacy import PrivacyMutation, PrivacyQuery
 from graph.repairs import RepairMutation
 from graph.sandbox import SandboxQuery
 from graph.scalars import SCALAR_MAP
@@ -63,6 +64,7 @@ Query = merge_types(
         WorkflowQuery,
         WorkflowRunQuery,
         BulkQuery,
+        PrivacyQuery,
     ),
 )
 Mutation = merge_types(
@@ -77,6 +79,7 @@ Mutation = merge_types(
         WorkflowMutation,
         WorkflowRunMutation,
         BulkMutation,
+        PrivacyMutation,
     ),
 )
 # merge_types takes no description: the roots' are set on their definitions.

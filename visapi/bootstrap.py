@@ -37,6 +37,7 @@ from visapi.slices import (
     notifications,
     operations,
     orders,
+    privacy,
     queues,
 )
 from visapi.slices import workflows as workflow_slice
@@ -53,6 +54,7 @@ FEATURES = (
     operations,
     documents,
     bulk,
+    privacy,
 )
 # The jobs each event causes, by the policies of the feature that owns them.
 jobs_for = jobs_by_policy({e: p for f in FEATURES for e, p in f.JOBS.items()})
@@ -130,6 +132,7 @@ def bootstrap(
         ops := operations.build(p, orders=order_slice.queries, jobs_for=jobs_for),
         document_slice := documents.build(p),
         bulk_slice := bulk.build(p, workflows=workflows.queries),
+        privacy_slice := privacy.build(p),
     ]
     commands = {kind: h for s in slices for kind, h in s.commands.items()}
     idempotency = SqlIdempotency(p.engine)
@@ -151,6 +154,7 @@ def bootstrap(
         access=access_slice.queries,
         documents=document_slice.queries,
         bulk=bulk_slice.queries,
+        privacy=privacy_slice.queries,
         idempotency=idempotency,
         idempotency_policy=idempotency_policy(settings),
     )

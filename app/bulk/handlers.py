@@ -150,7 +150,19 @@ def batch_runner(
             unit, ids, lambda id: retrigger_in(unit, id, at=at, actor=op.actor, starts=starts)
         )
 
+    async def erase(
+        unit: UnitOfWork, ids: Sequence[UUID], op: BulkOperationView, at: datetime
+    ) -> tuple[int, list[BulkFailure]]:
+        erased = await unit.erasure.erase(ids, f"customer data erased (bulk operation {op.id})")
+        unit.logs.add(
+            LogLevel.WARN,
+            f"personal data of {erased} orders erased by {op.actor or 'the system'}",
+            metadata={"bulk_operation_id": str(op.id), "orders": [str(i) for i in ids]},
+        )
+        return len(ids), []
+
     kinds: dict[BulkKind, Apply] = {
+        BulkKind.ERASE_CUSTOMER: erase,
         BulkKind.MARK_PROCESSED: mark_processed,
         BulkKind.RESYNC_CONTACTS: resync,
         BulkKind.RESEND_CONFIRMATIONS: resend,

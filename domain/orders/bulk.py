@@ -18,6 +18,7 @@ class BulkKind(StrEnum):
     RESYNC_CONTACTS = "resync_contacts"
     RESEND_CONFIRMATIONS = "resend_confirmations"
     RETRIGGER_ORDERS = "retrigger_orders"
+    ERASE_CUSTOMER = "erase_customer"
 
 
 class BulkStatus(StrEnum):

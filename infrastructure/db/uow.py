@@ -31,6 +31,7 @@ from infrastructure.db.message_texts import SqlMessageTexts
 from infrastructure.db.notifications import SqlNotifications
 from infrastructure.db.orders import SqlOrders, SqlWebhookPayloads
 from infrastructure.db.outages import unreachable
+from infrastructure.db.privacy import SqlErasure
 from infrastructure.db.tables import events as events_table
 from infrastructure.db.tables import logs, orders, outbox, webhook_payloads
 from infrastructure.db.workflows import SqlWorkflowRuns, SqlWorkflows
@@ -103,6 +104,7 @@ class SqlUnitOfWork:
         self.logs = SqlUnitLogs(self.correlation_id)
         self.documents = SqlDocuments(conn)
         self.bulk = SqlBulkOperations(conn)
+        self.erasure = SqlErasure(conn)
         return self
 
     async def __aexit__(

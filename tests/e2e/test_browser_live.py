@@ -78,7 +78,7 @@ def test_a_listed_origin_subscribes_over_websocket_and_another_is_refused(
         unavailable("chromium is not installed (apt-get install chromium; .ci/run does)")
     env = base_env(VISAPI_DATABASE_URL=sqlite_url)
     key = _admin(env)
-    page = {"html": "", "wait_s": "3"}
+    page = {"html": "", "wait_s": "8"}  # the socket's real seconds, on a loaded machine too
     with page_server(page) as listed, page_server(page) as other:
         env["VISAPI_CORS_ORIGINS"] = listed
         with servers(env, tmp_path, 1) as (api,):

@@ -58,3 +58,19 @@ class FakeBulkReads:
         if after is not None:
             ordered = [o for o in ordered if (o.created_at, str(o.id)) < (after[0], str(after[1]))]
         return [copy.deepcopy(o) for o in ordered[:first]]
+
+
+class FakeErasure:
+    """Erases the orders' personal fields in the store (the SQL adapter does every table)."""
+
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+
+    async def erase(self, order_ids: list[UUID], reason: str) -> int:
+        erased = 0
+        for id in order_ids:
+            order = self.store.orders.get(id)
+            if order is not None:
+                order.client_name, order.client_email, order.client_phone = "[erased]", None, None
+                erased += 1
+        return erased

@@ -17,7 +17,7 @@ from app.jobs import Job
 from app.live import notices_of
 from app.ports import OrderAlreadyExists
 from tests.fakes.access import FakeApiKeys, FakeUsers
-from tests.fakes.bulk import FakeBulkOperations
+from tests.fakes.bulk import FakeBulkOperations, FakeErasure
 from tests.fakes.documents import FakeDocuments
 from tests.fakes.messaging import FakeContactSyncs, FakeMessageTexts, FakeNotifications
 from tests.fakes.operations import FakeFailedJobs, FakeWorkflowRuns, FakeWorkflows, runs_table
@@ -56,6 +56,7 @@ class FakeUnitOfWork:
         self.logs = FakeUnitLogs(correlation_id)
         self.documents = FakeDocuments(store)
         self.bulk = FakeBulkOperations(store)
+        self.erasure = FakeErasure(store)
 
     def _tables(self) -> list[Staged[Any, Any]]:
         return [

@@ -14,9 +14,10 @@ from sqlalchemy import event, func, select
 
 from app.bulk.commands import CancelBulkOperation, RunBulkBatch, StartBulkOperation
 from app.orders.commands import CreateOrder
+from app.privacy.queries import orders_of, person_of
 from domain.orders.bulk import BulkKind, BulkStatus
 from domain.orders.specs import Compare
-from infrastructure.db.tables import orders, outbox
+from infrastructure.db.tables import orders, outbox, webhook_payloads
 from infrastructure.queue.broker import create_broker
 from tests.live import order_body
 from visapi.bootstrap import Container, bootstrap
@@ -95,3 +96,26 @@ async def test_a_canceled_operation_runs_no_further_batch(container: Container) 
     after = await c.bus.handle(RunBulkBatch(op.id, 50))
     assert canceled.status is BulkStatus.CANCELED
     assert (after.position, after.done, after.status) == (50, 50, BulkStatus.CANCELED)
+
+
+async def test_a_customer_is_exported_then_erased(container: Container) -> None:
+    c = container
+    for email in ("erase-me@example.com", "erase-me@example.com", "keep-me@example.com"):
+        await c.bus.handle(CreateOrder(payload=order_body(email)))
+    me = person_of("Erase-Me@example.com", None)  # as typed: matched in lower case too
+    exported = await c.services.privacy.export(me)
+    assert len(exported["orders"]) == 2
+    assert len(exported["archivedBodies"]) == 2
+    op = await c.bus.handle(StartBulkOperation(BulkKind.ERASE_CUSTOMER, orders_of(me), {}))
+    done = await c.bus.handle(RunBulkBatch(op.id, 0))
+    assert (done.status, done.done) == (BulkStatus.FINISHED, 2)
+    async with c.engine.connect() as conn:
+        names = (await conn.execute(select(orders.c.client_name))).scalars().all()
+        bodies = (await conn.execute(select(webhook_payloads.c.body))).scalars().all()
+    assert sorted(names) == ["Avi Cohen", "[erased]", "[erased]"]
+    assert sum(1 for b in bodies if b == {"erased": True}) == 2
+    assert (await c.services.privacy.export(me))["orders"] == []
+    assert (
+        len((await c.services.privacy.export(person_of("keep-me@example.com", None)))["orders"])
+        == 1
+    )

@@ -1,0 +1,1 @@
+"""A customer's data: everything stored about a person exported as one document, or erased."""
