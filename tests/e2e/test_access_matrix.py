@@ -75,6 +75,8 @@ DOMAIN_GRANTS: dict[str, str | None] = {
     "Mutation.resendConfirmationsWhere": "orders:write",
     "Mutation.retriggerOrdersWhere": "orders:write",
     "Mutation.cancelBulkOperation": "orders:write",
+    "Query.exportCustomerData": "admin",
+    "Mutation.eraseCustomerData": "admin",
 }
 
 _ANY = str(uuid.UUID(int=7))
@@ -185,6 +187,14 @@ DOCUMENTS: dict[str, tuple[str, dict[str, Any]]] = {
     "Mutation.cancelBulkOperation": (
         "mutation($id: ID!) { cancelBulkOperation(id: $id) { status } }",
         {"id": _ANY},
+    ),
+    "Query.exportCustomerData": (
+        "query($e: String) { exportCustomerData(email: $e) }",
+        {"e": "nobody@matrix.invalid"},
+    ),
+    "Mutation.eraseCustomerData": (  # nobody: finishes at once, erasing nothing
+        "mutation($e: String) { eraseCustomerData(email: $e) { total } }",
+        {"e": "nobody@matrix.invalid"},
     ),
 }
 
