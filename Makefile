@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .PHONY: install run test lint typecheck contracts unit integration e2e schema clean
-.PHONY: bench bench-pipeline bench-logs bench-instructions bench-retention bench-redaction bench-live
+.PHONY: bench bench-pipeline bench-logs bench-instructions bench-retention bench-redaction bench-live bench-bulk
 
 $(STAMP): pyproject.toml
 	@test -n "$(PY)" || { echo "VisAPI needs Python 3.11 or newer (none found; set PY=...)"; exit 1; }
@@ -71,6 +71,10 @@ bench-logs: $(STAMP)
 # drops), and RSS with 1,000 idle subscribers (tests/bench/live.py).
 bench-live: $(STAMP)
 	$(BIN)/python -m tests.bench.live
+
+# markOrdersProcessedWhere over 100,000 orders on the bulk queue, and order(id) meanwhile.
+bench-bulk: $(STAMP)
+	$(BIN)/python -m tests.bench.bulk
 
 # Retention: purging 1,000,000 expired webhook payloads in PostgreSQL, rows/s and longest DELETE.
 bench-retention: $(STAMP)

@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import delete, insert
 
 from app.logs.ports import LogLevel
 from infrastructure.db.logs import log_row
@@ -23,8 +23,11 @@ def entry(minutes_ago: float, message: str, level: LogLevel = LogLevel.INFO, **k
     return log_row(level, message, metadata, at=at, correlation_id=kw.pop("cid", None), **kw)
 
 
-async def seed(container: Container, rows: list[dict[str, Any]]) -> None:
+async def seed(container: Container, rows: list[dict[str, Any]], *, fresh: bool = True) -> None:
+    """These log lines; `fresh`: only these (what setup wrote, a key's creation line, goes)."""
     async with container.engine.begin() as conn:
+        if fresh:
+            await conn.execute(delete(logs))
         for start in range(0, len(rows), 1000):
             await conn.execute(insert(logs), rows[start : start + 1000])
 

@@ -115,7 +115,9 @@ async def test_failed_jobs_stats_and_replays(app_settings: Settings) -> None:
         }
         async with container.engine.connect() as conn:
             sent = (await conn.execute(select(outbox.c.queue, outbox.c.actor))).all()
-        assert sorted(sent) == [("default", "sync_contact")] * 2
+        # (The embedded scheduler's maintenance jobs go through the outbox too.)
+        replays = [row for row in sent if row.actor != "run_maintenance"]
+        assert sorted(replays) == [("default", "sync_contact")] * 2
         replayed = await gql(client, FAILED, reader, filter={"replayed": True})
         assert replayed.json()["data"]["failedJobs"]["totalCount"] == 2
 

@@ -26,8 +26,8 @@ def sqlite_settings(sqlite_url: str) -> Settings:
 
 async def test_ndjson_and_csv_of_a_filter(app_settings: Settings) -> None:
     async with running(app_settings) as (container, client):
-        await seed(container, SAMPLE)
         viewer = {"X-API-Key": await key(container, "logs:read")}
+        await seed(container, SAMPLE)
         ndjson = await client.get(
             URL, params={"format": "ndjson", "level": "error"}, headers=viewer
         )
@@ -58,8 +58,8 @@ async def test_a_large_export_streams_in_batches(sqlite_settings: Settings) -> N
     async with running(sqlite_settings) as (container, client):
         rows = [entry(i / 100, f"entry {i}") for i in range(2_500)]
         rows.append(entry(-1, '=HYPERLINK("http://x")', LogLevel.WARN))
-        await seed(container, rows)
         viewer = {"X-API-Key": await key(container, "logs:read")}
+        await seed(container, rows)
         selects: list[str] = []
 
         @event.listens_for(container.read_engine.sync_engine, "before_cursor_execute")

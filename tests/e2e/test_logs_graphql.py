@@ -88,8 +88,8 @@ def messages(response: Any) -> list[str]:
 
 async def test_logs_filters_pages_and_stats(app_settings: Settings) -> None:
     async with running(app_settings) as (container, client):
-        await seed(container, SAMPLE)
         viewer = await key(container, "logs:read")
+        await seed(container, SAMPLE)
 
         async def query(**variables: Any) -> Any:
             response = await gql(client, LOGS, viewer, **variables)
@@ -128,7 +128,7 @@ async def test_logs_filters_pages_and_stats(app_settings: Settings) -> None:
 
         stats = (await gql(client, STATS, viewer)).json()["data"]["logStats"]
         # Stats scan every row: served from the cache for VISAPI_CACHE_LOG_STATS_TTL_S.
-        await seed(container, [entry(0, "one more")])
+        await seed(container, [entry(0, "one more")], fresh=False)
         again = (await gql(client, STATS, viewer)).json()["data"]["logStats"]
         assert again == stats
         assert (await query()).json()["data"]["logs"]["totalCount"] == 6
