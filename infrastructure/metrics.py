@@ -22,6 +22,7 @@ from prometheus_client import (
     Counter,
     Gauge,
     Histogram,
+    ProcessCollector,
     generate_latest,
     multiprocess,
 )
@@ -30,6 +31,7 @@ from prometheus_client.registry import Collector
 
 from app.metrics import FIXED_OPERATION_LABELS, OTHER
 from infrastructure.metrics_batch import Batched
+from infrastructure.metrics_process import PoolCollector, Pools
 
 log = logging.getLogger("visapi.metrics")
 
@@ -126,6 +128,7 @@ class PrometheusMetrics:
         self._operations: set[str] = set()
         self._lock = threading.Lock()
         self._depths: QueueDepths | None = None
+        self._pools: Pools | None = None
         if self.multiprocess_dir is None:
             r.register(_QueueDepthCollector(self))
 
@@ -210,6 +213,16 @@ class PrometheusMetrics:
 
     # Exposition and lifecycle.
 
+    def watch_pools(self, pools: Pools) -> None:
+        """Report these engines' pools on every scrape (and this process's CPU and memory);
+        the first caller's (the API's, not its embedded worker's, which shares these metrics)."""
+        if self._pools is not None:
+            return
+        self._pools = pools
+        if self.multiprocess_dir is None:
+            self.registry.register(PoolCollector(pools))
+            self.registry.register(ProcessCollector(registry=None))
+
     def watch_queues(self, depths: QueueDepths) -> None:
         """Read queue depths with `depths` on every scrape (set once the broker exists)."""
         self._depths = depths
@@ -231,6 +244,9 @@ class PrometheusMetrics:
             registry = CollectorRegistry()
             multiprocess.MultiProcessCollector(registry, self.multiprocess_dir)  # type: ignore[no-untyped-call]
             registry.register(_QueueDepthCollector(self))
+            if self._pools is not None:  # the process answering the scrape: its own figures
+                registry.register(PoolCollector(self._pools))
+                registry.register(ProcessCollector(registry=None))
         return generate_latest(registry), CONTENT_TYPE_LATEST
 
     def retire(self) -> None:

@@ -135,6 +135,8 @@ def build_platform(
     registry = actor_registry(settings)
     broker = replaced.broker or create_broker(settings, metrics)
     metrics.watch_queues(partial(queue_depths, broker))
+    pools = {"primary": engine} | ({"replica": read_engine} if read_engine is not engine else {})
+    metrics.watch_pools(lambda: pools)
     relay = OutboxRelay(engine, broker, registry)
     closers.append(relay.flush)  # closers run last first: publish what is pending, then dispose
     # SqlUnitOfWork's repositories are the SQL adapters, which mypy cannot match to the

@@ -167,3 +167,16 @@ async def test_queue_depth_of_the_stub_broker(sqlite_url: str) -> None:
     finally:
         await container.aclose()
         close_broker(container.broker)
+
+
+async def test_database_pools_and_the_process_are_reported(app_settings: Settings) -> None:
+    async with running(app_settings) as (_, client):
+        samples = await scrape(client)
+    size = samples.get_value("visapi_db_pool_connections", engine="primary", state="size")
+    out = samples.get_value("visapi_db_pool_connections", engine="primary", state="checked_out")
+    assert size is not None
+    assert size > 0  # the setting on PostgreSQL; SQLite keeps a smaller pool of its own
+    assert out is not None
+    assert out >= 0
+    assert samples.get_value("process_resident_memory_bytes") > 0
+    assert samples.get_value("process_cpu_seconds_total") > 0

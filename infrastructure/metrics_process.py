@@ -1,0 +1,44 @@
+"""What /metrics says of this process beside the application's counts: its database pools
+(size, connections checked out, overflow beyond the size) read at scrape time, and the usual
+process figures (CPU, memory, file descriptors) from prometheus-client's ProcessCollector."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from prometheus_client.metrics_core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+Pools = Callable[[], Mapping[str, AsyncEngine]]
+
+
+class PoolCollector(Collector):
+    """`visapi_db_pool_connections{engine, state}`: state `size` (kept open at most),
+    `checked_out` (in use now), `overflow` (open beyond the size, up to max_overflow)."""
+
+    def __init__(self, pools: Pools) -> None:
+        self._pools = pools
+
+    def describe(self) -> list[Any]:
+        return []
+
+    def collect(self) -> Iterable[Metric]:
+        family = GaugeMetricFamily(
+            "visapi_db_pool_connections",
+            "This process's database connections by engine (primary, replica) and state:"
+            " size, checked_out, overflow.",
+            labels=["engine", "state"],
+        )
+        for name, engine in sorted(self._pools().items()):
+            pool: Any = engine.sync_engine.pool
+            for state, read in (
+                ("size", "size"),
+                ("checked_out", "checkedout"),
+                ("overflow", "overflow"),
+            ):
+                method = getattr(pool, read, None)
+                if method is not None:  # NullPool (SQLite files in tests) has none of them
+                    family.add_metric([name, state], max(0, int(method())))
+        yield family
