@@ -14,6 +14,7 @@ from app.logs.queries import LOG_STATS
 from app.orders.queries import ORDER, ORDER_STATS, ORDERS, OrderQueries
 from app.orders.views import StatsGroup
 from app.ports import Cache
+from app.workflows.queries import ENABLED, WorkflowQueries
 from app.workflows.queries import ENABLED as WORKFLOWS_ENABLED
 from domain.orders.specs import unprocessed
 
@@ -120,7 +121,9 @@ async def flush_cache(cmd: FlushCache, *, cache: Cache) -> list[str]:
     return prefixes
 
 
-async def warm_cache(cmd: WarmCache, *, orders: OrderQueries) -> list[Warmed]:
+async def warm_cache(
+    cmd: WarmCache, *, orders: OrderQueries, workflows: WorkflowQueries | None = None
+) -> list[Warmed]:
     """Load what the dashboard asks first through the cached read handlers: an entry already
     cached is left as it is (a hit), a missing one is read from the database and stored."""
     page = await orders.unprocessed_orders(WARM_PAGE_SIZE)
@@ -132,5 +135,9 @@ async def warm_cache(cmd: WarmCache, *, orders: OrderQueries) -> list[Warmed]:
     for group in WARM_STATS:
         buckets = await orders.order_stats(None, group)
         warmed.append(Warmed(ORDER_STATS, f"order stats by {group.value}", len(buckets)))
+    if workflows is not None:
+        # What every order's intake reads first: the workflows its country may start.
+        enabled = await workflows.enabled()
+        warmed.append(Warmed(ENABLED, "enabled workflows", len(enabled)))
     log.info("cache warmed by %s: %d entries", cmd.actor or "unknown", len(warmed))
     return warmed

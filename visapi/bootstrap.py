@@ -129,7 +129,9 @@ def bootstrap(
         queue_slice := queues.build(p),
         workflows,
         log_slice := logs.build(p),
-        ops := operations.build(p, orders=order_slice.queries, jobs_for=jobs_for),
+        ops := operations.build(
+            p, orders=order_slice.queries, workflows=workflows.queries, jobs_for=jobs_for
+        ),
         document_slice := documents.build(p),
         bulk_slice := bulk.build(p, workflows=workflows.queries),
         privacy_slice := privacy.build(p),

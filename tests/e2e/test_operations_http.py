@@ -60,6 +60,7 @@ async def test_stats_flush_and_warm(app_settings: Settings) -> None:
             ("orders", "unprocessed orders count", 2),
             ("order-stats", "order stats by branch", 2),
             ("order-stats", "order stats by status", 1),
+            ("workflows-enabled", "enabled workflows", 0),
         }
         before = by_prefix(await gql(client, STATS, admin))["order-stats"]
         answer = (await gql(client, ORDER_STATS, admin)).json()["data"]["orderStats"]

@@ -10,6 +10,7 @@ from app.jobs import JobPolicy
 from app.orders.queries import OrderQueries
 from app.replay import ReplayEvents, replay_events
 from app.sandbox import SandboxRecords
+from app.workflows.queries import WorkflowQueries
 from infrastructure.db.event_log import SqlEventLog
 from infrastructure.db.sandbox_reads import SqlSandboxRecords
 from visapi.platform import Platform
@@ -18,7 +19,9 @@ from visapi.slices import Slice
 JOBS: Mapping[type, JobPolicy] = {}  # a replay's jobs are those its events' policies name
 
 
-def build(p: Platform, *, orders: OrderQueries, jobs_for: JobPolicy) -> Slice[SandboxRecords]:
+def build(
+    p: Platform, *, orders: OrderQueries, workflows: WorkflowQueries, jobs_for: JobPolicy
+) -> Slice[SandboxRecords]:
     return Slice(
         SqlSandboxRecords(p.read_engine),
         {
@@ -26,7 +29,7 @@ def build(p: Platform, *, orders: OrderQueries, jobs_for: JobPolicy) -> Slice[Sa
                 cache_stats, counts=p.metrics.cache_counts, responses=p.metrics.response_counts
             ),
             FlushCache: partial(flush_cache, cache=p.cache),
-            WarmCache: partial(warm_cache, orders=orders),
+            WarmCache: partial(warm_cache, orders=orders, workflows=workflows),
             ReplayEvents: partial(
                 replay_events, events=SqlEventLog(p.engine), outbox=p.relay, jobs_for=jobs_for
             ),
