@@ -1,6 +1,6 @@
-"""A bulk operation on PostgreSQL + Redis with real workers on the bulk queue: a worker
-SIGKILLed in the middle leaves the operation to a new one, which goes on from the last
-finished batch: every order is done, no batch twice, and progress reaches a subscriber."""
+"""A bulk operation on PostgreSQL + Redis with real workers on the bulk queue and a scheduler: a
+worker SIGKILLed in the middle leaves the operation to a new one, which goes on from the last
+finished batch: every order is done and no batch runs twice."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from infrastructure.db.tables import events, orders
 from tests.e2e.gql_support import gql_data
 from tests.e2e.pipeline_support import e2e_run, e2e_settings
 from tests.factories import seed_orders
+from tests.processes import CLI
 from tests.vendor import FakeVendor
 
 START = """mutation { markOrdersProcessedWhere(filter: {unprocessed: true}) { id total } }"""
@@ -38,6 +39,9 @@ async def test_a_worker_killed_mid_operation_resumes_from_the_last_finished_batc
             ]
             return found
 
+        # The scheduler's outbox sweep publishes a next batch's job that a killed worker
+        # committed but had not published yet.
+        run.procs.start("scheduler", [*CLI, "scheduler"])
         first = run.procs.worker("bulk-1", "--queues", "bulk")
         await run.until(lambda: _at_least(progress, 4 * BATCH), "the first batches")
         run.procs.kill(first)

@@ -41,6 +41,8 @@ SAMPLE_ARGUMENTS: dict[str, dict[str, Any]] = {
         "claim_token": "a-token",
         "provider_message_id": None,
     },
+    "run_bulk_batch": {"operation_id": str(uuid.uuid4()), "position": 0},
+    "run_maintenance": {"task": "prune_schedule_ticks"},
 }
 
 
