@@ -157,6 +157,7 @@ def build_platform(
         contacts=replaced.contacts,
         messaging=replaced.messaging,
         metrics=metrics,
+        redis=redis,
     )
     return Platform(
         settings=settings,

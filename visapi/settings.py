@@ -92,6 +92,9 @@ class Settings:
     cbb_base_url: str | None = None
     cbb_token: str | None = None
     cbb_timeout_s: float = 10.0
+    # The CRM's rate limit, shared by every process through Redis (unset: not paced): calls
+    # past it wait for the next second (infrastructure/vendors/pacing.py).
+    cbb_rate_per_s: float | None = None
     # In-process retries of one vendor call (5xx and timeouts only), before the job's own retry.
     cbb_retries: int = 2
     # First pause between those retries, doubled each time.

@@ -105,6 +105,8 @@ def check(s: Settings) -> None:
         raise SettingsError("VISAPI_WORKFLOW_CRON_LOOKBACK_S must be at least the cron interval")
     _check_access(s)
     _check_browsers(s)
+    if s.cbb_rate_per_s is not None and not 1 <= s.cbb_rate_per_s < float("inf"):
+        raise SettingsError("VISAPI_CBB_RATE_PER_S must be at least 1 (calls a second)")
     for name in ("subscription_ping_s", "subscription_pong_timeout_s", "subscription_recheck_s"):
         # `not 0 < x < 3600` refuses NaN and infinity too.
         if not 0 < getattr(s, name) <= 3600:

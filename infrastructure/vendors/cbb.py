@@ -18,6 +18,7 @@ import httpx
 from app.metrics import NO_METRICS, Metrics
 from app.vendors import VendorError
 from infrastructure.vendors.metered import metered
+from infrastructure.vendors.pacing import Pacer
 
 log = logging.getLogger("visapi.vendors")
 
@@ -80,8 +81,10 @@ class CbbClient:
         retries: int,
         backoff_s: float = DEFAULT_BACKOFF_S,
         metrics: Metrics = NO_METRICS,
+        pacer: Pacer | None = None,
     ) -> None:
         self._metrics = metrics
+        self._pacer = pacer  # the CRM's rate limit across processes (pacing.py)
         self._token = token
         self._retries = max(0, retries)
         self._backoff_s = backoff_s
@@ -145,6 +148,8 @@ class CbbClient:
     ) -> Any:
         """The decoded answer of one HTTP request, counted on its own so that in-process retries
         show as calls of their own; a failure is raised (`_Retryable` when worth repeating)."""
+        if self._pacer is not None:
+            await self._pacer.wait()  # before the timing: waiting for a slot is not the call
         async with metered(self._metrics, "cbb", operation):
             return await self._request(method, path, operation, error, json, form)
 
