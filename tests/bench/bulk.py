@@ -35,7 +35,7 @@ READERS = int(os.environ.get("BENCH_BULK_READERS", "8"))
 IDLE_S = float(os.environ.get("BENCH_BULK_IDLE_S", "10"))
 REPORT = Path(os.environ.get("BENCH_BULK_REPORT", "/tmp/visapi-bench-bulk.md"))
 START = "mutation { markOrdersProcessedWhere(filter: {unprocessed: true}) { id total } }"
-READ = "query($id: ID) { bulkOperation(id: $id) { status done total } }"
+READ = "query($id: ID!) { bulkOperation(id: $id) { status done total } }"
 ORDER = "query($id: ID) { order(id: $id) { id orderId amount processedAt } }"
 
 
@@ -108,17 +108,22 @@ async def bench(tmp: Path) -> str:
                 answer = await client.post(
                     "/graphql", json={"query": START}, headers={"X-API-Key": auth.key}
                 )
-                op: dict[str, Any] = answer.json()["data"]["markOrdersProcessedWhere"]
+                op: dict[str, Any] | None = (answer.json().get("data") or {}).get(
+                    "markOrdersProcessedWhere"
+                )
+                if op is None:
+                    raise RuntimeError(f"markOrdersProcessedWhere: {answer.text[:500]}")
                 stop = asyncio.Event()
                 busy_task = asyncio.create_task(reads(base, auth.key, ids, stop))
                 while True:
-                    found = (
-                        await client.post(
-                            "/graphql",
-                            json={"query": READ, "variables": {"id": op["id"]}},
-                            headers={"X-API-Key": auth.key},
-                        )
-                    ).json()["data"]["bulkOperation"]
+                    read = await client.post(
+                        "/graphql",
+                        json={"query": READ, "variables": {"id": op["id"]}},
+                        headers={"X-API-Key": auth.key},
+                    )
+                    found = (read.json().get("data") or {}).get("bulkOperation")
+                    if found is None:
+                        raise RuntimeError(f"bulkOperation: {read.text[:300]}")
                     if found["status"] != "RUNNING":
                         break
                     await asyncio.sleep(0.2)
