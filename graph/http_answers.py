@@ -8,8 +8,13 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
+from cross_web import HTTPException
 from graphql import GraphQLError
+from strawberry.exceptions import MissingQueryError
+from strawberry.schema.base import BaseSchema
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from graph import persisted
 
@@ -90,3 +95,28 @@ def is_request_error(result: ExecutionResult) -> bool:
 def code_of(error: GraphQLError) -> str | None:
     code = (error.extensions or {}).get("code")
     return code if isinstance(code, str) else None
+
+
+async def execute_once(schema: BaseSchema, method: Any, kwargs: dict[str, Any]) -> ExecutionResult:
+    """Strawberry's execute_single, refusing subscriptions: a plain HTTP answer cannot
+    carry a stream (they run over WebSocket or SSE, `execute_operation`'s streaming path)."""
+    data = kwargs["request_data"]
+    allowed = OperationType.from_http(method) - {OperationType.SUBSCRIPTION}
+    try:
+        return await schema.execute(
+            data.query,
+            root_value=kwargs["root_value"],
+            variable_values=data.variables,
+            context_value=kwargs["context"],
+            operation_name=data.operation_name,
+            allowed_operation_types=allowed,
+            operation_extensions=data.extensions,
+        )
+    except CannotGetOperationTypeError as e:
+        raise HTTPException(400, e.as_http_error_reason()) from e
+    except InvalidOperationTypeError as e:
+        if e.operation_type is OperationType.SUBSCRIPTION:
+            raise HTTPException(400, SUBSCRIPTIONS_STREAM) from None
+        raise HTTPException(400, e.as_http_error_reason(method)) from e
+    except MissingQueryError as e:
+        raise HTTPException(400, "No GraphQL query found in the request") from e

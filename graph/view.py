@@ -14,14 +14,12 @@ from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.exceptions import MissingQueryError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema.base import BaseSchema
-from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_SSE_PROTOCOL, GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
-from strawberry.types.graphql import OperationType
 
 from app.services import Services
 from graph import document_refs
@@ -31,11 +29,11 @@ from graph.http_answers import (
     HTTP_CODES,
     JSON,
     REFUSAL_STATUS,
-    SUBSCRIPTIONS_STREAM,
     code_of,
     coded,
     content_type,
     default,
+    execute_once,
     is_request_error,
     negotiate,
     too_long,
@@ -157,7 +155,7 @@ class GraphQLView(GraphQL[Context, None]):
     async def execute_single(  # type: ignore[override]
         self, *, request: Request, sub_response: Response, **kwargs: Any
     ) -> ExecutionResult:
-        result = await self._execute(kwargs["request_adapter"].method, kwargs)
+        result = await execute_once(self.schema, kwargs["request_adapter"].method, kwargs)
         if sub_response.status_code is None and is_request_error(result):
             code = code_of(result.errors[0]) if result.errors else None
             if code in REFUSAL_STATUS:
@@ -168,30 +166,6 @@ class GraphQLView(GraphQL[Context, None]):
                 sub_response.status_code = 500 if code == "INTERNAL" else 400
             # application/json: 200 for any well-formed request (the spec's legacy rules)
         return result
-
-    async def _execute(self, method: Any, kwargs: dict[str, Any]) -> ExecutionResult:
-        """Strawberry's execute_single, refusing subscriptions: a plain HTTP answer cannot
-        carry a stream (they run over WebSocket or SSE, `execute_operation`'s streaming path)."""
-        data = kwargs["request_data"]
-        allowed = OperationType.from_http(method) - {OperationType.SUBSCRIPTION}
-        try:
-            return await self.schema.execute(
-                data.query,
-                root_value=kwargs["root_value"],
-                variable_values=data.variables,
-                context_value=kwargs["context"],
-                operation_name=data.operation_name,
-                allowed_operation_types=allowed,
-                operation_extensions=data.extensions,
-            )
-        except CannotGetOperationTypeError as e:
-            raise HTTPException(400, e.as_http_error_reason()) from e
-        except InvalidOperationTypeError as e:
-            if e.operation_type is OperationType.SUBSCRIPTION:
-                raise HTTPException(400, SUBSCRIPTIONS_STREAM) from None
-            raise HTTPException(400, e.as_http_error_reason(method)) from e
-        except MissingQueryError as e:
-            raise HTTPException(400, "No GraphQL query found in the request") from e
 
     def is_request_allowed(self, request: Any) -> bool:
         return request.method in ("GET", "POST")
@@ -283,9 +257,9 @@ class GraphQLView(GraphQL[Context, None]):
         return response
 
     def _anonymous_stream(self, request: Request) -> bool:
-        if self.connections is None or (request.scope.get("state") or {}).get("principal"):
-            return False
-        return self._get_stream_transport_from_headers(request.headers) is not None
+        anonymous = not (request.scope.get("state") or {}).get("principal")
+        streams = self._get_stream_transport_from_headers(request.headers) is not None
+        return self.connections is not None and anonymous and streams
 
     def _error_response(self, request: Request, exc: HTTPException) -> Response:
         status, headers = exc.status_code, {}
