@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -26,6 +27,9 @@ log = logging.getLogger("visapi.live")
 
 FIRST_PAUSE_S = 0.2
 MAX_PAUSE_S = 5.0
+# After a publish fails, commits skip publishing for this long: at most once at risk of the
+# client's timeout (1 s) per period while Redis hangs, not every commit.
+QUIET_S = 1.0
 
 
 def encode(notices: Sequence[Notice]) -> bytes:
@@ -62,14 +66,16 @@ class RedisLive:
         self.channel = channel
         self.fanout = Fanout(buffer=buffer, metrics=metrics)
         self._task: asyncio.Task[None] | None = None
+        self._quiet_until = 0.0  # after a failed publish, none is tried before this
         self.connected = asyncio.Event()  # set while the channel is subscribed (tests wait)
 
     async def publish(self, notices: Sequence[Notice]) -> None:
-        if not notices:
-            return
+        if not notices or time.monotonic() < self._quiet_until:
+            return  # Redis failed a moment ago: commits do not wait on it again yet
         try:
             await self._redis.publish(self.channel, encode(notices))
         except Exception as exc:  # the change is committed; only its notice is lost
+            self._quiet_until = time.monotonic() + QUIET_S
             log.warning("live notices not published (%s: %s)", type(exc).__name__, exc)
 
     def listen(self, topic: Topic) -> BufferedListener:

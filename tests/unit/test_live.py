@@ -210,3 +210,20 @@ async def test_a_slow_subscriber_gets_slow_consumer_and_is_let_go() -> None:
     assert late.errors is not None
     assert late.errors[0].extensions == {"code": "SLOW_CONSUMER"}
     assert hub.fanout.count() == 0
+
+
+async def test_a_failed_publish_quiets_publishing_for_a_moment() -> None:
+    from infrastructure.live.redis import RedisLive
+
+    class Broken:
+        calls = 0
+
+        async def publish(self, channel: str, data: bytes) -> None:
+            Broken.calls += 1
+            raise ConnectionError("redis hangs")
+
+    live = RedisLive(Broken(), url="redis://127.0.0.1:1/0", channel="c", buffer=4)
+    await live.publish([notice(1)])  # logged, not raised: the change is committed
+    await live.publish([notice(2)])  # within the quiet second: not tried
+    assert Broken.calls == 1
+    await live.aclose()
