@@ -7,7 +7,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import threading
-import time
+import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -51,13 +51,13 @@ fetch(%(api)s + "/graphql", {
 @contextmanager
 def page_server(page: dict[str, str]) -> Iterator[str]:
     """A second tiny HTTP server on 127.0.0.1 serving `page["html"]` (filled in once the API's
-    address is known), and `/wait`, answered after `page["wait_s"]` seconds; yields its
+    address is known); a page's GET of `/result?<text>` sets `page["result"]`; yields its
     origin."""
 
     class Page(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            if self.path == "/wait":  # held open: headless chromium's virtual time waits for it
-                time.sleep(float(page.get("wait_s", "0")))
+            if self.path.startswith("/result?"):  # what a page reports of itself
+                page["result"] = urllib.parse.unquote(self.path.split("?", 1)[1])
                 self.send_response(204)
                 self.end_headers()
                 return
