@@ -10,10 +10,11 @@ cap in this process and in /metrics while it runs.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from datetime import datetime
 from enum import Enum
-from typing import Annotated, Any
+from functools import partial
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 import strawberry
@@ -154,38 +155,63 @@ async def queue_stats(info: Info[Context, None]) -> AsyncGenerator[list[QueueSta
         live.leave(principal, "queueStats")
 
 
+T = TypeVar("T")
+
+
+async def _follow(
+    live: Subscribers,
+    topic: Topic,
+    subject: UUID,
+    read: Callable[[], Awaitable[T | None]],
+    ended: Callable[[T], bool],
+    missing: str,
+) -> AsyncGenerator[T, None]:
+    """One thing (a run, a bulk operation) now, then again whenever a notice names it and it
+    changed, until `ended`; NOT_FOUND (`missing`) when there is none."""
+    listener = live.hub.listen(topic)  # before the first read: nothing falls between
+    try:
+        current = await read()
+        if current is None:
+            raise CodedError(missing, "NOT_FOUND", field="id")
+        yield current
+        while not ended(current):
+            try:
+                async for notice in listener:
+                    if notice.subject == str(subject):
+                        break
+                else:
+                    return
+            except Dropped:
+                # Notices of other runs or operations filled the buffer: read this one again.
+                listener.close()
+                listener = live.hub.listen(topic)
+            found = await read()
+            if found is None:
+                return
+            if found != current:
+                yield found
+            current = found
+    finally:
+        listener.close()
+
+
 async def workflow_run(
     info: Info[Context, None], id: RunId
 ) -> AsyncGenerator[WorkflowRunType | None, None]:
     ctx, live, principal = _caller(info)
     run_id = parse_id(str(id), "id")
-    listener = live.hub.listen(Topic.RUNS)  # before the first read: nothing falls between
     live.enter(principal, "workflowRun")
     try:
-        run = await ctx.workflows.run(run_id)
-        if run is None:
-            raise CodedError(f"no workflow run {run_id}", "NOT_FOUND", field="id")
-        yield WorkflowRunType.of(run)
-        last = run
-        while run.status not in _FINAL_RUN:
-            try:
-                async for notice in listener:
-                    if notice.subject == str(run_id):
-                        break
-                else:
-                    return
-            except Dropped:
-                # Other runs' steps filled the buffer: read this run again, from now on.
-                listener.close()
-                listener = live.hub.listen(Topic.RUNS)
-            run = await ctx.workflows.run(run_id)
-            if run is None:
-                return
-            if run != last:
-                yield WorkflowRunType.of(run)
-                last = run
+        async for run in _follow(
+            live,
+            Topic.RUNS,
+            run_id,
+            partial(ctx.workflows.run, run_id),
+            lambda run: run.status in _FINAL_RUN,
+            f"no workflow run {run_id}",
+        ):
+            yield WorkflowRunType.of(run)
     finally:
-        listener.close()
         live.leave(principal, "workflowRun")
 
 
@@ -218,32 +244,18 @@ async def bulk_operation(
 ) -> AsyncGenerator[BulkOperation | None, None]:
     ctx, live, principal = _caller(info)
     operation_id = parse_id(str(id), "id")
-    listener = live.hub.listen(Topic.BULK)  # before the first read: nothing falls between
     live.enter(principal, "bulkOperation")
     try:
-        op = await ctx.services.bulk.operation(operation_id)
-        if op is None:
-            raise CodedError(f"no bulk operation {operation_id}", "NOT_FOUND", field="id")
-        yield BulkOperation.of(op)
-        while op.status is BulkStatus.RUNNING:
-            try:
-                async for notice in listener:
-                    if notice.subject == str(operation_id):
-                        break
-                else:
-                    return
-            except Dropped:
-                # Batches of other operations filled the buffer: read this one again.
-                listener.close()
-                listener = live.hub.listen(Topic.BULK)
-            found = await ctx.services.bulk.operation(operation_id)
-            if found is None:
-                return
-            if (found.position, found.status) != (op.position, op.status):
-                yield BulkOperation.of(found)
-            op = found
+        async for op in _follow(
+            live,
+            Topic.BULK,
+            operation_id,
+            partial(ctx.services.bulk.operation, operation_id),
+            lambda op: op.status is not BulkStatus.RUNNING,
+            f"no bulk operation {operation_id}",
+        ):
+            yield BulkOperation.of(op)
     finally:
-        listener.close()
         live.leave(principal, "bulkOperation")
 
 
