@@ -36,6 +36,10 @@ class Metrics(Protocol):
         """One job delivery, with its outcome (JOB_OK, JOB_RETRIED or JOB_FAILED)."""
         ...
 
+    def job_group(self, actor: str, size: int) -> None:
+        """A group of `size` jobs of `actor` started (app/groups.py)."""
+        ...
+
     def cache_lookup(self, prefix: str, hit: bool) -> None:
         """One cache read under `prefix`, counted where the cache counts its own stats."""
         ...
@@ -72,6 +76,9 @@ class NoMetrics:
         pass
 
     def job(self, actor: str, outcome: str, seconds: float) -> None:
+        pass
+
+    def job_group(self, actor: str, size: int) -> None:
         pass
 
     def cache_lookup(self, prefix: str, hit: bool) -> None:

@@ -54,6 +54,10 @@ class Orders(Protocol):
         """`lock`: hold the row until commit (serialises repairs of one order)."""
         ...
 
+    async def get_many(self, ids: Sequence[UUID]) -> dict[UUID, Order]:
+        """The orders among `ids` that exist, by id (one statement)."""
+        ...
+
     async def get_by_order_id(self, order_id: str) -> Order | None: ...
 
     async def mark_processed(self, ids: Sequence[UUID], at: datetime) -> list[UUID]:

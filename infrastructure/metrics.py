@@ -39,6 +39,7 @@ MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 # Seconds. Requests and operations are usually milliseconds; jobs wait on vendors for seconds.
 REQUEST_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 JOB_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
+GROUP_BUCKETS = (1, 2, 4, 8, 16, 32, 64)
 # Operation names are chosen by clients: past this many distinct names a process labels the
 # rest "other", so a client inventing names cannot grow the series without bound.
 MAX_OPERATION_NAMES = 200
@@ -74,6 +75,13 @@ class PrometheusMetrics:
             "Job deliveries by actor and outcome (ok, retried, failed).",
             ["actor", "outcome"],
             buckets=JOB_BUCKETS,
+            registry=r,
+        )
+        self._groups = Histogram(
+            "visapi_job_group_size",
+            "Jobs handled together as one group (app/groups.py), by actor.",
+            ["actor"],
+            buckets=GROUP_BUCKETS,
             registry=r,
         )
         self._hits = Counter("visapi_cache_hits", "Cache hits by prefix.", ["prefix"], registry=r)
@@ -151,6 +159,9 @@ class PrometheusMetrics:
 
     def job(self, actor: str, outcome: str, seconds: float) -> None:
         self._jobs.labels(actor, outcome).observe(seconds)
+
+    def job_group(self, actor: str, size: int) -> None:
+        self._groups.labels(actor).observe(size)
 
     def cache_lookup(self, prefix: str, hit: bool) -> None:
         batch = self._batch

@@ -83,6 +83,9 @@ class Settings:
     job_maintenance_chance: int = 1_000
     job_dead_message_ttl_ms: int = 604_800_000
     worker_threads: int = 4
+    # Jobs of one kind a worker process runs at the same time are handled as one group of at
+    # most this many (one transaction for the group; app/groups.py); 1 handles each alone.
+    job_group_size: int = 20
     # `visapi worker` serves /metrics on 127.0.0.1:this port (unset: no endpoint).
     worker_metrics_port: int | None = None
     outbox_sweep_interval_s: float = 10.0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -39,18 +39,25 @@ class ContactSync(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class SyncStart:
+    """What an attempt stores on the order's sync row before calling the CRM."""
+
+    order_uuid: UUID
+    language: str
+    translated: Mapping[str, Any]
+
+
 class ContactSyncs(Protocol):
     """The `contact_syncs` rows, on the connection of a unit of work."""
 
-    async def upsert(
-        self, order_uuid: UUID, language: str, translated: Mapping[str, Any], at: datetime
-    ) -> None:
-        """Create the row of the order, or refresh its language and translated fields."""
-        ...
-
-    async def begin_attempt(self, order_uuid: UUID, at: datetime, *, force: bool) -> int | None:
-        """Count one more attempt; return the attempt number, or None when already synced
-        (`force`: count it anyway, an admin resync pushes a synced contact again)."""
+    async def begin_attempts(
+        self, starts: Sequence[SyncStart], at: datetime, *, force: bool
+    ) -> dict[UUID, int]:
+        """One statement for a group: create each order's row or refresh its language and
+        translated fields, and count one more attempt; return the attempt numbers of the rows
+        whose attempt began. A synced row is left as it is and missing from the answer, unless
+        `force` (an admin resync pushes a synced contact again). Order ids are distinct."""
         ...
 
     async def is_synced(self, order_uuid: UUID) -> bool: ...

@@ -83,10 +83,11 @@ class Notifications(Protocol):
     async def state(self, id: UUID) -> ClaimState | None: ...
 
     async def claim(
-        self, id: UUID, token: str, at: datetime, stale_before: datetime
-    ) -> Claimed | None:
-        """Take the row (status `pending`, `claimed_at`, `claim_token`, one more attempt) when
-        it is `queued`, or `pending` with a claim older than `stale_before`; else None."""
+        self, ids: Sequence[UUID], token: str, at: datetime, stale_before: datetime
+    ) -> dict[UUID, Claimed]:
+        """Take the rows (status `pending`, `claimed_at`, `claim_token`, one more attempt) that
+        are `queued`, or `pending` with a claim older than `stale_before`, in one statement;
+        the claims taken, by id (a row missing was not taken)."""
         ...
 
     async def release(self, id: UUID, token: str, reason: str, at: datetime) -> bool:

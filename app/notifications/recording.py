@@ -33,7 +33,7 @@ from app.jobs import Job, Jobs, RetryLater
 from app.live import OrderEventType, order_notice
 from app.logs.ports import LogLevel
 from app.notifications.commands import RecordSent
-from app.ports import UnitOfWorkFactory
+from app.ports import UnitOfWork, UnitOfWorkFactory
 from domain.notifications.status import NotificationStatus as S
 
 log = logging.getLogger("visapi.notifications")
@@ -53,32 +53,37 @@ async def record_accepted(
     jobs: Jobs,
     now: Callable[[], datetime],
     deadline: float,
+    failure: Exception | None = None,
 ) -> bool | None:
     """Record `sent`, retrying until `deadline` (time.monotonic); from the first failure on,
-    the recording job holds it too.
+    the recording job holds it too. `failure`: a first recording already failed with it (its
+    group's), so this starts as after a failure.
 
     True: recorded here; False: our claim had been taken over; None: left to the job."""
     pause, handed = FIRST_PAUSE_S, False
     while True:
-        try:
-            return await _record(uow, cmd, now())
-        except Exception as exc:
-            nid = cmd.notification_id
+        if failure is None:
+            try:
+                return await _record(uow, cmd, now())
+            except Exception as exc:
+                failure = exc
+        nid = cmd.notification_id
+        if not handed:
+            handed = await _hand_over(jobs, cmd)
+        left = deadline - time.monotonic()
+        if left <= 0:
             if not handed:
-                handed = await _hand_over(jobs, cmd)
-            left = deadline - time.monotonic()
-            if left <= 0:
-                if not handed:
-                    raise
-                log.warning("send_notification: %s sent, recording left to %s", nid, RECORD_JOB)
-                return None
-            log.warning(
-                "send_notification: %s sent, recording it failed (%s); retrying the recording",
-                nid,
-                exc,
-            )
-            await asyncio.sleep(min(pause, left))
-            pause = min(pause * 2, MAX_PAUSE_S)
+                raise failure
+            log.warning("send_notification: %s sent, recording left to %s", nid, RECORD_JOB)
+            return None
+        log.warning(
+            "send_notification: %s sent, recording it failed (%s); retrying the recording",
+            nid,
+            failure,
+        )
+        await asyncio.sleep(min(pause, left))
+        pause = min(pause * 2, MAX_PAUSE_S)
+        failure = None
 
 
 async def _hand_over(jobs: Jobs, cmd: RecordSent) -> bool:
@@ -120,33 +125,43 @@ async def record_notification_sent(
 
 
 async def _record(uow: UnitOfWorkFactory, cmd: RecordSent, at: datetime) -> bool:
-    nid: UUID = cmd.notification_id
     async with uow(actor=ACTOR) as unit:
-        order_uuid = await unit.notifications.record_sent(
-            nid, cmd.claim_token, cmd.provider_message_id, at
-        )
-        recorded = order_uuid is not None
-        if order_uuid is not None:
-            unit.announce([order_notice(OrderEventType.CONFIRMATION_SENT, order_uuid, at)])
-            unit.logs.add(
-                LogLevel.INFO,
-                f"confirmation {nid} of order {order_uuid} sent",
-                metadata={"order_uuid": str(order_uuid), "notification_id": str(nid)},
-            )
-        state = None if recorded else await unit.notifications.state(nid)
+        settle = await record_in(unit, cmd, at)
         await unit.commit()
-    if recorded:
-        log.info("send_notification: %s sent (provider id %s)", nid, cmd.provider_message_id)
-    elif state is not None and state.status in DONE:
-        log.info("%s: %s was already recorded as %s", RECORD_JOB, nid, state.status)
-    elif state is None:
-        log.warning("%s: no notification %s; job acknowledged", RECORD_JOB, nid)
-    else:
-        # Our claim went stale while the vendor was answering (or the database was away) and
-        # another attempt took it over: the customer may get the message twice.
-        log.error(
-            "send_notification: %s sent but its claim was taken over (now %s); review it",
-            nid,
-            state.status,
+    return settle()
+
+
+async def record_in(unit: UnitOfWork, cmd: RecordSent, at: datetime) -> Callable[[], bool]:
+    """Record `sent` inside `unit`; once it has committed, call what this returns: it logs
+    the outcome and says whether this recording was the one that counted."""
+    nid: UUID = cmd.notification_id
+    order_uuid = await unit.notifications.record_sent(
+        nid, cmd.claim_token, cmd.provider_message_id, at
+    )
+    if order_uuid is not None:
+        unit.announce([order_notice(OrderEventType.CONFIRMATION_SENT, order_uuid, at)])
+        unit.logs.add(
+            LogLevel.INFO,
+            f"confirmation {nid} of order {order_uuid} sent",
+            metadata={"order_uuid": str(order_uuid), "notification_id": str(nid)},
         )
-    return recorded
+    state = None if order_uuid is not None else await unit.notifications.state(nid)
+
+    def settle() -> bool:
+        if order_uuid is not None:
+            log.info("send_notification: %s sent (provider id %s)", nid, cmd.provider_message_id)
+        elif state is not None and state.status in DONE:
+            log.info("%s: %s was already recorded as %s", RECORD_JOB, nid, state.status)
+        elif state is None:
+            log.warning("%s: no notification %s; job acknowledged", RECORD_JOB, nid)
+        else:
+            # Our claim went stale while the vendor was answering (or the database was away)
+            # and another attempt took it over: the customer may get the message twice.
+            log.error(
+                "send_notification: %s sent but its claim was taken over (now %s); review it",
+                nid,
+                state.status,
+            )
+        return order_uuid is not None
+
+    return settle

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.contacts.ports import SyncStart
 from infrastructure.db.tables import contact_syncs
 
 MAX_ERROR_CHARS = 2_000
@@ -23,17 +23,26 @@ class SqlContactSyncs:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
 
-    async def upsert(
-        self, order_uuid: UUID, language: str, translated: Mapping[str, Any], at: datetime
-    ) -> None:
+    async def begin_attempts(
+        self, starts: Sequence[SyncStart], at: datetime, *, force: bool
+    ) -> dict[UUID, int]:
+        if not starts:
+            return {}
         dialect = postgresql if self._conn.dialect.name == "postgresql" else sqlite
         insert = dialect.insert(contact_syncs).values(
-            id=uuid.uuid4(),
-            order_uuid=order_uuid,
-            language=language,
-            translated_fields=dict(translated),
-            created_at=at,
-            updated_at=at,
+            [
+                {
+                    "id": uuid.uuid4(),
+                    "order_uuid": s.order_uuid,
+                    "language": s.language,
+                    "translated_fields": dict(s.translated),
+                    "attempts": 1,
+                    "last_attempt_at": at,
+                    "created_at": at,
+                    "updated_at": at,
+                }
+                for s in starts
+            ]
         )
         # Redelivered or concurrent jobs find the row there; translations may have been edited.
         stmt = insert.on_conflict_do_update(
@@ -41,22 +50,13 @@ class SqlContactSyncs:
             set_={
                 "language": insert.excluded.language,
                 "translated_fields": insert.excluded.translated_fields,
-                "updated_at": insert.excluded.updated_at,
+                "attempts": contact_syncs.c.attempts + 1,
+                "last_attempt_at": at,
+                "updated_at": at,
             },
-        )
-        await self._conn.execute(stmt)
-
-    async def begin_attempt(self, order_uuid: UUID, at: datetime, *, force: bool) -> int | None:
-        stmt = update(contact_syncs).where(contact_syncs.c.order_uuid == order_uuid)
-        if not force:
-            stmt = stmt.where(contact_syncs.c.synced.is_(False))
-        result = await self._conn.execute(
-            stmt.values(
-                attempts=contact_syncs.c.attempts + 1, last_attempt_at=at, updated_at=at
-            ).returning(contact_syncs.c.attempts)
-        )
-        attempts: int | None = result.scalar_one_or_none()
-        return attempts
+            where=None if force else contact_syncs.c.synced.is_(False),
+        ).returning(contact_syncs.c.order_uuid, contact_syncs.c.attempts)
+        return {row.order_uuid: row.attempts for row in await self._conn.execute(stmt)}
 
     async def is_synced(self, order_uuid: UUID) -> bool:
         synced = await self._conn.scalar(

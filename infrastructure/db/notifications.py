@@ -3,6 +3,7 @@ send happen once (Core, over the connection of a unit of work)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import fields
 from datetime import datetime
 from uuid import UUID
@@ -65,13 +66,15 @@ class SqlNotifications:
         return ClaimState(row.status, row.claimed_at) if row else None
 
     async def claim(
-        self, id: UUID, token: str, at: datetime, stale_before: datetime
-    ) -> Claimed | None:
-        # One statement: of two attempts racing, the database lets exactly one match the row.
+        self, ids: Sequence[UUID], token: str, at: datetime, stale_before: datetime
+    ) -> dict[UUID, Claimed]:
+        if not ids:
+            return {}
+        # One statement: of two attempts racing, the database lets exactly one match a row.
         result = await self._conn.execute(
             update(n)
             .where(
-                n.c.id == id,
+                n.c.id.in_(ids),
                 or_(
                     n.c.status == S.QUEUED.value,
                     and_(n.c.status == S.PENDING.value, n.c.claimed_at < stale_before),
@@ -84,12 +87,12 @@ class SqlNotifications:
                 attempts=n.c.attempts + 1,
                 updated_at=at,
             )
-            .returning(n.c.phone, n.c.template, n.c.language, n.c.params)
+            .returning(n.c.id, n.c.phone, n.c.template, n.c.language, n.c.params)
         )
-        row = result.first()
-        if row is None:
-            return None
-        return Claimed(id, token, row.phone, row.template, row.language, list(row.params))
+        return {
+            row.id: Claimed(row.id, token, row.phone, row.template, row.language, list(row.params))
+            for row in result
+        }
 
     async def release(self, id: UUID, token: str, reason: str, at: datetime) -> bool:
         # The reason stays visible while the row waits for its retry.

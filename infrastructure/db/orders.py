@@ -48,6 +48,12 @@ class SqlOrders:
         row = (await self._conn.execute(stmt)).first()
         return order_from_row(row) if row else None
 
+    async def get_many(self, ids: Sequence[UUID]) -> dict[UUID, Order]:
+        if not ids:
+            return {}
+        rows = await self._conn.execute(select(orders).where(orders.c.id.in_(ids)))
+        return {row.id: order_from_row(row) for row in rows}
+
     async def get_by_order_id(self, order_id: str) -> Order | None:
         result = await self._conn.execute(select(orders).where(orders.c.order_id == order_id))
         row = result.first()

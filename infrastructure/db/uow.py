@@ -76,7 +76,9 @@ class SqlUnitOfWork:
         # message): its events, outbox rows (the next hop) and log lines keep it.
         self.correlation_id = correlation_id or app_context.correlation_id.get()
         self._conn: AsyncConnection | None = None
-        self._recorded: list[DomainEvent] = []
+        # Each recorded event with the correlation id current when it was recorded: a grouped
+        # job's unit records for several messages, each under its own id (app/groups.py).
+        self._recorded: list[tuple[DomainEvent, str | None]] = []
 
     async def __aenter__(self) -> Self:
         try:
@@ -136,17 +138,20 @@ class SqlUnitOfWork:
         return self._conn
 
     def record(self, events: Sequence[Any]) -> None:
-        self._recorded.extend(events)
+        correlation_id = self.correlation_id or app_context.correlation_id.get()
+        self._recorded.extend((event, correlation_id) for event in events)
 
     def announce(self, notices: Sequence[Notice]) -> None:
         self._announced.extend(notices)
 
     async def commit(self) -> None:
         conn = self.connection
-        new_events = [e for o in self.orders.added for e in o.events] + self._recorded
+        recorded = [(e, self.correlation_id) for o in self.orders.added for e in o.events]
+        recorded += self._recorded
+        new_events = [event for event, _ in recorded]
         messages = [
-            OutboxMessage(uuid.uuid4(), job, self.correlation_id)
-            for event in new_events
+            OutboxMessage(uuid.uuid4(), job, correlation_id)
+            for event, correlation_id in recorded
             for job in self._jobs_for(event)
         ]
         check_jobs([m.job for m in messages], self._registry)
@@ -159,7 +164,7 @@ class SqlUnitOfWork:
                 [
                     (orders, self.orders.pending_rows()),
                     (webhook_payloads, self.payloads.pending_rows()),
-                    (events_table, [self._event_row(e) for e in new_events]),
+                    (events_table, [self._event_row(e, c) for e, c in recorded]),
                     (outbox, [outbox_row(m, self._registry) for m in messages]),
                     (logs, self.logs.added),
                 ],
@@ -198,7 +203,7 @@ class SqlUnitOfWork:
         if self._conn is not None and self._conn.in_transaction():
             await self._conn.rollback()
 
-    def _event_row(self, event: DomainEvent) -> dict[str, Any]:
+    def _event_row(self, event: DomainEvent, correlation_id: str | None) -> dict[str, Any]:
         return {
             "id": uuid.uuid4(),
             "type": event.type,
@@ -206,7 +211,7 @@ class SqlUnitOfWork:
             "aggregate_id": event.aggregate_id,
             "payload": event.payload(),
             "actor": event.actor or self.actor,
-            "correlation_id": self.correlation_id,
+            "correlation_id": correlation_id,
             "occurred_at": event.occurred_at,
         }
 

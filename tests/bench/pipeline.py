@@ -10,7 +10,10 @@ Four measurements, each beside what it is compared with in the same run:
    (tests/bench/noop_worker.py: same broker, middleware, processes and threads);
 3. end to end: at a steady 50 orders/s with the workers running, the time from POST to the
    confirmation recorded as sent (notifications.sent_at), p50/p95;
-4. peak RSS of every worker process.
+4. peak RSS of every worker process;
+5. grouped execution (app/groups.py), before and after: BENCH_PIPELINE_GROUP_ORDERS more
+   orders taken in with the workers stopped, drained by workers handling each job alone
+   (VISAPI_JOB_GROUP_SIZE=1), then as many again drained by workers grouping (the default).
 The report goes to BENCH_PIPELINE_REPORT (default /tmp/visapi-bench-pipeline.md).
 """
 
@@ -29,6 +32,7 @@ from tests.bench.measure import peak_rss_mb
 from tests.bench.pipeline_db import drain_window, e2e_latencies, taken_in, wait_sent
 from tests.bench.pipeline_load import pct, post_all, post_paced, wrk_body
 from tests.bench.services import REDIS_URL, bench_database, redis_namespace
+from tests.bench.tools import ensure_tools
 
 ROOT = Path(__file__).resolve().parents[2]
 VISAPI = Path(sys.executable).parent / "visapi"
@@ -44,6 +48,7 @@ STEADY_S = float(os.environ.get("BENCH_PIPELINE_STEADY_S", "30"))
 WORKER_PROCESSES = int(os.environ.get("BENCH_WORKER_PROCESSES", "2"))
 WORKER_THREADS = int(os.environ.get("BENCH_WORKER_THREADS", "8"))
 API_WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
+GROUP_ORDERS = int(os.environ.get("BENCH_PIPELINE_GROUP_ORDERS", "4000"))
 DRAIN_LIMIT_S = float(os.environ.get("BENCH_PIPELINE_DRAIN_LIMIT_S", "600"))
 REPORT = Path(os.environ.get("BENCH_PIPELINE_REPORT", "/tmp/visapi-bench-pipeline.md"))
 TOKEN = "bench-cbb-token"
@@ -81,7 +86,38 @@ def noop_baseline(env: dict[str, str], jobs: int) -> float:
     return float(lines[-1].split()[-1])
 
 
+async def compare_drain(
+    url: str,
+    headers: dict[str, str],
+    env: dict[str, str],
+    tmp: Path,
+    dsn: str,
+    group_size: str | None,
+    base: int,
+) -> tuple[float, float, int]:
+    """GROUP_ORDERS orders taken in with no worker running, then drained by fresh workers with
+    VISAPI_JOB_GROUP_SIZE=`group_size` (None: the default): jobs/min, seconds, jobs."""
+    # Ids and phones of their own (IL + 7 digits, 054 + the same 7: valid mobiles).
+    ids = [f"IL{base + n}" for n in range(GROUP_ORDERS)]
+    label = f"group size {group_size or 'default'}"
+    print(f"bench: {GROUP_ORDERS} orders drained with {label}", flush=True)
+    posted = await post_all(url, headers, ids, base, CONNECTIONS)
+    if posted.errors:
+        raise RuntimeError(f"intake for the {label} drain failed: {posted.errors[:3]}")
+    worker_env = {**env, **({"VISAPI_JOB_GROUP_SIZE": group_size} if group_size else {})}
+    argv = [str(VISAPI), "worker", "--processes", str(WORKER_PROCESSES)]
+    workers = start_process(argv, worker_env, tmp / f"worker-{group_size or 'default'}.log")
+    try:
+        await wait_sent(dsn, ids, DRAIN_LIMIT_S)
+    finally:
+        servers.stop(workers)
+    drain_s, jobs = await drain_window(dsn, ids)
+    print(f"bench: {label}: {jobs} jobs in {drain_s:.1f} s", flush=True)
+    return (jobs / drain_s * 60 if drain_s > 0 else float("nan")), drain_s, jobs
+
+
 async def bench(tmp: Path) -> str:
+    ensure_tools()  # wrk, from Debian when missing (a fresh machine has none)
     async with bench_database() as db, redis_namespace() as namespace:
         auth = await bench_auth(db, namespace, VISAPI)
         vendor_port = servers.free_port()
@@ -146,6 +182,7 @@ async def bench(tmp: Path) -> str:
             workers = start_process(worker_argv, env, tmp / "worker.log")
             sent = await wait_sent(db.dsn, ids, DRAIN_LIMIT_S)
             drain_s, jobs = await drain_window(db.dsn, ids)
+            print(f"bench: drained {jobs} jobs in {drain_s:.1f} s", flush=True)
 
             steady_ids = [f"IL{262228000000 + n}" for n in range(int(STEADY_RATE * STEADY_S))]
             print(f"bench: steady {STEADY_RATE:.0f} orders/s for {STEADY_S:.0f} s", flush=True)
@@ -154,6 +191,10 @@ async def bench(tmp: Path) -> str:
             steady_sent = await wait_sent(db.dsn, steady_ids, 120)
             e2e = await e2e_latencies(db.dsn, steady)
             rss = peak_rss_mb(workers.pgid)
+            servers.stop(workers)
+            workers = None
+            alone = await compare_drain(url, auth.headers, env, tmp, db.dsn, "1", 6_000_000)
+            grouped = await compare_drain(url, auth.headers, env, tmp, db.dsn, None, 7_000_000)
         finally:
             for proc in (workers, api, vendor):
                 if proc is not None:
@@ -187,7 +228,7 @@ async def bench(tmp: Path) -> str:
             paced.p95 <= 100,
             f"{paced.p50:.0f} / {paced.p95:.0f} ({paced.requests / paced.seconds:.0f}/s sent)",
         ),
-        _row("jobs/min (sync + confirmation)", jobs_per_min, ">= 6000", jobs_per_min >= 6000),
+        _row("jobs/min (sync + confirmation)", jobs_per_min, ">= 12000", jobs_per_min >= 12000),
         _row("no-op actor jobs/min (baseline)", baseline, "-", None),
         _row("ratio to no-op", jobs_per_min / baseline if baseline else None, "-", None, None, 2),
         _row(
@@ -198,6 +239,9 @@ async def bench(tmp: Path) -> str:
             f"{pct(e2e, 0.5):.0f} / {pct(e2e, 0.95):.0f}",
         ),
         _row("worker peak RSS MB (max)", peak, "<= 150", peak <= 150),
+        _row(f"jobs/min, {GROUP_ORDERS} orders, each job alone", alone[0], "-", None),
+        _row(f"jobs/min, {GROUP_ORDERS} orders, grouped", grouped[0], "-", None),
+        _row("grouped / alone", grouped[0] / alone[0] if alone[0] else None, "-", None, None, 2),
         "",
         f"intake: {intake.requests} orders in {intake.seconds:.1f} s by wrk (C, 2 threads), "
         f"errors {intake.errors or 'none'}; {len(ids)} il orders stored",
@@ -205,6 +249,8 @@ async def bench(tmp: Path) -> str:
         f"steady: {len(steady.latencies_ms)} posted in {steady.seconds:.1f} s, "
         f"{len(steady.errors)} errors; confirmations sent {steady_sent}/{len(steady_ids)}; "
         f"intake p95 at {STEADY_RATE:.0f}/s {pct(steady.latencies_ms, 0.95):.0f} ms",
+        f"group drains: alone {alone[2]} jobs in {alone[1]:.1f} s, grouped {grouped[2]} jobs "
+        f"in {grouped[1]:.1f} s ({WORKER_PROCESSES} worker processes x {WORKER_THREADS} threads)",
         f"worker RSS by pid (MB): {', '.join(f'{p}: {m:.0f}' for p, m in rss.items())}",
         f"e2e spread: mean {statistics.fmean(e2e) if e2e else float('nan'):.0f} ms, "
         f"max {max(e2e, default=float('nan')):.0f} ms",

@@ -3,12 +3,13 @@ claim semantics of infrastructure/db/contact_syncs.py and notifications.py."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from app.contacts.ports import SyncStart
 from app.notifications.ports import Claimed, ClaimState, NewNotification
 from app.orders.side_views import NotificationView
 from domain.notifications.confirmation import Template
@@ -30,23 +31,27 @@ class FakeContactSyncs:
     def __init__(self, store: FakeStore) -> None:
         self.rows: Staged[UUID, ContactSyncRow] = Staged(store.contact_syncs)
 
-    async def upsert(
-        self, order_uuid: UUID, language: str, translated: Mapping[str, Any], at: datetime
-    ) -> None:
-        row = self.rows.get(order_uuid)
-        if row is None:
-            row = ContactSyncRow(order_uuid, language, dict(translated), at, at)
-        else:
-            row = replace(row, language=language, translated_fields=dict(translated), updated_at=at)
-        self.rows.put(order_uuid, row)
-
-    async def begin_attempt(self, order_uuid: UUID, at: datetime, *, force: bool) -> int | None:
-        row = self.rows.get(order_uuid)
-        if row is None or (row.synced and not force):
-            return None
-        row = replace(row, attempts=row.attempts + 1, last_attempt_at=at, updated_at=at)
-        self.rows.put(order_uuid, row)
-        return row.attempts
+    async def begin_attempts(
+        self, starts: Sequence[SyncStart], at: datetime, *, force: bool
+    ) -> dict[UUID, int]:
+        begun = {}
+        for s in starts:
+            row = self.rows.get(s.order_uuid)
+            if row is None:
+                row = ContactSyncRow(s.order_uuid, s.language, dict(s.translated), at, at)
+            elif row.synced and not force:
+                continue
+            row = replace(
+                row,
+                language=s.language,
+                translated_fields=dict(s.translated),
+                attempts=row.attempts + 1,
+                last_attempt_at=at,
+                updated_at=at,
+            )
+            self.rows.put(s.order_uuid, row)
+            begun[s.order_uuid] = row.attempts
+        return begun
 
     async def is_synced(self, order_uuid: UUID) -> bool:
         row = self.rows.get(order_uuid)
@@ -113,8 +118,16 @@ class FakeNotifications:
         return ClaimState(row.status, row.claimed_at) if row else None
 
     async def claim(
-        self, id: UUID, token: str, at: datetime, stale_before: datetime
-    ) -> Claimed | None:
+        self, ids: Sequence[UUID], token: str, at: datetime, stale_before: datetime
+    ) -> dict[UUID, Claimed]:
+        claims = {}
+        for id in ids:
+            claim = self._claim(id, token, at, stale_before)
+            if claim is not None:
+                claims[id] = claim
+        return claims
+
+    def _claim(self, id: UUID, token: str, at: datetime, stale_before: datetime) -> Claimed | None:
         row = self.rows.get(id)
         if row is None:
             return None

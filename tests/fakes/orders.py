@@ -27,6 +27,10 @@ class FakeOrders:
     async def get(self, id: UUID, *, lock: bool = False) -> Order | None:
         return self.rows.get(id)
 
+    async def get_many(self, ids: Sequence[UUID]) -> dict[UUID, Order]:
+        found = {i: self.rows.get(i) for i in ids}
+        return {i: order for i, order in found.items() if order is not None}
+
     async def get_by_order_id(self, order_id: str) -> Order | None:
         return next((o for o in self.rows.values() if o.order_id == order_id), None)
 

@@ -18,9 +18,17 @@ class FakeContactSync:
         self.contacts: dict[str, Any] = {}  # phone -> the last Contact pushed
         self.upserts: list[Any] = []
         self.failures: list[Exception] = []
+        self.failing: dict[str, Exception] = {}  # phone -> the error every call for it raises
+        self.gate: asyncio.Event | None = None  # holds calls in flight until the test opens it
+        self.entered = asyncio.Event()
 
     async def upsert(self, contact: Any) -> tuple[str, bool]:
         self.upserts.append(contact)
+        self.entered.set()
+        if self.gate is not None:
+            await self.gate.wait()
+        if contact.phone in self.failing:
+            raise self.failing[contact.phone]
         if self.failures:
             raise self.failures.pop(0)
         created = contact.phone not in self.contacts
@@ -38,12 +46,15 @@ class FakeMessaging:
         self.calls = 0
         self.gate: asyncio.Event | None = None
         self.entered = asyncio.Event()
+        self.failing: dict[str, Exception] = {}  # phone -> the error every send to it raises
 
     async def send_template(self, message: Any) -> str | None:
         self.calls += 1
         self.entered.set()
         if self.gate is not None:
             await self.gate.wait()
+        if message.phone in self.failing:
+            raise self.failing[message.phone]
         if self.failures:
             raise self.failures.pop(0)
         self.sent.append(message)
