@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from app.auth.keys import KEY_CHECKS
@@ -17,6 +17,8 @@ from app.ports import Cache
 from app.workflows.queries import ENABLED, WorkflowQueries
 from app.workflows.queries import ENABLED as WORKFLOWS_ENABLED
 from domain.orders.specs import unprocessed
+
+Totals = dict[str, tuple[int, int]]  # label -> (hits, misses)
 
 log = logging.getLogger("visapi.cache")
 
@@ -80,15 +82,14 @@ RESPONSE_ROWS = "response:"
 async def cache_stats(
     query: CacheStats,
     *,
-    counts: Callable[[], dict[str, tuple[int, int]]],
-    responses: Callable[[], dict[str, tuple[int, int]]] = dict,
+    totals: Callable[[], Awaitable[tuple[Totals, Totals]]],
 ) -> list[PrefixStats]:
     """Every known prefix (zeros before its first lookup) and any other prefix counted, then
-    the response cache's hits and misses per document."""
-    counted = counts()
+    the response cache's hits and misses per document: over every process of the deployment,
+    workers included, when they share their counts (Redis)."""
+    counted, by_document = await totals()
     prefixes = sorted(set(KNOWN_PREFIXES) | set(counted))
     rows = [PrefixStats(p, *counted.get(p, (0, 0))) for p in prefixes]
-    by_document = responses()
     return rows + [PrefixStats(RESPONSE_ROWS + d, *by_document[d]) for d in sorted(by_document)]
 
 

@@ -65,6 +65,11 @@ class Metrics(Protocol):
         """Response-cache hits and misses per document label, over every process."""
         ...
 
+    async def lookup_totals(self) -> tuple[dict[str, tuple[int, int]], dict[str, tuple[int, int]]]:
+        """`cache_counts` and `response_counts` over the whole deployment when its processes
+        share them (through Redis), else as those two give them."""
+        ...
+
 
 class NoMetrics:
     """Counts nothing: the default of adapters built without metrics (unit tests, scripts)."""
@@ -98,6 +103,9 @@ class NoMetrics:
 
     def response_counts(self) -> dict[str, tuple[int, int]]:
         return {}
+
+    async def lookup_totals(self) -> tuple[dict[str, tuple[int, int]], dict[str, tuple[int, int]]]:
+        return {}, {}
 
 
 NO_METRICS: Metrics = NoMetrics()

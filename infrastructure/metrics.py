@@ -32,6 +32,7 @@ from prometheus_client.registry import Collector
 from app.metrics import FIXED_OPERATION_LABELS, OTHER
 from infrastructure.metrics_batch import Batched
 from infrastructure.metrics_process import PoolCollector, Pools
+from infrastructure.shared_lookups import SharedLookups
 
 log = logging.getLogger("visapi.metrics")
 
@@ -137,6 +138,7 @@ class PrometheusMetrics:
         self._lock = threading.Lock()
         self._depths: QueueDepths | None = None
         self._pools: Pools | None = None
+        self._shared: SharedLookups | None = None
         if self.multiprocess_dir is None:
             r.register(_QueueDepthCollector(self))
 
@@ -166,10 +168,32 @@ class PrometheusMetrics:
     def cache_lookup(self, prefix: str, hit: bool) -> None:
         batch = self._batch
         batch.inc(batch.child(self._hits if hit else self._misses, (prefix,)))
+        if self._shared is not None:
+            self._shared.add("cache", prefix, hit)
 
     def response_lookup(self, document: str, hit: bool) -> None:
         batch = self._batch
         batch.inc(batch.child(self._responses, (document, "hit" if hit else "miss")))
+        if self._shared is not None:
+            self._shared.add("response", document, hit)
+
+    def share_lookups(self, shared: SharedLookups) -> None:
+        """Also add every lookup to the deployment's totals (with Redis; the first caller's)."""
+        if self._shared is None:
+            self._shared = shared
+
+    async def lookup_totals(self) -> tuple[dict[str, tuple[int, int]], dict[str, tuple[int, int]]]:
+        """Cache lookups by prefix and response-cache lookups by document, (hits, misses):
+        over every process of the deployment when shared, else this process's (and its
+        `serve` siblings')."""
+        if self._shared is not None:
+            try:
+                return await self._shared.totals()
+            except Exception as exc:  # Redis away: what this process knows beats no answer
+                log.warning(
+                    "shared cache lookup counts unreadable, answering this process's: %r", exc
+                )
+        return self.cache_counts(), self.response_counts()
 
     def vendor_call(self, vendor: str, operation: str, outcome: str, seconds: float) -> None:
         self._vendors.labels(vendor, operation, outcome).observe(seconds)

@@ -17,7 +17,7 @@ import os
 import threading
 import weakref
 from collections.abc import Hashable
-from typing import Any
+from typing import Any, Protocol
 
 from prometheus_client import Counter, Histogram
 
@@ -72,15 +72,20 @@ class Batched:
                     child._buckets[i].inc(count)
 
 
+class Flushable(Protocol):
+    def flush(self) -> None: ...
+
+
 class _Flusher:
-    """One daemon thread per process flushing every live `Batched` every FLUSH_S."""
+    """One daemon thread per process flushing every live `Batched` (and any other watched
+    `Flushable`) every FLUSH_S."""
 
     def __init__(self) -> None:
-        self._batches: weakref.WeakSet[Batched] = weakref.WeakSet()
+        self._batches: weakref.WeakSet[Flushable] = weakref.WeakSet()
         self._lock = threading.Lock()
         self._pid: int | None = None
 
-    def watch(self, batch: Batched) -> None:
+    def watch(self, batch: Flushable) -> None:
         with self._lock:
             self._batches.add(batch)
             if self._pid != os.getpid():  # first use in this process (or a forked child)
@@ -100,3 +105,9 @@ class _Flusher:
 
 
 _FLUSHER = _Flusher()
+
+
+def watch_flush(target: Flushable) -> None:
+    """Have `target.flush()` called every FLUSH_S by this process's flusher thread (held
+    weakly: it stops when `target` is gone)."""
+    _FLUSHER.watch(target)

@@ -11,6 +11,7 @@ from functools import partial
 from typing import Any
 
 import dramatiq
+from dramatiq.brokers.redis import RedisBroker
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.actors import actor_registry
@@ -33,6 +34,7 @@ from infrastructure.metrics import PrometheusMetrics
 from infrastructure.queue.broker import create_broker
 from infrastructure.queue.metrics import queue_depths
 from infrastructure.queue.relay import OutboxRelay
+from infrastructure.shared_lookups import SharedLookups
 from visapi.settings import Settings
 from visapi.vendors import Vendors, build_vendors
 
@@ -134,6 +136,9 @@ def build_platform(
 
     registry = actor_registry(settings)
     broker = replaced.broker or create_broker(settings, metrics)
+    if isinstance(broker, RedisBroker):
+        # cacheStats over every process on every host, workers included (shared_lookups.py).
+        metrics.share_lookups(SharedLookups(broker.client, settings.redis_namespace))
     metrics.watch_queues(partial(queue_depths, broker))
     pools = {"primary": engine} | ({"replica": read_engine} if read_engine is not engine else {})
     metrics.watch_pools(lambda: pools)

@@ -25,9 +25,7 @@ def build(
     return Slice(
         SqlSandboxRecords(p.read_engine),
         {
-            CacheStats: partial(
-                cache_stats, counts=p.metrics.cache_counts, responses=p.metrics.response_counts
-            ),
+            CacheStats: partial(cache_stats, totals=p.metrics.lookup_totals),
             FlushCache: partial(flush_cache, cache=p.cache),
             WarmCache: partial(warm_cache, orders=orders, workflows=workflows),
             ReplayEvents: partial(
