@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from prometheus_client.metrics_core import GaugeMetricFamily, Metric
+from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -16,7 +16,9 @@ Pools = Callable[[], Mapping[str, AsyncEngine]]
 
 class PoolCollector(Collector):
     """`visapi_db_pool_connections{engine, state}`: state `size` (kept open at most),
-    `checked_out` (in use now), `overflow` (open beyond the size, up to max_overflow)."""
+    `checked_out` (in use now), `overflow` (open beyond the size, up to max_overflow); and
+    `visapi_db_pool_waits` / `visapi_db_pool_wait_seconds{engine}`: checkouts that found every
+    connection in use and waited for one, and how long they waited in all (CountedPool)."""
 
     def __init__(self, pools: Pools) -> None:
         self._pools = pools
@@ -31,8 +33,21 @@ class PoolCollector(Collector):
             " size, checked_out, overflow.",
             labels=["engine", "state"],
         )
+        waits = CounterMetricFamily(
+            "visapi_db_pool_waits",
+            "Checkouts of this process that waited for a free database connection, by engine.",
+            labels=["engine"],
+        )
+        waited = CounterMetricFamily(
+            "visapi_db_pool_wait_seconds",
+            "Time this process's checkouts spent waiting for a free connection, by engine.",
+            labels=["engine"],
+        )
         for name, engine in sorted(self._pools().items()):
             pool: Any = engine.sync_engine.pool
+            if hasattr(pool, "waited_s"):
+                waits.add_metric([name], pool.waits)
+                waited.add_metric([name], pool.waited_s)
             for state, read in (
                 ("size", "size"),
                 ("checked_out", "checkedout"),
@@ -42,3 +57,5 @@ class PoolCollector(Collector):
                 if method is not None:  # NullPool (SQLite files in tests) has none of them
                     family.add_metric([name, state], max(0, int(method())))
         yield family
+        yield waits
+        yield waited

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import orjson
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 # Passed as an execution option by writers on SQLite: take the write lock at BEGIN so two
 # writers queue on the busy timeout instead of failing when a read lock cannot be upgraded.
@@ -28,6 +30,26 @@ def _json_dumps(value: Any) -> str:
 JSON_CODEC = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
 
 
+class CountedPool(AsyncAdaptedQueuePool):
+    """SQLAlchemy's asyncio queue pool, counting the checkouts that had to wait for a
+    connection (every one in use, no overflow left) and how long they waited, for
+    `visapi_db_pool_waits` and `visapi_db_pool_wait_seconds` (metrics_process.py)."""
+
+    waits = 0
+    waited_s = 0.0
+
+    def _do_get(self) -> Any:
+        exhausted = self._max_overflow > -1 and self._overflow >= self._max_overflow
+        if not (exhausted and self._pool.empty()):
+            return super()._do_get()
+        started = time.perf_counter()
+        try:
+            return super()._do_get()
+        finally:
+            self.waits += 1
+            self.waited_s += time.perf_counter() - started
+
+
 def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
     if url.startswith("sqlite"):
         engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30}, **JSON_CODEC)
@@ -36,6 +58,7 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
     return create_async_engine(
         url,
         echo=echo,
+        poolclass=CountedPool,
         pool_size=pool_size,
         max_overflow=0,
         pool_pre_ping=False,
