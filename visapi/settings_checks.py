@@ -52,6 +52,7 @@ def check(s: Settings) -> None:
         "documents_cache_size",
         "max_page_size",
         "worker_threads",
+        "job_group_size",
         "log_retention_batch",
         "log_retention_interval_s",
         "retention_batch",

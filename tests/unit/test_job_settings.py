@@ -15,6 +15,8 @@ from visapi.settings import SettingsError, load_settings
         ({"VISAPI_JOB_HEARTBEAT_TIMEOUT_MS": "0"}, "VISAPI_JOB_HEARTBEAT_TIMEOUT_MS"),
         ({"VISAPI_JOB_MAINTENANCE_CHANCE": "0"}, "VISAPI_JOB_MAINTENANCE_CHANCE"),
         ({"VISAPI_JOB_MAINTENANCE_CHANCE": "1000001"}, "VISAPI_JOB_MAINTENANCE_CHANCE"),
+        ({"VISAPI_JOB_GROUP_SIZE": "0"}, "VISAPI_JOB_GROUP_SIZE"),
+        ({"VISAPI_JOB_GROUP_SIZE": "many"}, "VISAPI_JOB_GROUP_SIZE"),
     ],
 )
 def test_malformed_job_settings_stop_the_start(environ: dict[str, str], named: str) -> None:
