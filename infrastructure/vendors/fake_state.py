@@ -86,6 +86,9 @@ class Scripted:
         )
 
 
+MAX_REQUESTS = 20_000
+
+
 class FakeVendorState:
     def __init__(self, token: str) -> None:
         self.token = token
@@ -95,7 +98,9 @@ class FakeVendorState:
     def reset(self) -> None:
         with self._lock:
             self._scripts: dict[str, deque[Scripted]] = {op: deque() for op in OPERATIONS}
-            self._requests: list[dict[str, Any]] = []
+            # The last MAX_REQUESTS only: a long bench's every request (headers and bodies) grew
+            # the fake past 600 MB, and its collector's pauses stalled every caller.
+            self._requests: deque[dict[str, Any]] = deque(maxlen=MAX_REQUESTS)
             self._contacts: dict[str, dict[str, Any]] = {}
             # The same contacts by id: a scan per lookup made each call slower than the last
             # (a 30,000-order pipeline bench spent more time in the fake than in our workers).
