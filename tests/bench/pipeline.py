@@ -33,6 +33,7 @@ from tests.bench.pipeline_db import drain_window, e2e_latencies, taken_in, wait_
 from tests.bench.pipeline_load import pct, post_all, post_paced, wrk_body
 from tests.bench.services import REDIS_URL, bench_database, redis_namespace
 from tests.bench.tools import ensure_tools
+from visapi.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 VISAPI = Path(sys.executable).parent / "visapi"
@@ -46,7 +47,8 @@ CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "50"))
 STEADY_RATE = float(os.environ.get("BENCH_PIPELINE_RATE", "50"))
 STEADY_S = float(os.environ.get("BENCH_PIPELINE_STEADY_S", "30"))
 WORKER_PROCESSES = int(os.environ.get("BENCH_WORKER_PROCESSES", "2"))
-WORKER_THREADS = int(os.environ.get("BENCH_WORKER_THREADS", "8"))
+# The product's default unless set (visapi/settings.py).
+WORKER_THREADS = int(os.environ.get("BENCH_WORKER_THREADS", str(Settings().worker_threads)))
 API_WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 GROUP_ORDERS = int(os.environ.get("BENCH_PIPELINE_GROUP_ORDERS", "4000"))
 DRAIN_LIMIT_S = float(os.environ.get("BENCH_PIPELINE_DRAIN_LIMIT_S", "600"))
