@@ -41,46 +41,24 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
 from app import context
 from app.groups import Member
 from app.jobs import Jobs, RetryLater
-from app.live import OrderEventType, order_notice
-from app.logs.ports import LogLevel
-from app.notifications.commands import RecordSent, SendNotification, SendOutcome
+from app.notifications.commands import SendNotification, SendOutcome
 from app.notifications.ports import Claimed, ClaimState, Messaging, TemplateMessage
-from app.notifications.recording import DONE, record_accepted, record_in
-from app.ports import UnitOfWork, UnitOfWorkFactory
-from app.vendors import VendorError
+from app.notifications.recording import ACTOR, DONE
+from app.notifications.settling import Outcome, Send, settle, unwind
+from app.ports import UnitOfWorkFactory
 from domain.notifications.status import NotificationStatus as S
 
 log = logging.getLogger("visapi.notifications")
 
-ACTOR = "job:send_notification"
 # A claim that vanished between our UPDATE and our read (released by a failing attempt) is
 # worth another try soon; a held one is retried when it would turn stale.
 RACE_RETRY_MS = 1_000
-
-Outcome = SendOutcome | BaseException
-
-
-@dataclass
-class _Send:
-    """One claimed row of a group and what its vendor call did."""
-
-    member: Member[SendNotification]
-    claim: Claimed
-    provider_id: str | None = None
-    error: BaseException | None = None
-
-    @property
-    def accepted(self) -> RecordSent | None:
-        if self.error is not None:
-            return None
-        return RecordSent(self.claim.id, self.claim.token, self.provider_id)
 
 
 async def send_notification(
@@ -139,15 +117,15 @@ async def send_notifications(
                     nid, await unit.notifications.state(nid), at, stale_claim_s
                 )
         await unit.commit()
-    sends = [_Send(first[nid], claim) for nid, claim in claims.items()]
+    sends = [Send(first[nid], claim) for nid, claim in claims.items()]
     await _send_all(sends, messaging, uow, now)
     # The messages are out: from here on only the recording may be retried.
-    await _settle(sends, uow, jobs, now, deadline, outcomes)
+    await settle(sends, uow, jobs, now, deadline, outcomes)
     return [_outcome_of(m, first, outcomes) for m in members]
 
 
 async def _send_all(
-    sends: list[_Send], messaging: Messaging, uow: UnitOfWorkFactory, now: Callable[[], datetime]
+    sends: list[Send], messaging: Messaging, uow: UnitOfWorkFactory, now: Callable[[], datetime]
 ) -> None:
     try:
         answers = await asyncio.gather(
@@ -156,88 +134,13 @@ async def _send_all(
     except BaseException as exc:
         # Cancelled (every job of the group hit its time limit): let the next attempts claim
         # the rows at once instead of waiting out the stale window.
-        await _unwind(sends, uow, f"{type(exc).__name__}: {exc}", now())
+        await unwind(sends, uow, f"{type(exc).__name__}: {exc}", now())
         raise
     for s, answer in zip(sends, answers, strict=True):
         if isinstance(answer, BaseException):
             s.error = answer
         else:
             s.provider_id = answer
-
-
-async def _settle(
-    sends: list[_Send],
-    uow: UnitOfWorkFactory,
-    jobs: Jobs,
-    now: Callable[[], datetime],
-    deadline: float,
-    outcomes: dict[UUID, Outcome],
-) -> None:
-    """Record every send of the group in one transaction; when that fails, each member
-    records its own (the accepted ones by the retried recording of recording.py)."""
-    if not sends:
-        return
-    try:
-        async with uow(actor=ACTOR) as unit:
-            settles = [await _settle_in(unit, s, now()) for s in sends]
-            await unit.commit()
-        for s, settle in zip(sends, settles, strict=True):
-            settle()
-            outcomes[s.claim.id] = s.error or SendOutcome.SENT
-        return
-    except Exception as exc:
-        log.warning("send_notification: recording a group of %d failed (%s)", len(sends), exc)
-        failure = exc
-    await asyncio.gather(
-        *(_settle_alone(s, uow, jobs, now, deadline, outcomes, failure) for s in sends)
-    )
-
-
-async def _settle_in(unit: UnitOfWork, s: _Send, at: datetime) -> Callable[[], object]:
-    with s.member.acting():
-        accepted = s.accepted
-        if accepted is not None:
-            return await record_in(unit, accepted, at)
-        assert s.error is not None
-        if isinstance(s.error, VendorError) and not s.error.retryable:
-            return await _fail_in(unit, s.claim, str(s.error), at)
-        held = await unit.notifications.release(s.claim.id, s.claim.token, _why(s.error), at)
-        return lambda: _released(s.claim.id, _why(s.error), held)
-
-
-async def _settle_alone(
-    s: _Send,
-    uow: UnitOfWorkFactory,
-    jobs: Jobs,
-    now: Callable[[], datetime],
-    deadline: float,
-    outcomes: dict[UUID, Outcome],
-    failure: Exception,
-) -> None:
-    with s.member.acting():
-        try:
-            accepted = s.accepted
-            if accepted is not None:
-                await record_accepted(
-                    accepted, uow=uow, jobs=jobs, now=now, deadline=deadline, failure=failure
-                )
-                outcomes[s.claim.id] = SendOutcome.SENT
-                return
-            async with uow(actor=ACTOR) as unit:
-                settle = await _settle_in(unit, s, now())
-                await unit.commit()
-            settle()
-            outcomes[s.claim.id] = s.error or SendOutcome.SENT
-        except Exception as exc:
-            outcomes[s.claim.id] = exc
-
-
-async def _unwind(sends: list[_Send], uow: UnitOfWorkFactory, why: str, at: datetime) -> None:
-    async with uow(actor=ACTOR) as unit:
-        for s in sends:
-            held = await unit.notifications.release(s.claim.id, s.claim.token, why, at)
-            _released(s.claim.id, why, held)
-        await unit.commit()
 
 
 def _message(claim: Claimed) -> TemplateMessage:
@@ -248,11 +151,6 @@ def _message(claim: Claimed) -> TemplateMessage:
         params=claim.params,
         reference=str(claim.id),
     )
-
-
-def _why(error: BaseException | None) -> str:
-    # A vendor's own words, or (a bug, a time limit) what was raised.
-    return str(error) if isinstance(error, VendorError) else f"{type(error).__name__}: {error}"
 
 
 def _not_claimed(nid: UUID, state: ClaimState | None, at: datetime, stale_s: float) -> Outcome:
@@ -268,29 +166,6 @@ def _not_claimed(nid: UUID, state: ClaimState | None, at: datetime, stale_s: flo
         stale_at = state.claimed_at + timedelta(seconds=stale_s)
         delay_ms = max(RACE_RETRY_MS, int((stale_at - at).total_seconds() * 1000) + 1)
     return RetryLater(f"notification {nid} is claimed by another attempt", delay_ms=delay_ms)
-
-
-def _released(nid: UUID, why: str, held: bool) -> None:
-    log.warning("send_notification: %s not sent, released (%s)%s", nid, why, _lost(held))
-
-
-async def _fail_in(unit: UnitOfWork, claim: Claimed, why: str, at: datetime) -> Callable[[], None]:
-    nid = claim.id
-    order_uuid = await unit.notifications.record_failed(nid, claim.token, why, at)
-    if order_uuid is not None:
-        unit.announce([order_notice(OrderEventType.CONFIRMATION_FAILED, order_uuid, at)])
-        unit.logs.add(
-            LogLevel.ERROR,
-            f"confirmation {nid} of order {order_uuid} failed for good: {why}",
-            metadata={"order_uuid": str(order_uuid), "notification_id": str(nid)},
-        )
-    return lambda: log.error(
-        "send_notification: %s failed for good (%s)%s", nid, why, _lost(order_uuid is not None)
-    )
-
-
-def _lost(held: bool) -> str:
-    return "" if held else "; our claim had been taken over"
 
 
 def _outcome_of(
