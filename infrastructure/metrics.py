@@ -14,7 +14,6 @@ import os
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -26,12 +25,11 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
-from prometheus_client.metrics_core import GaugeMetricFamily, Metric
-from prometheus_client.registry import Collector
+from prometheus_client.metrics_core import Metric
 
 from app.metrics import FIXED_OPERATION_LABELS, OTHER
 from infrastructure.metrics_batch import Batched
-from infrastructure.metrics_process import PoolCollector, Pools
+from infrastructure.metrics_process import PoolCollector, Pools, QueueDepthCollector
 from infrastructure.shared_lookups import SharedLookups
 
 log = logging.getLogger("visapi.metrics")
@@ -140,7 +138,7 @@ class PrometheusMetrics:
         self._pools: Pools | None = None
         self._shared: SharedLookups | None = None
         if self.multiprocess_dir is None:
-            r.register(_QueueDepthCollector(self))
+            r.register(QueueDepthCollector(self.queue_depths))
 
     # The Metrics port. The request path's records are batched; jobs', vendors' and runs' are
     # seconds apart and written at once.
@@ -278,7 +276,7 @@ class PrometheusMetrics:
         if self.multiprocess_dir is not None:
             registry = CollectorRegistry()
             multiprocess.MultiProcessCollector(registry, self.multiprocess_dir)  # type: ignore[no-untyped-call]
-            registry.register(_QueueDepthCollector(self))
+            registry.register(QueueDepthCollector(self.queue_depths))
             if self._pools is not None:  # the process answering the scrape: its own figures
                 registry.register(PoolCollector(self._pools))
                 registry.register(ProcessCollector(registry=None))
@@ -289,21 +287,3 @@ class PrometheusMetrics:
         self._batch.flush()
         if self.multiprocess_dir is not None:
             multiprocess.mark_process_dead(os.getpid(), self.multiprocess_dir)  # type: ignore[no-untyped-call]
-
-
-class _QueueDepthCollector(Collector):
-    def __init__(self, metrics: PrometheusMetrics) -> None:
-        self._metrics = metrics
-
-    def describe(self) -> list[Any]:
-        return []  # nothing to check at registration; collect() asks the broker
-
-    def collect(self) -> Iterable[Metric]:
-        family = GaugeMetricFamily(
-            "visapi_queue_depth",
-            "Messages waiting in each job queue: ready, delayed (retry backoff) or dead.",
-            labels=["queue", "state"],
-        )
-        for (queue, state), count in sorted(self._metrics.queue_depths().items()):
-            family.add_metric([queue, state], count)
-        yield family

@@ -1,6 +1,7 @@
-"""What /metrics says of this process beside the application's counts: its database pools
-(size, connections checked out, overflow beyond the size) read at scrape time, and the usual
-process figures (CPU, memory, file descriptors) from prometheus-client's ProcessCollector."""
+"""What /metrics reads at scrape time beside the application's counts: this process's database
+pools (size, connections checked out, overflow beyond the size, waits), the job queues' depths
+(from the broker), and the usual process figures (CPU, memory, file descriptors) from
+prometheus-client's ProcessCollector."""
 
 from __future__ import annotations
 
@@ -59,3 +60,23 @@ class PoolCollector(Collector):
         yield family
         yield waits
         yield waited
+
+
+class QueueDepthCollector(Collector):
+    """`visapi_queue_depth{queue, state}`, asked of the broker at each scrape."""
+
+    def __init__(self, depths: Callable[[], Mapping[tuple[str, str], int]]) -> None:
+        self._depths = depths
+
+    def describe(self) -> list[Any]:
+        return []  # nothing to check at registration; collect() asks the broker
+
+    def collect(self) -> Iterable[Metric]:
+        family = GaugeMetricFamily(
+            "visapi_queue_depth",
+            "Messages waiting in each job queue: ready, delayed (retry backoff) or dead.",
+            labels=["queue", "state"],
+        )
+        for (queue, state), count in sorted(self._depths().items()):
+            family.add_metric([queue, state], count)
+        yield family
